@@ -1,0 +1,85 @@
+"""botkit: one bot, five channels (SMS, MMS, WhatsApp, Viber, Messenger) on the Vonage Messages API.
+
+Example:
+    from botkit import Bot, Context
+
+    bot = Bot()
+
+    @bot.on_text()
+    async def echo(ctx: Context) -> None:
+        await ctx.reply(ctx.message.text or "")
+
+    app = bot.asgi()
+"""
+
+from __future__ import annotations
+
+from botkit.bot import Bot, Middleware
+from botkit.clock import Clock, FakeClock, SystemClock
+from botkit.context import Context, ErrorContext
+from botkit.errors import (
+    BotkitError,
+    ConfigError,
+    MessagesApiError,
+    PayloadError,
+    SignatureError,
+    StoreError,
+    VersionConflict,
+    WebhookError,
+)
+from botkit.events import (
+    ButtonAnswer,
+    ContactInfo,
+    ErrorInfo,
+    Event,
+    InboundEvent,
+    LocationInfo,
+    MediaInfo,
+    OrderInfo,
+    StatusEvent,
+    Usage,
+)
+from botkit.replies import Reply, Text
+from botkit.routing import Handler, Router
+from botkit.settings import Settings
+from botkit.store import Conversation, ConversationKey, Store, open_store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bot",
+    "BotkitError",
+    "ButtonAnswer",
+    "Clock",
+    "ConfigError",
+    "ContactInfo",
+    "Context",
+    "Conversation",
+    "ConversationKey",
+    "ErrorContext",
+    "ErrorInfo",
+    "Event",
+    "FakeClock",
+    "Handler",
+    "InboundEvent",
+    "LocationInfo",
+    "MediaInfo",
+    "MessagesApiError",
+    "Middleware",
+    "OrderInfo",
+    "PayloadError",
+    "Reply",
+    "Router",
+    "Settings",
+    "SignatureError",
+    "StatusEvent",
+    "Store",
+    "StoreError",
+    "SystemClock",
+    "Text",
+    "Usage",
+    "VersionConflict",
+    "WebhookError",
+    "__version__",
+    "open_store",
+]

@@ -1,0 +1,265 @@
+"""The Bot: a router with a runtime (settings, store, Messages API client, worker, sender)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from botkit.clock import Clock, SystemClock
+from botkit.context import Context, ErrorContext
+from botkit.errors import ConfigError
+from botkit.metrics import Metrics
+from botkit.render import address, render
+from botkit.replies import Reply, as_replies
+from botkit.routing import CHANNELS, Router
+from botkit.settings import Settings
+from botkit.store import open_store
+from botkit.store.base import ConversationKey, NewOutbound, Store
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from botkit.client import MessagesClient
+    from botkit.sandbox import SandboxRecorder
+    from botkit.sender import Sender
+    from botkit.worker import Worker
+
+__all__ = ["Bot", "Middleware"]
+
+log = logging.getLogger("botkit")
+
+Middleware = Callable[[Context, Callable[[], Awaitable[bool]]], Awaitable[bool]]
+"""``async def mw(ctx, call_next) -> bool``: run code around routing; return call_next()'s value."""
+
+
+class Bot(Router):
+    """A bot: handlers (it is a :class:`Router`) plus everything needed to run them.
+
+    Example:
+        bot = Bot()                      # settings from the environment
+
+        @bot.on_text()
+        async def echo(ctx: Context) -> None:
+            await ctx.reply(ctx.message.text or "")
+
+        app = bot.asgi()                 # uvicorn mybot:app
+
+    Args:
+        settings: defaults to ``Settings.from_env()``.
+        store: a store instance; defaults to the one ``settings.store`` names.
+        transport: the httpx transport for the Messages API (tests pass
+            ``httpx.MockTransport``); defaults to the sandbox recorder in sandbox mode,
+            else the fast HTTP transport.
+        clock: the time source for signatures and timestamps (tests pass a ``FakeClock``).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        name: str = "bot",
+    ) -> None:
+        super().__init__(name=name)
+        self.settings = settings if settings is not None else Settings.from_env()
+        self.store: Store = store if store is not None else open_store(self.settings.store)
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.metrics = Metrics()
+        self.middleware: list[Middleware] = []
+        self.sandbox: SandboxRecorder | None = None
+        self._transport = transport
+        self._client: MessagesClient | None = None
+        self._worker: Worker | None = None
+        self._sender: Sender | None = None
+        self._running = False
+
+    # -- registration -------------------------------------------------------------------
+
+    def use(self, middleware: Middleware) -> Middleware:
+        """Add inbound middleware, run around routing in the order added.
+
+        Example:
+            @bot.use
+            async def timing(ctx: Context, call_next) -> bool:
+                started = time.perf_counter()
+                try:
+                    return await call_next()
+                finally:
+                    log.info("turn took %.1f ms", (time.perf_counter() - started) * 1e3)
+        """
+        self.middleware.append(middleware)
+        return middleware
+
+    def asgi(self) -> Starlette:
+        """The Starlette app serving the webhooks: ``uvicorn mybot:app`` with ``app = bot.asgi()``."""
+        from botkit.app import create_app
+
+        return create_app(self)
+
+    # -- runtime ------------------------------------------------------------------------
+
+    @property
+    def client(self) -> MessagesClient:
+        if self._client is None:
+            raise RuntimeError("the bot is not running; use 'async with bot.running():'")
+        return self._client
+
+    @property
+    def worker(self) -> Worker:
+        if self._worker is None:
+            raise RuntimeError("the bot is not running; use 'async with bot.running():'")
+        return self._worker
+
+    @property
+    def sender(self) -> Sender:
+        if self._sender is None:
+            raise RuntimeError("the bot is not running; use 'async with bot.running():'")
+        return self._sender
+
+    @property
+    def is_running(self) -> bool:
+        return self._running
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Bot]:
+        """Open the store, start the worker and sender, and recover unfinished work.
+
+        The ASGI app's lifespan uses this; so do the test client and ``botkit run``.
+        """
+        from botkit.client import MessagesClient
+        from botkit.sender import Sender
+        from botkit.worker import Worker
+
+        if self._running:
+            raise RuntimeError("the bot is already running")
+        await self.store.open()
+        try:
+            self._client = MessagesClient(
+                auth=self._auth(),
+                url=self.settings.messages_url,
+                transport=self._outbound_transport(),
+            )
+            self._worker, self._sender = Worker(self), Sender(self)
+            self._running = True
+            queued = await self._sender.recover()
+            recovered = await self._worker.recover()
+            if recovered or queued:
+                log.info("botkit: recovered %d unfinished events, %d unsent messages", recovered, queued)
+            yield self
+        finally:
+            self._running = False
+            if self._worker is not None:
+                await self._worker.lanes.cancel()
+            if self._sender is not None:
+                await self._sender.lanes.cancel()
+            if self._client is not None:
+                await self._client.aclose()
+            self._client = self._worker = self._sender = None
+            await self.store.close()
+
+    async def idle(self) -> None:
+        """Wait until every accepted event is processed and every queued message sent."""
+        while self.worker.lanes.pending or self.sender.lanes.pending:
+            await self.worker.lanes.idle()
+            await self.sender.lanes.idle()
+
+    def _auth(self) -> Any:
+        from botkit.auth import ApplicationJwtAuth, BasicAuth
+
+        s = self.settings
+        if s.application_id and s.private_key:
+            return ApplicationJwtAuth(s.application_id, s.private_key, clock=self.clock)
+        if s.api_key and s.api_secret:
+            return BasicAuth(s.api_key, s.api_secret)
+        return None
+
+    def _outbound_transport(self) -> httpx.AsyncBaseTransport | None:
+        if self._transport is not None:
+            return self._transport
+        if self.settings.sandbox_enabled:
+            from botkit.sandbox import SandboxRecorder
+
+            self.sandbox = SandboxRecorder()
+            log.info("botkit: sandbox mode (no Vonage credentials): messages are recorded, not sent")
+            return self.sandbox.transport()
+        from botkit.transports import make_transport
+
+        return make_transport(self.settings.http_transport)
+
+    # -- one turn -------------------------------------------------------------------------
+
+    async def run_middleware(self, ctx: Context) -> bool:
+        """Run middleware around routing for ``ctx``; True when a route took the event."""
+
+        async def call(index: int) -> bool:
+            if index == len(self.middleware):
+                return await self.dispatch(ctx)
+            return await self.middleware[index](ctx, lambda: call(index + 1))
+
+        return await call(0)
+
+    async def report_error(self, ctx: ErrorContext) -> list[Reply]:
+        """Give ``ctx.error`` to the first matching ``on_error`` handler; returns its replies."""
+        handler = self.find_error_handler(ctx.error)
+        if handler is None:
+            log.error("botkit: unhandled error in %s", ctx.key, exc_info=ctx.error)
+            return []
+        try:
+            await handler.handle(ctx)
+        except Exception:
+            log.exception("botkit: the on_error handler itself failed for %s", ctx.key)
+            return []
+        return list(ctx._replies)
+
+    def outbound_for(
+        self, replies: Sequence[Reply], key: ConversationKey, ref_base: str
+    ) -> list[NewOutbound]:
+        """Render ``replies`` for the conversation's channel and address them to its user."""
+        outbound: list[NewOutbound] = []
+        version = self.settings.api_version
+        for reply in replies:
+            for body in render(reply, key.channel, version).bodies:
+                ref = f"{ref_base}:{len(outbound)}"
+                addressed = address(body, channel=key.channel, to=key.user, sender=key.bot,
+                                    api_version=version)
+                addressed["client_ref"] = ref
+                outbound.append(NewOutbound(key, addressed, ref))
+        return outbound
+
+    async def queue(self, replies: Sequence[Reply], key: ConversationKey, *, ref_prefix: str = "") -> None:
+        """Queue replies to a conversation outside a turn, without waiting for the sends."""
+        outbound = self.outbound_for(replies, key, ref_prefix + uuid.uuid4().hex[:24])
+        self.sender.submit(await self.store.enqueue(outbound, now=self.clock.now()))
+
+    async def send(
+        self, channel: str, to: str, *messages: Reply | str | list[Reply | str], sender: str
+    ) -> list[str]:
+        """Send messages outside a turn (notifications, reminders) and wait for the API.
+
+        The messages are queued durably first, then sent in order after anything already
+        queued for that conversation.
+
+        Example:
+            uuids = await bot.send("sms", "447700900001", "Your table is ready", sender="447700900000")
+
+        Returns:
+            The message_uuid Vonage gave each message.
+
+        Raises:
+            MessagesApiError: the Messages API refused a message.
+        """
+        if channel not in CHANNELS:
+            raise ConfigError(f"unknown channel {channel!r}; channels are {', '.join(CHANNELS)}")
+        key = ConversationKey(channel, to, sender)
+        outbound = self.outbound_for(as_replies(messages), key, uuid.uuid4().hex[:24])
+        queued = await self.store.enqueue(outbound, now=self.clock.now())
+        waiters = [self.sender.wait_for(m) for m in queued]
+        self.sender.submit(queued)
+        return [await w for w in waiters]

@@ -1,0 +1,119 @@
+"""The ``botkit`` command: ``botkit run TARGET``.
+
+TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
+:class:`~botkit.Bot` (or an ASGI app built from one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from botkit.bot import Bot
+from botkit.errors import BotkitError, ConfigError
+
+__all__ = ["load_target", "main"]
+
+_TARGET_ENV = "BOTKIT_RUN_TARGET"
+
+
+def load_target(target: str) -> Any:
+    """Import ``path.py:attr`` or ``module:attr`` and return the attribute.
+
+    Raises:
+        ConfigError: the target cannot be found, with what was tried.
+    """
+    location, sep, attr = target.rpartition(":")
+    if not sep or not location or not attr:
+        raise ConfigError(f"TARGET {target!r} must look like 'path/to/bot.py:bot' or 'module:bot'")
+    if location.endswith(".py"):
+        path = Path(location).resolve()
+        if not path.is_file():
+            raise ConfigError(f"no such file: {location}")
+        # Let the bot import its neighbours, as 'python path/to/bot.py' would.
+        sys.path.insert(0, str(path.parent))
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise ConfigError(f"cannot import {location}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+    else:
+        sys.path.insert(0, os.getcwd())
+        try:
+            module = importlib.import_module(location)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"cannot import module {location!r}: {exc}") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        names = ", ".join(n for n in vars(module) if not n.startswith("_"))
+        raise ConfigError(f"{location} has no attribute {attr!r} (it has: {names})") from None
+
+
+def asgi_for(target: str) -> Any:
+    """The ASGI app to serve for ``target``: a Bot's app, or the object itself."""
+    obj = load_target(target)
+    if isinstance(obj, Bot):
+        return obj.asgi()
+    if callable(obj):
+        return obj
+    raise ConfigError(f"{target} is a {type(obj).__name__}, not a Bot or an ASGI app")
+
+
+def _reload_factory() -> Any:
+    # uvicorn's reloader re-imports the app in a fresh process by import string; the
+    # target travels in the environment.
+    return asgi_for(os.environ[_TARGET_ENV])
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.reload:
+        os.environ[_TARGET_ENV] = args.target
+        uvicorn.run("botkit.cli:_reload_factory", factory=True, host=args.host, port=args.port,
+                    reload=True)
+        return 0
+    app = asgi_for(args.target)
+    bot = getattr(getattr(app, "state", None), "bot", None)
+    if isinstance(bot, Bot) and bot.settings.sandbox_enabled:
+        print(f"botkit: sandbox mode (no Vonage credentials): replies are recorded and logged, "
+              f"not sent. Webhooks: http://{args.host}:{args.port}/webhooks/inbound", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="botkit", description="Run multi-channel Vonage bots.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="serve a bot's webhooks with uvicorn")
+    run.add_argument("target", help="path/to/bot.py:attr or module:attr")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--reload", action="store_true", help="restart when the code changes")
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``botkit`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except BotkitError as exc:
+        print(f"botkit: error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The outbound Messages API client: ``POST /v1/messages`` and nothing else.
+
+One :class:`MessagesClient` per bot wraps one ``httpx.AsyncClient``, so every send
+reuses the same connection pool. A send either returns the ``message_uuid`` of an
+accepted message or raises :class:`~botkit.errors.MessagesApiError` carrying the
+API's problem-details fields; a failure to reach the API at all is reported the same
+way with ``status_code=0``, so callers handle one exception type. Retrying is not
+done here: ``MessagesApiError.retryable`` and ``retry_after`` tell the caller whether
+and when to try again.
+
+The per-send work is kept small because a busy bot sends thousands of messages a
+minute on a small machine: the static headers are encoded once, the body is
+serialised once to compact JSON bytes, and the request is built directly rather
+than merged with client defaults on every call.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from importlib import metadata
+from types import TracebackType
+from typing import Any, Final, Self
+
+import httpx
+
+from botkit.auth import Auth
+from botkit.clock import Clock, SystemClock
+from botkit.errors import MessagesApiError
+from botkit.transports import DEFAULT_TRANSPORT, make_transport
+
+__all__ = ["DEFAULT_MESSAGES_URL", "USER_AGENT", "MessagesClient"]
+
+DEFAULT_MESSAGES_URL: Final = "https://api.nexmo.com/v1/messages"
+"""The global v1 send endpoint. Regional hosts (``api-eu.vonage.com`` ...) use the same path."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("botkit")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+USER_AGENT: Final = f"botkit/{_version()}"
+"""The ``User-Agent`` sent with every request."""
+
+# Longest error text kept from a body that is not problem-details JSON (an HTML error
+# page from a proxy, say); the full body stays available on ``error.response``.
+_MAX_TEXT_DETAIL: Final = 1000
+
+
+class MessagesClient:
+    """Send messages through the Vonage Messages API.
+
+    The client owns its transport and closes it in :meth:`aclose`; use it as an async
+    context manager or call :meth:`aclose` on shutdown. Use one instance from one
+    event loop.
+
+    Args:
+        auth: credentials for the ``Authorization`` header, or None to send none (for
+            a local sandbox or test server).
+        url: the send endpoint, e.g. ``https://api-eu.vonage.com/v1/messages``.
+        transport: the httpx transport to send through; by default a new one from
+            :func:`botkit.transports.make_transport` with the default kind.
+        timeout: seconds allowed for each of connect, write, read and pool acquisition.
+        clock: used to turn a ``Retry-After`` HTTP date into seconds when the response
+            has no ``Date`` header; the system clock by default.
+
+    Example:
+        async with MessagesClient(auth=BasicAuth(key, secret)) as client:
+            uuid = await client.send({"channel": "sms", "message_type": "text", ...})
+    """
+
+    def __init__(
+        self,
+        *,
+        auth: Auth | None,
+        url: str = DEFAULT_MESSAGES_URL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self._auth = auth
+        self._url = httpx.URL(url)
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        # Built once: the request below is created directly, so these are all the
+        # headers it carries apart from Authorization, Host and Content-Length.
+        self._headers: Final[list[tuple[bytes, bytes]]] = [
+            (b"Content-Type", b"application/json"),
+            (b"Accept", b"application/json"),
+            (b"User-Agent", USER_AGENT.encode("ascii")),
+        ]
+        self._timeout: Final[dict[str, float | None]] = httpx.Timeout(timeout).as_dict()
+        self._client = httpx.AsyncClient(
+            transport=transport if transport is not None else make_transport(DEFAULT_TRANSPORT),
+            timeout=timeout,
+            # Redirects are never expected from the API; surface them as errors.
+            follow_redirects=False,
+        )
+
+    @property
+    def url(self) -> str:
+        """The send endpoint this client posts to."""
+        return str(self._url)
+
+    @property
+    def is_closed(self) -> bool:
+        """True once :meth:`aclose` has run."""
+        return self._client.is_closed
+
+    async def send(self, body: Mapping[str, Any]) -> str:
+        """POST one message and return its ``message_uuid``.
+
+        Args:
+            body: the v1 request body (``to``, ``from``, ``channel``, ``message_type``
+                and the content), as a JSON-serialisable mapping.
+
+        Returns:
+            The ``message_uuid`` the API assigned to the accepted message.
+
+        Raises:
+            MessagesApiError: the API answered anything but 2xx (its problem-details
+                fields, ``status_code`` and ``retry_after`` are filled in), answered 2xx
+                without a ``message_uuid``, or could not be reached (``status_code=0``).
+            TypeError, ValueError: ``body`` cannot be serialised to JSON.
+        """
+        # Compact separators keep the payload small; bytes go straight to the transport
+        # instead of being re-encoded by httpx.
+        payload = json.dumps(
+            body, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+        headers = self._headers
+        if self._auth is not None:
+            # Asked every time because a JWT is renewed as it nears expiry.
+            headers = [*headers, (b"Authorization", self._auth.header().encode("ascii"))]
+        request = httpx.Request(
+            "POST",
+            self._url,
+            headers=headers,
+            content=payload,
+            extensions={"timeout": self._timeout},
+        )
+        try:
+            response = await self._client.send(request)
+        except httpx.TransportError as exc:
+            raise MessagesApiError(
+                status_code=0,
+                title="Connection error",
+                # Some httpx exceptions (timeouts) have an empty message; the class name
+                # then says what happened.
+                detail=str(exc) or type(exc).__name__,
+                request=request,
+            ) from exc
+        if response.is_success:
+            return self._message_uuid(response)
+        raise self._error(response)
+
+    async def aclose(self) -> None:
+        """Close the connection pool and the transport. Safe to call twice."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"MessagesClient(url={self.url!r})"
+
+    @staticmethod
+    def _message_uuid(response: httpx.Response) -> str:
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            data = None
+        uuid = data.get("message_uuid") if isinstance(data, dict) else None
+        if isinstance(uuid, str) and uuid:
+            return uuid
+        # Accepted, but we cannot tell which message it is. status_code stays 2xx, so
+        # the error is not retryable: sending again could deliver the message twice.
+        raise MessagesApiError(
+            status_code=response.status_code,
+            title="Unexpected response",
+            detail=f"no message_uuid in the response body: {_clip(response.text)!r}",
+            request=response.request,
+            response=response,
+        )
+
+    def _error(self, response: httpx.Response) -> MessagesApiError:
+        retry_after = _retry_after(response, self._clock)
+        try:
+            problem = json.loads(response.content)
+        except ValueError:
+            problem = None
+        if not isinstance(problem, dict):
+            text = response.text.strip()
+            return MessagesApiError(
+                status_code=response.status_code,
+                title=response.reason_phrase or None,
+                detail=_clip(text) if text else None,
+                retry_after=retry_after,
+                request=response.request,
+                response=response,
+            )
+        invalid = problem.get("invalid_parameters")
+        return MessagesApiError(
+            status_code=response.status_code,
+            type=_text(problem.get("type")),
+            title=_text(problem.get("title")),
+            detail=_text(problem.get("detail")),
+            instance=_text(problem.get("instance")),
+            invalid_parameters=(
+                [p for p in invalid if isinstance(p, dict)] if isinstance(invalid, list) else None
+            ),
+            retry_after=retry_after,
+            request=response.request,
+            response=response,
+        )
+
+
+def _text(value: object) -> str | None:
+    """A problem-details field as text; numbers are accepted, structures are not."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_TEXT_DETAIL else text[:_MAX_TEXT_DETAIL] + "..."
+
+
+def _retry_after(response: httpx.Response, clock: Clock) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or HTTP-date).
+
+    An HTTP date is measured against the response's own ``Date`` header when there is
+    one, so a skewed local clock does not stretch or shrink the wait; otherwise
+    against ``clock``. Unparsable values are ignored rather than failing the error.
+    """
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        when = _http_date(value)
+        if when is None:
+            return None
+        now = _http_date(response.headers.get("date", ""))
+        seconds = when - (now if now is not None else clock.now())
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _http_date(value: str) -> float | None:
+    """An HTTP date as a POSIX timestamp, or None when it is not one."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        # "-0000" zones parse as naive; HTTP dates are always GMT.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()

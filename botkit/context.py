@@ -1,0 +1,111 @@
+"""The per-turn context a handler receives: the event, the conversation, and ``reply``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botkit.events import Event, InboundEvent, StatusEvent
+from botkit.replies import Reply, as_replies
+from botkit.store.base import Conversation, ConversationKey
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot
+
+__all__ = ["Context", "ErrorContext"]
+
+
+class _Queued(Awaitable[None]):
+    """What ``reply`` returns: the reply is already queued, so awaiting it is optional.
+
+    Async handlers write ``await ctx.reply(...)``; plain ``def`` handlers, which run in a
+    worker thread, simply call ``ctx.reply(...)``.
+    """
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # pragma: no cover - makes this a generator
+
+
+_QUEUED = _Queued()
+
+
+class Context:
+    """What a handler gets for one event.
+
+    Attributes:
+        event: the normalised event (``InboundEvent`` or ``StatusEvent``).
+        conversation: the conversation's state and data; changes are saved after the turn.
+        match: values the matcher extracted (``ctx.match["match"]`` is the regex match of
+            ``on_text(pattern)``; ``ctx.match["payload"]`` the payload of ``on_button``).
+        bot: the bot, e.g. for ``await ctx.bot.send(...)``.
+    """
+
+    __slots__ = ("_replies", "bot", "conversation", "event", "match")
+
+    def __init__(self, event: Event, conversation: Conversation, bot: Bot) -> None:
+        self.event = event
+        self.conversation = conversation
+        self.bot = bot
+        self.match: dict[str, Any] = {}
+        self._replies: list[Reply] = []
+
+    @property
+    def message(self) -> InboundEvent:
+        """The event as an inbound message (raises ``TypeError`` for a status event)."""
+        if not isinstance(self.event, InboundEvent):
+            raise TypeError(f"ctx.message is for inbound messages; this is a {self.event.kind} event")
+        return self.event
+
+    @property
+    def status(self) -> StatusEvent:
+        """The event as a status webhook (raises ``TypeError`` for an inbound message)."""
+        if not isinstance(self.event, StatusEvent):
+            raise TypeError(f"ctx.status is for status events; this is a {self.event.kind} message")
+        return self.event
+
+    @property
+    def key(self) -> ConversationKey:
+        """The conversation's key (channel, user, bot address)."""
+        return self.conversation.key
+
+    def reply(self, *messages: Reply | str | list[Reply | str]) -> Awaitable[None]:
+        """Queue replies to the user; they are sent after the turn, on the event's channel.
+
+        Example:
+            await ctx.reply("Hi!")
+            await ctx.reply("Two", "messages")
+        """
+        self._replies.extend(as_replies(messages))
+        return _QUEUED
+
+    @property
+    def replies(self) -> list[Reply]:
+        """The replies queued so far in this turn."""
+        return list(self._replies)
+
+
+@dataclass
+class ErrorContext:
+    """What an ``@bot.on_error`` handler gets.
+
+    Attributes:
+        error: the exception (a handler's, or a ``MessagesApiError`` for a refused send).
+        key: the conversation concerned.
+        event: the event being handled, or None when a send failed after its turn.
+        body: the refused request body, for send failures.
+    """
+
+    error: BaseException
+    key: ConversationKey
+    event: Event | None = None
+    body: dict[str, Any] | None = None
+    _replies: list[Reply] = field(default_factory=list, repr=False)
+
+    def reply(self, *messages: Reply | str | list[Reply | str]) -> Awaitable[None]:
+        """Queue a fallback reply to the user ("Sorry, something went wrong")."""
+        self._replies.extend(as_replies(messages))
+        return _QUEUED

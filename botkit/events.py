@@ -1,0 +1,339 @@
+"""The normalised event: one model family for every channel and both webhook versions.
+
+Vonage sends inbound messages and status updates in the webhook version chosen per
+application: v1 is flat (``channel``, ``from``, ``to`` and the content at the top level),
+v0.1 is nested (``from{type, number|id}``, ``message.content{type, ...}``). Both become
+an ``InboundEvent`` or a ``StatusEvent``, so handlers never see the wire.
+
+``parse_body`` is what the webhook routes call: bytes that are not JSON are a 400, JSON
+that is not a Vonage webhook is a 422, and either way a ``PayloadError`` names the
+offending field. An unknown ``message_type`` or ``status`` is not an error: Vonage adds
+new ones, and they arrive as ``kind="unsupported"`` events or as unknown statuses.
+
+Parsing walks the decoded dict directly (see ``botkit._parse_v1`` and
+``botkit._parse_v01``) because it runs for every webhook; the models below only check
+what the readers produce.
+
+Example:
+    event = parse_body(request_body, status=False)
+    if event.kind == "location":
+        print(event.location.latitude, event.key)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal, TypeAlias
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from botkit import _parse_v01, _parse_v1
+from botkit.errors import PayloadError
+from botkit.store.base import ConversationKey
+
+__all__ = [
+    "ButtonAnswer",
+    "Channel",
+    "ContactInfo",
+    "ErrorInfo",
+    "Event",
+    "InboundEvent",
+    "InboundKind",
+    "LocationInfo",
+    "MediaInfo",
+    "OrderInfo",
+    "StatusEvent",
+    "Usage",
+    "parse_body",
+    "parse_inbound",
+    "parse_status",
+]
+
+Channel: TypeAlias = Literal["sms", "mms", "whatsapp", "messenger", "viber_service"]
+"""A Messages API channel by its v1 name (v0.1's ``viber_service_msg`` is ``viber_service``)."""
+
+InboundKind: TypeAlias = Literal[
+    "text",
+    "image",
+    "audio",
+    "video",
+    "file",
+    "location",
+    "contact",
+    "button",
+    "sticker",
+    "order",
+    "unsupported",
+]
+"""What an inbound message is, independent of channel and wire version."""
+
+ApiVersion: TypeAlias = Literal["v1", "v0.1"]
+
+_KNOWN_STATUSES = frozenset({"submitted", "delivered", "read", "rejected", "undeliverable"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ButtonAnswer(_Model):
+    """The button or list row a user picked.
+
+    Attributes:
+        payload: the payload we gave the button (WhatsApp ``reply.id`` or ``button.payload``).
+        title: the button's title as the user saw it.
+        description: a list row's description, if it had one.
+        via: ``native`` for a tap on a real button, ``text`` for a typed answer to a menu
+            that was sent as numbered text.
+    """
+
+    payload: str
+    title: str | None = None
+    description: str | None = None
+    via: Literal["native", "text"]
+
+
+class LocationInfo(_Model):
+    """A shared location; coordinates are always floats, whatever the wire sent."""
+
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+class MediaInfo(_Model):
+    """An image, audio, video, file, sticker or vCard, hosted by Vonage at ``url``."""
+
+    url: str
+    caption: str | None = None
+    name: str | None = None
+
+
+class ContactInfo(_Model):
+    """One contact card (from WhatsApp ``contacts``)."""
+
+    name: str | None = None
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+    org: str | None = None
+
+
+class OrderInfo(_Model):
+    """A WhatsApp catalogue order; ``items`` are WhatsApp's ``product_items`` as sent."""
+
+    catalog_id: str | None = None
+    items: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ErrorInfo(_Model):
+    """Why a message was rejected or undeliverable.
+
+    Attributes:
+        code: the Messages API error code as a string, e.g. ``"1340"`` (v1 ``error.title``,
+            v0.1 ``error.code``).
+        title: v1 ``error.title`` (which is the code).
+        detail: the explanation (v1 ``error.detail``, v0.1 ``error.reason``).
+        type: v1 link to the error's documentation.
+        instance: v1 trace id for Vonage support.
+    """
+
+    code: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    type: str | None = None
+    instance: str | None = None
+
+
+class Usage(_Model):
+    """What a message cost, e.g. ``currency="EUR", price="0.0333"``."""
+
+    currency: str | None = None
+    price: str | None = None
+
+
+class InboundEvent(_Model):
+    """A message from a user, normalised across channels and webhook versions.
+
+    Attributes:
+        kind: what the message is; ``unsupported`` for any type botkit does not read.
+        channel: the channel by its v1 name.
+        sender: the user's address (phone number, Messenger PSID).
+        recipient: our address (number, page id, Viber service id).
+        message_uuid: Vonage's id of the message.
+        timestamp: when Vonage received it (timezone-aware).
+        message_type: the type as sent on the wire (``text`` for a v1 SMS, which has none).
+        api_version: the webhook version it arrived in.
+        text: the text; for a ``button`` event, the title the user tapped.
+        button: the answer, for a ``button`` event.
+        location: the place, for a ``location`` event.
+        media: the attachment, for media, sticker and MMS vCard events.
+        contacts: the cards of a WhatsApp ``contact`` event (empty for an MMS vCard, which
+            is only a link in ``media``).
+        order: the order, for an ``order`` event.
+        profile_name: the user's WhatsApp profile name.
+        reply_to: the ``message_uuid`` of the message the user quoted or answered.
+        client_ref: the client reference Vonage echoed, if any.
+        raw: the webhook body as received.
+    """
+
+    kind: InboundKind
+    channel: Channel
+    sender: str
+    recipient: str
+    message_uuid: str
+    timestamp: AwareDatetime
+    message_type: str
+    api_version: ApiVersion
+    text: str | None = None
+    button: ButtonAnswer | None = None
+    location: LocationInfo | None = None
+    media: MediaInfo | None = None
+    contacts: list[ContactInfo] = Field(default_factory=list)
+    order: OrderInfo | None = None
+    profile_name: str | None = None
+    reply_to: str | None = None
+    client_ref: str | None = None
+    raw: dict[str, Any]
+
+    @property
+    def key(self) -> ConversationKey:
+        """The conversation this message belongs to."""
+        return ConversationKey(self.channel, self.sender, self.recipient)
+
+    @property
+    def dedupe_key(self) -> str:
+        """Identifies a redelivery of this message: its ``message_uuid``."""
+        return self.message_uuid
+
+
+class StatusEvent(_Model):
+    """A status update about a message we sent.
+
+    Attributes:
+        message_uuid: the id the Messages API gave our message.
+        status: ``submitted``, ``delivered``, ``read``, ``rejected``, ``undeliverable``,
+            or any newer status as sent.
+        channel: the channel by its v1 name.
+        user: the user's address (the ``to`` of our message).
+        bot: our address (its ``from``).
+        timestamp: when the status changed (timezone-aware).
+        error: why it failed, for ``rejected`` and ``undeliverable``.
+        client_ref: the client reference we sent with the message.
+        usage: what the message cost.
+        api_version: the webhook version it arrived in.
+        raw: the webhook body as received.
+    """
+
+    kind: Literal["status"] = "status"
+    message_uuid: str
+    status: str
+    channel: Channel
+    user: str
+    bot: str
+    timestamp: AwareDatetime
+    error: ErrorInfo | None = None
+    client_ref: str | None = None
+    usage: Usage | None = None
+    api_version: ApiVersion
+    raw: dict[str, Any]
+
+    @property
+    def key(self) -> ConversationKey:
+        """The conversation of the message this status is about."""
+        return ConversationKey(self.channel, self.user, self.bot)
+
+    @property
+    def dedupe_key(self) -> str:
+        """Identifies a redelivery: one message reaches each status once."""
+        return f"{self.message_uuid}:{self.status}"
+
+    @property
+    def known_status(self) -> bool:
+        """True for the statuses the Messages API documents."""
+        return self.status in _KNOWN_STATUSES
+
+
+Event: TypeAlias = InboundEvent | StatusEvent
+"""Anything a webhook delivers."""
+
+
+def _body(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        _parse_v1.fail(f"a webhook body must be a JSON object, got {type(data).__name__}", None)
+    return data
+
+
+def _is_v01(body: dict[str, Any]) -> bool:
+    # v0.1 puts the parties in objects and the content under ``message``; v1 has strings
+    # and a top-level ``channel``.
+    return (
+        isinstance(body.get("to"), dict)
+        or isinstance(body.get("from"), dict)
+        or ("channel" not in body and isinstance(body.get("message"), dict))
+    )
+
+
+def parse_inbound(data: object) -> InboundEvent:
+    """Read an inbound message webhook of either version.
+
+    Args:
+        data: the JSON-decoded webhook body.
+
+    Returns:
+        The normalised event.
+
+    Raises:
+        PayloadError: (422) ``data`` is not an inbound message webhook; ``field`` names
+            the offending field by its dotted path.
+    """
+    body = _body(data)
+    fields = _parse_v01.inbound(body) if _is_v01(body) else _parse_v1.inbound(body)
+    return InboundEvent(**fields)
+
+
+def parse_status(data: object) -> StatusEvent:
+    """Read a message status webhook of either version.
+
+    Args:
+        data: the JSON-decoded webhook body.
+
+    Returns:
+        The normalised event; an unknown ``status`` is kept as sent.
+
+    Raises:
+        PayloadError: (422) ``data`` is not a status webhook; ``field`` names the
+            offending field by its dotted path.
+    """
+    body = _body(data)
+    fields = _parse_v01.status(body) if _is_v01(body) else _parse_v1.status(body)
+    return StatusEvent(**fields)
+
+
+def parse_body(raw: bytes, *, status: bool) -> Event:
+    """Decode and read a webhook body as the route received it.
+
+    Args:
+        raw: the request body.
+        status: True for the status webhook route, False for the inbound route.
+
+    Returns:
+        A ``StatusEvent`` when ``status`` is true, else an ``InboundEvent``.
+
+    Raises:
+        PayloadError: 400 when ``raw`` is not UTF-8 JSON, 422 when it is JSON but not a
+            webhook of the expected sort (``field`` then names the offending field).
+    """
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PayloadError(
+            f"body is not UTF-8: {exc.reason} at byte {exc.start}",
+            status_code=400,
+            reason="malformed",
+        ) from exc
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers too long to convert;
+        # RecursionError, arrays or objects nested thousands deep.
+        raise PayloadError(f"body is not JSON: {exc}", status_code=400, reason="malformed") from exc
+    return parse_status(data) if status else parse_inbound(data)

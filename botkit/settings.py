@@ -1,0 +1,149 @@
+"""Settings: read once from the environment into one frozen object.
+
+Every setting has the name users put in their environment (``VONAGE_*`` for the
+Vonage account, ``BOTKIT_*`` for botkit itself); the table lives in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, cast
+
+from botkit.errors import ConfigError
+
+__all__ = ["DEFAULT_MESSAGES_URL", "Settings"]
+
+DEFAULT_MESSAGES_URL = "https://api.nexmo.com/v1/messages"
+
+ApiVersion = Literal["v1", "v0.1"]
+SandboxMode = Literal["auto", "on", "off"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All of botkit's settings. Build it with :meth:`from_env` or by keyword for tests.
+
+    Example:
+        settings = Settings.from_env()            # os.environ
+        settings = Settings(store="memory://")    # explicit, e.g. in tests
+    """
+
+    api_key: str | None = None
+    api_secret: str | None = field(default=None, repr=False)
+    application_id: str | None = None
+    private_key: str | None = field(default=None, repr=False)
+    signature_secret: str | None = field(default=None, repr=False)
+    messages_url: str = DEFAULT_MESSAGES_URL
+    api_version: ApiVersion = "v1"
+    store: str = "sqlite:///botkit.db"
+    sandbox: SandboxMode = "auto"
+    signature_strict: bool = False
+    max_body: int = 65536
+    public_url: str | None = None
+    locale: str = "en"
+    rate: float | None = None
+    queue_max: int = 10_000
+    lock_lease: float = 60.0
+    shutdown_grace: float = 10.0
+    http_transport: str = "aiohttp"
+    concurrency: int = 64
+
+    def __post_init__(self) -> None:
+        _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
+        _require_pair(
+            "VONAGE_APPLICATION_ID",
+            self.application_id,
+            "VONAGE_PRIVATE_KEY",
+            self.private_key,
+        )
+        if self.api_version not in ("v1", "v0.1"):
+            raise ConfigError(f"BOTKIT_API_VERSION={self.api_version!r}: use 'v1' or 'v0.1'")
+        if self.sandbox not in ("auto", "on", "off"):
+            raise ConfigError(f"BOTKIT_SANDBOX={self.sandbox!r}: use 'auto', 'on' or 'off'")
+        if self.max_body < 1:
+            raise ConfigError(f"BOTKIT_MAX_BODY must be a positive number of bytes, not {self.max_body}")
+        if self.sandbox == "off" and not self.has_credentials:
+            raise ConfigError(
+                "BOTKIT_SANDBOX=off needs credentials: set VONAGE_APPLICATION_ID and "
+                "VONAGE_PRIVATE_KEY (or VONAGE_API_KEY and VONAGE_API_SECRET)"
+            )
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when a complete credential pair (JWT or Basic) is set."""
+        return bool(self.application_id or self.api_key)
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        """Whether outbound messages go to the local sandbox instead of Vonage."""
+        if self.sandbox == "auto":
+            return not self.has_credentials
+        return self.sandbox == "on"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting from ``environ`` (default: ``os.environ``).
+
+        Raises:
+            ConfigError: a value is malformed, or half a credential pair is set.
+        """
+        env = os.environ if environ is None else environ
+
+        def text(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def number(name: str, default: float) -> float:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+        rate = text("BOTKIT_RATE")
+        return cls(
+            api_key=text("VONAGE_API_KEY"),
+            api_secret=text("VONAGE_API_SECRET"),
+            application_id=text("VONAGE_APPLICATION_ID"),
+            private_key=text("VONAGE_PRIVATE_KEY"),
+            signature_secret=text("VONAGE_SIGNATURE_SECRET"),
+            messages_url=text("VONAGE_MESSAGES_URL") or DEFAULT_MESSAGES_URL,
+            api_version=cast(ApiVersion, _choice(env, "BOTKIT_API_VERSION", "v1")),
+            store=text("BOTKIT_STORE") or "sqlite:///botkit.db",
+            sandbox=cast(SandboxMode, _choice(env, "BOTKIT_SANDBOX", "auto")),
+            signature_strict=_flag(env, "BOTKIT_SIGNATURE_STRICT"),
+            max_body=int(number("BOTKIT_MAX_BODY", 65536)),
+            public_url=text("BOTKIT_PUBLIC_URL"),
+            locale=text("BOTKIT_LOCALE") or "en",
+            rate=None if rate is None else number("BOTKIT_RATE", 0.0),
+            queue_max=int(number("BOTKIT_QUEUE_MAX", 10_000)),
+            lock_lease=number("BOTKIT_LOCK_LEASE", 60.0),
+            shutdown_grace=number("BOTKIT_SHUTDOWN_GRACE", 10.0),
+            http_transport=text("BOTKIT_HTTP_TRANSPORT") or "aiohttp",
+            concurrency=int(number("BOTKIT_CONCURRENCY", 64)),
+        )
+
+
+def _require_pair(name_a: str, a: str | None, name_b: str, b: str | None) -> None:
+    # Half a pair is almost always a typo in a deployment; failing at start beats a 401 later.
+    if a and not b:
+        raise ConfigError(f"{name_a} is set but {name_b} is missing; set both or neither")
+    if b and not a:
+        raise ConfigError(f"{name_b} is set but {name_a} is missing; set both or neither")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, "").strip().lower() or default
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}={raw!r}: use true or false")

@@ -1,0 +1,173 @@
+"""What every store keeps and promises: conversations, the inbox, dedupe keys and the outbox.
+
+A store is the durable half of botkit's pipeline. The webhook route commits an
+event to the inbox (with its dedupe key) before it answers 200; the worker loads
+the conversation, runs the turn, and commits the new conversation, the finished
+inbox entry and the replies to send in **one** step; the sender marks each reply
+sent or failed. Every store (memory, SQLite, Redis) passes the same contract suite
+in ``tests/store/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+__all__ = [
+    "Committed",
+    "Conversation",
+    "ConversationKey",
+    "InboxEntry",
+    "NewInboxEntry",
+    "NewOutbound",
+    "OutboundMessage",
+    "Store",
+]
+
+EventKind = Literal["inbound", "status"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """One conversation: a user on a channel talking to one of our numbers or pages."""
+
+    channel: str
+    user: str
+    bot: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.user}:{self.bot}"
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A conversation's persisted state.
+
+    Attributes:
+        key: whose conversation this is.
+        version: the stored version this copy was read at (0: never stored). Writes are
+            compare-and-set on it.
+        flow: the active YAML flow's name, if any.
+        state: the active state name (of the flow, or set by handlers).
+        data: the bot's own data, persisted after every turn.
+        meta: botkit's bookkeeping (pending menu, window times, timers); not for bot code.
+    """
+
+    key: ConversationKey
+    version: int = 0
+    flow: str | None = None
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewInboxEntry:
+    """A webhook to commit to the inbox, before it has an id."""
+
+    dedupe_key: str
+    key: ConversationKey
+    kind: EventKind
+    body: bytes
+    accepted_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """A committed webhook. ``id`` grows in acceptance order within one store."""
+
+    id: int
+    dedupe_key: str
+    key: ConversationKey
+    kind: EventKind
+    body: bytes
+    accepted_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutbound:
+    """A rendered request body to queue for sending."""
+
+    key: ConversationKey
+    body: dict[str, Any]
+    client_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A queued request body. ``id`` grows in queue order within one store."""
+
+    id: int
+    key: ConversationKey
+    body: dict[str, Any]
+    client_ref: str
+    created_at: float
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What a committed turn produced: the conversation's new version and the queued replies."""
+
+    version: int
+    outbound: list[OutboundMessage]
+
+
+class Store(Protocol):
+    """The durable state behind a bot. All methods are coroutines and never block the loop.
+
+    Raises:
+        StoreError: whenever the backing storage cannot be reached or cannot take a write.
+    """
+
+    async def open(self) -> None:
+        """Connect and create what is missing (tables, indexes). Idempotent."""
+
+    async def close(self) -> None:
+        """Release connections and threads."""
+
+    async def accept(self, entry: NewInboxEntry) -> int | None:
+        """Commit the entry and its dedupe key in one transaction.
+
+        Returns the new inbox id, or ``None`` when the dedupe key was seen before (a
+        redelivery), in which case nothing is written.
+        """
+
+    async def pending_inbox(self, *, after_id: int = 0, limit: int = 1000) -> list[InboxEntry]:
+        """Unfinished inbox entries with ``id > after_id``, in acceptance order."""
+
+    async def load(self, key: ConversationKey) -> Conversation:
+        """The stored conversation, or a fresh one at version 0."""
+
+    async def complete_turn(
+        self,
+        inbox_id: int | None,
+        conversation: Conversation,
+        outbound: Sequence[NewOutbound],
+        *,
+        now: float,
+    ) -> Committed:
+        """Save the conversation, finish the inbox entry and queue the replies, atomically.
+
+        The write is compare-and-set: it succeeds only if the stored version still equals
+        ``conversation.version`` (0: not stored yet), and stores ``version + 1``.
+
+        Raises:
+            VersionConflict: the stored version moved on; nothing was written.
+        """
+
+    async def enqueue(self, outbound: Sequence[NewOutbound], *, now: float) -> list[OutboundMessage]:
+        """Queue messages sent outside a turn (notifications)."""
+
+    async def pending_outbound(self, *, limit: int = 1000) -> list[OutboundMessage]:
+        """Queued messages not yet sent or failed, in queue order."""
+
+    async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
+        """Record that the Messages API accepted the message."""
+
+    async def mark_failed(self, outbound_id: int, error: str, *, now: float) -> None:
+        """Record that the message will not be sent (a terminal refusal)."""
+
+    async def health(self) -> dict[str, Any]:
+        """A small, cheap report for ``/healthz``: ``{"ok": bool, "inbox_pending": n, ...}``."""

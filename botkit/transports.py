@@ -1,0 +1,137 @@
+"""HTTP transports for the outbound Messages API client.
+
+botkit talks to the Messages API through one ``httpx.AsyncClient``; the transport
+underneath is pluggable. Two are supported:
+
+* ``"aiohttp"``: ``httpx_aiohttp.AiohttpTransport``, aiohttp's connection pool and
+  HTTP parser under httpx's API. It costs about half the CPU per request of httpx's
+  own transport (see ``docs/benchmarks.md``), so it is the default.
+* ``"httpx"``: ``httpx.AsyncHTTPTransport`` (httpcore), httpx's own transport.
+
+``AiohttpTransport`` can be constructed outside a running event loop: it opens its
+``aiohttp.ClientSession`` lazily, on the first request, inside the loop that sends it.
+That session then belongs to that loop, so a client must be used from one loop only.
+
+botkit wraps ``AiohttpTransport`` to fix how it reports failures: it lets some aiohttp
+errors (e.g. a malformed HTTP response) escape as ``aiohttp.ClientError`` instead of an
+``httpx.TransportError``, and it reports a refused connection or a server that hung up
+as ``httpx.ConnectTimeout``. The wrapper maps those to the httpx exception that
+httpx's own transport raises in the same situation, so callers see the same errors
+whichever transport is in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Final
+
+import aiohttp
+import httpx
+
+# httpcore asks sniffio which async library is running on every request; when sniffio
+# is missing it retries the failed import each time. Importing it here makes a missing
+# install fail loudly at startup instead of silently slowing every send.
+import sniffio  # noqa: F401
+from httpx_aiohttp import AiohttpTransport
+
+from botkit.errors import ConfigError
+
+__all__ = ["DEFAULT_TRANSPORT", "TRANSPORT_KINDS", "make_transport"]
+
+TRANSPORT_KINDS: Final = ("aiohttp", "httpx")
+"""The values :func:`make_transport` accepts."""
+
+DEFAULT_TRANSPORT: Final = "aiohttp"
+"""The transport the Messages client uses unless told otherwise (the cheaper one)."""
+
+
+def make_transport(kind: str = DEFAULT_TRANSPORT) -> httpx.AsyncBaseTransport:
+    """Build a fresh transport for an ``httpx.AsyncClient``.
+
+    Safe to call outside a running event loop for both kinds.
+
+    Args:
+        kind: ``"aiohttp"`` or ``"httpx"`` (see :data:`TRANSPORT_KINDS`).
+
+    Returns:
+        A new transport; the client that uses it closes it.
+
+    Raises:
+        ConfigError: for any other ``kind``.
+    """
+    if kind == "aiohttp":
+        return _AiohttpTransport()
+    if kind == "httpx":
+        return httpx.AsyncHTTPTransport()
+    choices = ", ".join(repr(k) for k in TRANSPORT_KINDS)
+    raise ConfigError(f"unknown HTTP transport {kind!r}: use one of {choices}")
+
+
+class _AiohttpTransport(AiohttpTransport):
+    """``AiohttpTransport`` whose failures are all ``httpx.TransportError`` subclasses."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response: httpx.Response = await super().handle_async_request(request)
+        except httpx.TransportError as exc:
+            mapped = _remap(exc, request)
+            if mapped is exc:
+                raise
+            raise mapped from exc.__cause__
+        except aiohttp.ClientError as exc:
+            raise _unmapped(exc, request) from exc
+        # The body is read later, through the stream; wrap it so that failures while
+        # reading are mapped the same way.
+        response.stream = _MappedStream(response.stream, request)
+        return response
+
+
+class _MappedStream(httpx.AsyncByteStream):
+    """A response body stream that maps aiohttp failures like the headers phase does."""
+
+    def __init__(self, inner: httpx.AsyncByteStream | httpx.SyncByteStream, request: httpx.Request):
+        assert isinstance(inner, httpx.AsyncByteStream)
+        self._inner = inner
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._inner:
+                yield chunk
+        except httpx.TransportError as exc:
+            mapped = _remap(exc, self._request)
+            if mapped is exc:
+                raise
+            raise mapped from exc.__cause__
+        except aiohttp.ClientError as exc:
+            raise _unmapped(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _remap(exc: httpx.TransportError, request: httpx.Request) -> httpx.TransportError:
+    """Correct the exception type ``AiohttpTransport`` chose, judging by the aiohttp cause."""
+    cause = exc.__cause__
+    message = str(exc)
+    if isinstance(cause, aiohttp.ServerTimeoutError):
+        # Genuine timeouts (connect or read) are already mapped correctly.
+        return exc
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        # Refused, unreachable or DNS failure: nothing was sent.
+        return httpx.ConnectError(message, request=request)
+    if isinstance(cause, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        # The server hung up after the request was (possibly) sent, or before the end of
+        # the body it announced.
+        return httpx.RemoteProtocolError(message, request=request)
+    if isinstance(cause, aiohttp.ClientOSError):
+        return httpx.NetworkError(message, request=request)
+    return exc
+
+
+def _unmapped(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
+    """Map an aiohttp error that ``AiohttpTransport`` lets through."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # aiohttp reports an unparsable response this way; httpcore says RemoteProtocolError.
+        return httpx.RemoteProtocolError(str(exc.message or exc), request=request)
+    return httpx.TransportError(str(exc), request=request)
