@@ -38,7 +38,7 @@ _CONTENT = "message.content."
 
 
 def _channel(data: Json) -> str:
-    # Both parties carry the type; ``to`` is read, as Vonage's own status samples do.
+    # Both parties carry the same type; ``to`` is read, for inbound and status alike.
     name = req_str(req_obj(data, "to"), "type", "to.")
     channel = _CHANNELS.get(name)
     if channel is None:

@@ -32,6 +32,7 @@ from botkit.errors import PayloadError
 from botkit.store.base import ConversationKey
 
 __all__ = [
+    "ApiVersion",
     "ButtonAnswer",
     "Channel",
     "ContactInfo",
@@ -68,6 +69,7 @@ InboundKind: TypeAlias = Literal[
 """What an inbound message is, independent of channel and wire version."""
 
 ApiVersion: TypeAlias = Literal["v1", "v0.1"]
+"""The webhook version a Vonage application is set to send."""
 
 _KNOWN_STATUSES = frozenset({"submitted", "delivered", "read", "rejected", "undeliverable"})
 
