@@ -1,0 +1,59 @@
+"""A menu as the user saw it: what a downgraded set of buttons looked like, to read answers back.
+
+When buttons cannot be shown natively (SMS, MMS, Viber, Messenger, or too many for
+WhatsApp), the renderer writes them as a numbered (or lettered) text menu and returns
+the :class:`ShownMenu`. The bot stores it in the conversation, and the next text is
+recognised against exactly what was shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["MENU_TTL", "ShownChoice", "ShownMenu"]
+
+MENU_TTL = 24 * 3600.0
+"""A pending menu expires after a day: an answer that late is not an answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShownChoice:
+    """One line of a text menu: its label ("2" or "B"), the full title shown, and the payload."""
+
+    label: str
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShownMenu:
+    """The choices shown, how they were labelled, on which channel and when."""
+
+    choices: tuple[ShownChoice, ...]
+    style: Literal["numbered", "lettered"]
+    channel: str
+    shown_at: float = 0.0
+
+    def expired(self, now: float) -> bool:
+        """True once the menu is older than :data:`MENU_TTL`."""
+        return now - self.shown_at > MENU_TTL
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, for the conversation's ``meta``."""
+        return {
+            "choices": [[c.label, c.title, c.payload] for c in self.choices],
+            "style": self.style,
+            "channel": self.channel,
+            "shown_at": self.shown_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShownMenu:
+        """Rebuild a menu stored with :meth:`to_dict`."""
+        return cls(
+            choices=tuple(ShownChoice(str(a), str(b), str(c)) for a, b, c in data["choices"]),
+            style=data["style"],
+            channel=data["channel"],
+            shown_at=float(data.get("shown_at", 0.0)),
+        )
