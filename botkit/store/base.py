@@ -157,7 +157,9 @@ class Store(Protocol):
             VersionConflict: the stored version moved on; nothing was written.
         """
 
-    async def enqueue(self, outbound: Sequence[NewOutbound], *, now: float) -> list[OutboundMessage]:
+    async def enqueue(
+        self, outbound: Sequence[NewOutbound], *, now: float
+    ) -> list[OutboundMessage]:
         """Queue messages sent outside a turn (notifications)."""
 
     async def pending_outbound(self, *, limit: int = 1000) -> list[OutboundMessage]:

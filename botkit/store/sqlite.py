@@ -148,8 +148,6 @@ class SQLiteStore:
         # stays on, so any use from another thread fails loudly).
         self._conn: sqlite3.Connection | None = None
 
-    # -- lifecycle -------------------------------------------------------------------
-
     async def open(self) -> None:
         """Open the file, switch it to WAL and create missing tables. Idempotent.
 
@@ -167,7 +165,10 @@ class SQLiteStore:
         try:
             await asyncio.get_running_loop().run_in_executor(executor, self._connect)
         except BaseException:
+            # Also reached on cancellation while the thread may still connect: close
+            # whatever it opened (jobs run in order) before the thread stops.
             self._executor = None
+            executor.submit(self._disconnect)
             executor.shutdown(wait=True)
             raise
 
@@ -240,8 +241,6 @@ class SQLiteStore:
 
         return await asyncio.get_running_loop().run_in_executor(executor, job)
 
-    # -- inbox -----------------------------------------------------------------------
-
     async def accept(self, entry: NewInboxEntry) -> int | None:
         """Commit the entry and its dedupe key; ``None`` for a dedupe key seen before."""
         return await self._call(_accept, entry)
@@ -251,18 +250,9 @@ class SQLiteStore:
         # A negative LIMIT means "no limit" to SQLite; other stores return nothing.
         rows = await self._call(_run, _SELECT_PENDING_INBOX, (after_id, max(limit, 0)))
         return [
-            InboxEntry(
-                id=id_,
-                dedupe_key=dedupe_key,
-                key=ConversationKey(channel, user, bot),
-                kind=cast(EventKind, kind),
-                body=body,
-                accepted_at=accepted_at,
-            )
-            for id_, dedupe_key, channel, user, bot, kind, body, accepted_at in rows
+            InboxEntry(id_, dedupe, ConversationKey(ch, user, bot), cast(EventKind, kind), body, at)
+            for id_, dedupe, ch, user, bot, kind, body, at in rows
         ]
-
-    # -- conversations ---------------------------------------------------------------
 
     async def load(self, key: ConversationKey) -> Conversation:
         """The stored conversation (a fresh copy), or a new one at version 0."""
@@ -296,8 +286,6 @@ class SQLiteStore:
         bodies = encode_bodies(outbound)
         return await self._call(_complete_turn, inbox_id, conversation, doc, outbound, bodies, now)
 
-    # -- outbox ----------------------------------------------------------------------
-
     async def enqueue(
         self, outbound: Sequence[NewOutbound], *, now: float
     ) -> list[OutboundMessage]:
@@ -309,15 +297,8 @@ class SQLiteStore:
         """Queued messages not yet sent or failed, in queue order."""
         rows = await self._call(_run, _SELECT_PENDING_OUTBOX, (max(limit, 0),))
         return [
-            OutboundMessage(
-                id=id_,
-                key=ConversationKey(channel, user, bot),
-                body=decode_json(body),
-                client_ref=client_ref,
-                created_at=created_at,
-                attempts=attempts,
-            )
-            for id_, channel, user, bot, body, client_ref, created_at, attempts in rows
+            OutboundMessage(id_, ConversationKey(ch, user, bot), decode_json(body), ref, at, tries)
+            for id_, ch, user, bot, body, ref, at, tries in rows
         ]
 
     async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:

@@ -46,6 +46,13 @@ def inbound(dedupe_key: str, key: ConversationKey = ALICE, *, at: float = NOW) -
     return NewInboxEntry(dedupe_key=dedupe_key, key=key, kind="inbound", body=body, accepted_at=at)
 
 
+async def accepted(store: Store, entry: NewInboxEntry) -> int:
+    """Accept an entry that must be new, and return its inbox id."""
+    inbox_id = await store.accept(entry)
+    assert isinstance(inbox_id, int), f"{entry.dedupe_key} was taken for a redelivery"
+    return inbox_id
+
+
 def reply(text: str, key: ConversationKey = ALICE) -> NewOutbound:
     return NewOutbound(
         key=key,
@@ -76,7 +83,7 @@ async def test_accept_then_duplicate_returns_none_and_keeps_one_entry(store: Sto
 
 
 async def test_dedupe_key_outlives_the_finished_entry(store: Store) -> None:
-    inbox_id = await store.accept(inbound("m-1"))
+    inbox_id = await accepted(store, inbound("m-1"))
     await store.complete_turn(inbox_id, Conversation(ALICE), [], now=NOW)
 
     assert await store.accept(inbound("m-1")) is None
@@ -84,9 +91,8 @@ async def test_dedupe_key_outlives_the_finished_entry(store: Store) -> None:
 
 
 async def test_inbox_ids_grow_in_acceptance_order(store: Store) -> None:
-    ids = [await store.accept(inbound(f"m-{n}", at=NOW + n)) for n in range(5)]
+    ids = [await accepted(store, inbound(f"m-{n}", at=NOW + n)) for n in range(5)]
 
-    assert all(isinstance(i, int) for i in ids)
     assert ids == sorted(ids) and len(set(ids)) == 5
     assert [e.id for e in await store.pending_inbox()] == ids
     assert [e.dedupe_key for e in await store.pending_inbox()] == [f"m-{n}" for n in range(5)]
@@ -95,27 +101,26 @@ async def test_inbox_ids_grow_in_acceptance_order(store: Store) -> None:
 async def test_inbox_body_and_kind_round_trip(store: Store) -> None:
     body = bytes(range(256))  # not UTF-8: bodies are stored as raw bytes
     entry = NewInboxEntry(dedupe_key="s-1", key=BOB, kind="status", body=body, accepted_at=1.5)
-    inbox_id = await store.accept(entry)
+    inbox_id = await accepted(store, entry)
 
     assert await store.pending_inbox() == [
-        InboxEntry(id=inbox_id or 0, dedupe_key="s-1", key=BOB, kind="status", body=body,
-                   accepted_at=1.5)
+        InboxEntry(inbox_id, dedupe_key="s-1", key=BOB, kind="status", body=body, accepted_at=1.5)
     ]
 
 
 async def test_pending_inbox_after_id_and_limit(store: Store) -> None:
-    ids = [await store.accept(inbound(f"m-{n}")) for n in range(6)]
+    ids = [await accepted(store, inbound(f"m-{n}")) for n in range(6)]
     await store.complete_turn(ids[2], Conversation(ALICE), [], now=NOW)
     pending = [i for i in ids if i != ids[2]]
 
     assert [e.id for e in await store.pending_inbox()] == pending
-    assert [e.id for e in await store.pending_inbox(after_id=ids[1] or 0)] == pending[2:]
+    assert [e.id for e in await store.pending_inbox(after_id=ids[1])] == pending[2:]
     assert [e.id for e in await store.pending_inbox(limit=2)] == pending[:2]
-    assert [e.id for e in await store.pending_inbox(after_id=ids[0] or 0, limit=2)] == [
+    assert [e.id for e in await store.pending_inbox(after_id=ids[0], limit=2)] == [
         ids[1],
         ids[3],
     ]
-    assert await store.pending_inbox(after_id=ids[-1] or 0) == []
+    assert await store.pending_inbox(after_id=ids[-1]) == []
     assert await store.pending_inbox(limit=0) == []
     assert await store.pending_inbox(limit=-1) == []
 
@@ -144,8 +149,8 @@ async def test_load_of_unknown_key_is_fresh_at_version_zero(store: Store) -> Non
 
 
 async def test_complete_turn_marks_done_and_returns_outbound_in_order(store: Store) -> None:
-    inbox_id = await store.accept(inbound("m-1"))
-    other_id = await store.accept(inbound("m-2"))
+    inbox_id = await accepted(store, inbound("m-1"))
+    other_id = await accepted(store, inbound("m-2"))
     conversation = await store.load(ALICE)
     conversation.flow, conversation.state = "signup", "ask_name"
     conversation.data["name"] = "Ada"
@@ -176,7 +181,7 @@ async def test_complete_turn_marks_done_and_returns_outbound_in_order(store: Sto
 
 
 async def test_complete_turn_without_an_inbox_entry(store: Store) -> None:
-    inbox_id = await store.accept(inbound("m-1"))
+    inbox_id = await accepted(store, inbound("m-1"))
 
     committed = await store.complete_turn(None, Conversation(BOB), [reply("hi", BOB)], now=NOW)
 
@@ -186,7 +191,7 @@ async def test_complete_turn_without_an_inbox_entry(store: Store) -> None:
 
 
 async def test_finishing_an_unknown_or_finished_inbox_entry_is_a_no_op(store: Store) -> None:
-    inbox_id = await store.accept(inbound("m-1"))
+    inbox_id = await accepted(store, inbound("m-1"))
     await store.complete_turn(inbox_id, Conversation(ALICE), [], now=NOW)
 
     committed = await store.complete_turn(inbox_id, await store.load(ALICE), [], now=NOW)
@@ -196,8 +201,8 @@ async def test_finishing_an_unknown_or_finished_inbox_entry_is_a_no_op(store: St
 
 
 async def test_stale_version_conflicts_and_writes_nothing(store: Store) -> None:
-    first_id = await store.accept(inbound("m-1"))
-    second_id = await store.accept(inbound("m-2"))
+    first_id = await accepted(store, inbound("m-1"))
+    second_id = await accepted(store, inbound("m-2"))
     stale = await store.load(ALICE)
     winner = await store.load(ALICE)
     winner.data["turn"] = "winner"
@@ -222,7 +227,7 @@ async def test_stale_version_conflicts_and_writes_nothing(store: Store) -> None:
 
 async def test_version_zero_when_a_row_exists_conflicts(store: Store) -> None:
     await store.complete_turn(None, Conversation(ALICE, data={"a": 1}), [], now=NOW)
-    inbox_id = await store.accept(inbound("m-1"))
+    inbox_id = await accepted(store, inbound("m-1"))
 
     with pytest.raises(VersionConflict):
         await store.complete_turn(inbox_id, Conversation(ALICE), [reply("x")], now=NOW)
@@ -307,7 +312,7 @@ async def test_tuples_come_back_as_lists(store: Store) -> None:
 async def test_data_that_is_not_json_raises_and_writes_nothing(
     store: Store, bad: dict[str, Any]
 ) -> None:
-    inbox_id = await store.accept(inbound("m-1"))
+    inbox_id = await accepted(store, inbound("m-1"))
 
     with pytest.raises(StoreError, match="not JSON-serialisable"):
         await store.complete_turn(inbox_id, Conversation(ALICE, data=bad), [reply("x")], now=NOW)
@@ -378,9 +383,9 @@ async def test_health_counts_pending_work(store: Store) -> None:
     assert health["store"] in {"memory", "sqlite", "redis"}
     assert (health["inbox_pending"], health["outbound_pending"]) == (0, 0)
 
-    first = await store.accept(inbound("m-1"))
-    await store.accept(inbound("m-2"))
-    await store.accept(inbound("m-2"))
+    first = await accepted(store, inbound("m-1"))
+    await accepted(store, inbound("m-2"))
+    assert await store.accept(inbound("m-2")) is None
     (queued,) = await store.enqueue([reply("a")], now=NOW)
     await store.complete_turn(first, Conversation(ALICE), [reply("b"), reply("c")], now=NOW)
     await store.mark_sent(queued.id, "uuid", now=NOW)
@@ -412,7 +417,7 @@ async def test_open_is_idempotent_and_close_is_repeatable(store_factory: StoreFa
     store = store_factory.new()
     await store.open()
     await store.open()
-    inbox_id = await store.accept(inbound("m-1"))
+    inbox_id = await accepted(store, inbound("m-1"))
     await store.open()
     assert [e.id for e in await store.pending_inbox()] == [inbox_id]
     await store.close()
@@ -424,8 +429,8 @@ async def test_open_is_idempotent_and_close_is_repeatable(store_factory: StoreFa
 
 async def test_committed_data_survives_close_and_reopen(store_factory: StoreFactory) -> None:
     async with store_factory.opened() as store:
-        done_id = await store.accept(inbound("m-1"))
-        pending_id = await store.accept(inbound("m-2"))
+        done_id = await accepted(store, inbound("m-1"))
+        pending_id = await accepted(store, inbound("m-2"))
         turn = await store.complete_turn(
             done_id, Conversation(ALICE, data={"n": 1}), [reply("a")], now=NOW
         )
@@ -436,8 +441,7 @@ async def test_committed_data_survives_close_and_reopen(store_factory: StoreFact
         assert await reopened.pending_outbound() == turn.outbound + queued
         assert await reopened.load(ALICE) == Conversation(ALICE, version=1, data={"n": 1})
         assert await reopened.accept(inbound("m-1")) is None
-        later = await reopened.accept(inbound("m-3"))
-        assert later is not None and later > (pending_id or 0)
+        assert await accepted(reopened, inbound("m-3")) > pending_id
 
 
 # -- a reference model, driven by Hypothesis -------------------------------------------
@@ -452,7 +456,9 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 json_objects = st.dictionaries(st.text(max_size=5), json_values, max_size=3)
@@ -593,9 +599,5 @@ class StoreModel(RuleBasedStateMachine):
 def test_random_operations_agree_with_a_reference_model(store_factory: StoreFactory) -> None:
     # A sync test: each Hypothesis example runs its store on its own event loop.
     machine = type("StoreModelRun", (StoreModel,), {"factory": store_factory})
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            max_examples=40, stateful_step_count=25, deadline=None, database=None
-        ),
-    )
+    quick = settings(max_examples=40, stateful_step_count=25, deadline=None, database=None)
+    run_state_machine_as_test(machine, settings=quick)  # type: ignore[no-untyped-call]
