@@ -8,19 +8,25 @@ SQLite store, so both accept and refuse the same data and hand back the same val
 No method awaits inside its critical section, so on one event loop every method is
 atomic without locks.
 
-The JSON helpers at the bottom are shared with :mod:`botkit.store.sqlite`, which is what
-keeps the two encodings identical.
+The JSON helpers in :mod:`botkit.store._codec` are shared with :mod:`botkit.store.sqlite`,
+which is what keeps the two encodings identical.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from botkit.errors import StoreError, VersionConflict
+from botkit.errors import StoreError
+from botkit.store._codec import (
+    conversation_doc,
+    conversation_from_doc,
+    decode_json,
+    encode_bodies,
+    version_conflict,
+)
 from botkit.store.base import (
     Committed,
     Conversation,
@@ -34,15 +40,7 @@ from botkit.store.base import (
 if TYPE_CHECKING:
     from botkit.store.base import Store
 
-__all__ = [
-    "MemoryStore",
-    "conversation_doc",
-    "conversation_from_doc",
-    "decode_json",
-    "encode_bodies",
-    "encode_json",
-    "version_conflict",
-]
+__all__ = ["MemoryStore"]
 
 OutboundStatus = Literal["pending", "sent", "failed"]
 
@@ -222,66 +220,6 @@ class MemoryStore:
             "inbox_pending": len(self._inbox_pending),
             "outbound_pending": len(self._outbox_pending),
         }
-
-
-def encode_json(value: Any, *, what: str) -> str:
-    """Encode ``value`` as strict, ASCII-only JSON.
-
-    ASCII output escapes lone surrogates (which JSON webhooks can carry) instead of
-    failing to encode them as UTF-8; refusing NaN and infinities keeps the text readable
-    by any JSON parser.
-
-    Raises:
-        StoreError: ``value`` is not JSON-serialisable; ``what`` names it.
-    """
-    try:
-        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise StoreError(f"cannot store the {what}: it is not JSON-serialisable ({exc})") from exc
-
-
-def encode_bodies(outbound: Sequence[NewOutbound]) -> list[str]:
-    """Each outbound body as :func:`encode_json` text, in order."""
-    return [encode_json(m.body, what=f"outbound body for {m.key}") for m in outbound]
-
-
-def decode_json(text: str) -> Any:
-    """Decode JSON written by :func:`encode_json`."""
-    return json.loads(text)
-
-
-def conversation_doc(conversation: Conversation) -> str:
-    """The JSON document stored for a conversation (everything but key and version)."""
-    return encode_json(
-        {
-            "flow": conversation.flow,
-            "state": conversation.state,
-            "data": conversation.data,
-            "meta": conversation.meta,
-        },
-        what=f"conversation {conversation.key}",
-    )
-
-
-def conversation_from_doc(key: ConversationKey, version: int, doc: str) -> Conversation:
-    """Rebuild a conversation from its stored version and :func:`conversation_doc`."""
-    fields = decode_json(doc)
-    return Conversation(
-        key=key,
-        version=version,
-        flow=fields["flow"],
-        state=fields["state"],
-        data=fields["data"],
-        meta=fields["meta"],
-    )
-
-
-def version_conflict(key: ConversationKey, stored: int, expected: int) -> VersionConflict:
-    """The error for a compare-and-set write that lost, worded the same by every store."""
-    return VersionConflict(
-        f"conversation {key} is at version {stored}, not {expected}: another turn "
-        "committed first; reload it and run the turn again"
-    )
 
 
 if TYPE_CHECKING:

@@ -21,6 +21,13 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from botkit.errors import StoreError
+from botkit.store._codec import (
+    conversation_doc,
+    conversation_from_doc,
+    decode_json,
+    encode_bodies,
+    version_conflict,
+)
 from botkit.store.base import (
     Committed,
     Conversation,
@@ -30,13 +37,6 @@ from botkit.store.base import (
     NewInboxEntry,
     NewOutbound,
     OutboundMessage,
-)
-from botkit.store.memory import (
-    conversation_doc,
-    conversation_from_doc,
-    decode_json,
-    encode_bodies,
-    version_conflict,
 )
 
 if TYPE_CHECKING:
