@@ -148,7 +148,7 @@ class FakeApiStats:
 def fetch_stats(url: str) -> FakeApiStats:
     """Ask a running fake API (given its ``/v1/messages`` URL) for its counters."""
     stats_url = url.rsplit("/v1/", 1)[0] + "/__stats"
-    with urllib.request.urlopen(stats_url, timeout=5) as response:  # noqa: S310 - local URL
+    with urllib.request.urlopen(stats_url, timeout=5) as response:
         data = json.loads(response.read())
     return FakeApiStats(cpu=float(data["cpu"]), requests=int(data["requests"]))
 

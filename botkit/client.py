@@ -128,10 +128,12 @@ class MessagesClient:
                 without a ``message_uuid``, or could not be reached (``status_code=0``).
             TypeError, ValueError: ``body`` cannot be serialised to JSON.
         """
+        # json only serialises dicts; other mappings are copied once.
+        data = body if isinstance(body, dict) else dict(body)
         # Compact separators keep the payload small; bytes go straight to the transport
         # instead of being re-encoded by httpx.
         payload = json.dumps(
-            body, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            data, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         ).encode("utf-8")
         headers = self._headers
         if self._auth is not None:

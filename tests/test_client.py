@@ -107,6 +107,15 @@ async def test_sends_exact_headers_and_body() -> None:
     assert request.content == expected
 
 
+async def test_any_mapping_is_a_body() -> None:
+    from types import MappingProxyType
+
+    recorder = Recorder()
+    async with mock_client(recorder) as client:
+        await client.send(MappingProxyType(BODY))
+    assert json.loads(recorder.requests[0].content) == BODY
+
+
 async def test_no_authorization_header_without_auth() -> None:
     recorder = Recorder()
     async with mock_client(recorder, auth=None) as client:
