@@ -98,7 +98,7 @@ class Bot(Router):
         return middleware
 
     def asgi(self) -> Starlette:
-        """The Starlette app serving the webhooks: ``uvicorn mybot:app`` with ``app = bot.asgi()``."""
+        """The Starlette app serving the webhooks: ``app = bot.asgi()``, ``uvicorn mybot:app``."""
         from botkit.app import create_app
 
         return create_app(self)
@@ -145,13 +145,16 @@ class Bot(Router):
                 auth=self._auth(),
                 url=self.settings.messages_url,
                 transport=self._outbound_transport(),
+                clock=self.clock,
             )
             self._worker, self._sender = Worker(self), Sender(self)
             self._running = True
             queued = await self._sender.recover()
             recovered = await self._worker.recover()
             if recovered or queued:
-                log.info("botkit: recovered %d unfinished events, %d unsent messages", recovered, queued)
+                log.info(
+                    "botkit: recovered %d unfinished events, %d unsent messages", recovered, queued
+                )
             yield self
         finally:
             self._running = False
@@ -187,7 +190,9 @@ class Bot(Router):
             from botkit.sandbox import SandboxRecorder
 
             self.sandbox = SandboxRecorder()
-            log.info("botkit: sandbox mode (no Vonage credentials): messages are recorded, not sent")
+            log.info(
+                "botkit: sandbox mode (no Vonage credentials): messages are recorded, not sent"
+            )
             return self.sandbox.transport()
         from botkit.transports import make_transport
 
@@ -227,13 +232,16 @@ class Bot(Router):
         for reply in replies:
             for body in render(reply, key.channel, version).bodies:
                 ref = f"{ref_base}:{len(outbound)}"
-                addressed = address(body, channel=key.channel, to=key.user, sender=key.bot,
-                                    api_version=version)
+                addressed = address(
+                    body, channel=key.channel, to=key.user, sender=key.bot, api_version=version
+                )
                 addressed["client_ref"] = ref
                 outbound.append(NewOutbound(key, addressed, ref))
         return outbound
 
-    async def queue(self, replies: Sequence[Reply], key: ConversationKey, *, ref_prefix: str = "") -> None:
+    async def queue(
+        self, replies: Sequence[Reply], key: ConversationKey, *, ref_prefix: str = ""
+    ) -> None:
         """Queue replies to a conversation outside a turn, without waiting for the sends."""
         outbound = self.outbound_for(replies, key, ref_prefix + uuid.uuid4().hex[:24])
         self.sender.submit(await self.store.enqueue(outbound, now=self.clock.now()))
@@ -247,7 +255,7 @@ class Bot(Router):
         queued for that conversation.
 
         Example:
-            uuids = await bot.send("sms", "447700900001", "Your table is ready", sender="447700900000")
+            await bot.send("sms", "447700900001", "Table ready", sender="447700900000")
 
         Returns:
             The message_uuid Vonage gave each message.

@@ -63,7 +63,9 @@ class Settings:
         if self.sandbox not in ("auto", "on", "off"):
             raise ConfigError(f"BOTKIT_SANDBOX={self.sandbox!r}: use 'auto', 'on' or 'off'")
         if self.max_body < 1:
-            raise ConfigError(f"BOTKIT_MAX_BODY must be a positive number of bytes, not {self.max_body}")
+            raise ConfigError(
+                f"BOTKIT_MAX_BODY must be a positive number of bytes, not {self.max_body}"
+            )
         if self.sandbox == "off" and not self.has_credentials:
             raise ConfigError(
                 "BOTKIT_SANDBOX=off needs credentials: set VONAGE_APPLICATION_ID and "
