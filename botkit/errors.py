@@ -4,6 +4,7 @@ The hierarchy::
 
     BotkitError
     ├── ConfigError              settings or registration a bot author must fix
+    │   └── FlowError            a YAML flow that does not load (every problem, with positions)
     ├── WebhookError             a webhook that cannot be accepted (carries HTTP status and reason)
     │   ├── SignatureError       missing, malformed, forged, stale or mismatched signature
     │   └── PayloadError         body that is not JSON (400) or not a Vonage webhook (422)
@@ -14,13 +15,16 @@ The hierarchy::
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import httpx
 
 __all__ = [
     "BotkitError",
     "ConfigError",
+    "FlowError",
+    "FlowProblem",
     "MessagesApiError",
     "PayloadError",
     "SignatureError",
@@ -36,6 +40,32 @@ class BotkitError(Exception):
 
 class ConfigError(BotkitError):
     """A setting or a registration is wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowProblem:
+    """One problem in a flow file, at a 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{self.path}:{self.line}:{self.column}: {prefix}{self.message}"
+
+
+class FlowError(ConfigError):
+    """A flow file does not load. ``problems`` lists every error found, in file order.
+
+    ``str(error)`` is one ``path:line:column: message`` line per problem.
+    """
+
+    def __init__(self, problems: list[FlowProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 class WebhookError(BotkitError):
@@ -132,7 +162,9 @@ class MessagesApiError(BotkitError):
         if self.detail:
             parts.append(f" - {self.detail}")
         if self.invalid_parameters:
-            names = ", ".join(f"{p.get('name')} ({p.get('reason')})" for p in self.invalid_parameters)
+            names = ", ".join(
+                f"{p.get('name')} ({p.get('reason')})" for p in self.invalid_parameters
+            )
             parts.append(f" [invalid: {names}]")
         if self.instance:
             parts.append(f" (instance {self.instance})")
