@@ -10,7 +10,7 @@ in ``tests/store/``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -170,6 +170,15 @@ class Store(Protocol):
 
     async def mark_failed(self, outbound_id: int, error: str, *, now: float) -> None:
         """Record that the message will not be sent (a terminal refusal)."""
+
+    async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
+        """Keep files botkit serves to the Messages API (MMS vCards): ``{id: (type, bytes)}``.
+
+        Ids are unguessable tokens; writing an existing id replaces it.
+        """
+
+    async def get_file(self, file_id: str) -> tuple[str, bytes] | None:
+        """A file kept by :meth:`put_files` as ``(media_type, content)``, or None."""
 
     async def health(self) -> dict[str, Any]:
         """A small, cheap report for ``/healthz``: ``{"ok": bool, "inbox_pending": n, ...}``."""

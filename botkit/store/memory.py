@@ -15,7 +15,7 @@ which is what keeps the two encodings identical.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -92,6 +92,7 @@ class MemoryStore:
         self._inbox_done: dict[int, tuple[InboxEntry, float]] = {}
         self._outbox: dict[int, _OutboxRow] = {}
         self._outbox_pending: dict[int, _OutboxRow] = {}
+        self._files: dict[str, tuple[str, bytes]] = {}
         self._inbox_ids = itertools.count(1)
         self._outbox_ids = itertools.count(1)
 
@@ -210,6 +211,16 @@ class MemoryStore:
         row = self._outbox_pending.pop(outbound_id, None)
         if row is not None:
             row.status, row.error, row.finished_at = "failed", error, now
+
+    async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
+        """Keep files botkit serves (MMS vCards)."""
+        self._check_open()
+        self._files.update({k: (media, bytes(content)) for k, (media, content) in files.items()})
+
+    async def get_file(self, file_id: str) -> tuple[str, bytes] | None:
+        """A kept file as ``(media_type, content)``, or None."""
+        self._check_open()
+        return self._files.get(file_id)
 
     async def health(self) -> dict[str, Any]:
         """``{"ok": True, "store": "memory", "inbox_pending": n, "outbound_pending": n}``."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
@@ -48,7 +48,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 #: Stored in ``PRAGMA user_version``; bump it with a migration when the tables change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS conversations (
@@ -78,6 +78,13 @@ _SCHEMA = (
         status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
         message_uuid TEXT, error TEXT, finished_at REAL)""",
     "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE status = 'pending'",
+    # Version 2: files botkit serves to the Messages API (MMS vCards).
+    """CREATE TABLE IF NOT EXISTS files (
+        id TEXT PRIMARY KEY,
+        media_type TEXT NOT NULL,
+        content BLOB NOT NULL,
+        created_at REAL NOT NULL
+    )""",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
@@ -101,6 +108,9 @@ _MARK_SENT = """UPDATE outbox SET status = 'sent', message_uuid = ?, finished_at
     WHERE id = ? AND status = 'pending'"""
 _MARK_FAILED = """UPDATE outbox SET status = 'failed', error = ?, finished_at = ?
     WHERE id = ? AND status = 'pending'"""
+_PUT_FILE = """INSERT INTO files (id, media_type, content, created_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET media_type = excluded.media_type, content = excluded.content"""
+_GET_FILE = "SELECT media_type, content FROM files WHERE id = ?"
 _COUNT_PENDING = """SELECT (SELECT count(*) FROM inbox WHERE done = 0),
     (SELECT count(*) FROM outbox WHERE status = 'pending')"""
 
@@ -309,6 +319,19 @@ class SQLiteStore:
         """Record a terminal refusal. Only a pending message changes."""
         await self._call(_run, _MARK_FAILED, (error, now, outbound_id))
 
+    async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
+        """Keep files botkit serves (MMS vCards), all in one transaction."""
+        rows = [(k, media, bytes(content), now) for k, (media, content) in files.items()]
+        await self._call(_put_files, rows)
+
+    async def get_file(self, file_id: str) -> tuple[str, bytes] | None:
+        """A kept file as ``(media_type, content)``, or None."""
+        rows = await self._call(_run, _GET_FILE, (file_id,))
+        if not rows:
+            return None
+        media_type, content = rows[0]
+        return str(media_type), bytes(content)
+
     async def health(self) -> dict[str, Any]:
         """``{"ok", "store": "sqlite", "inbox_pending", "outbound_pending"}``.
 
@@ -383,6 +406,11 @@ def _enqueue_rows(
         body_copy = decode_json(body)
         queued.append(OutboundMessage(outbound_id, message.key, body_copy, message.client_ref, now))
     return queued
+
+
+def _put_files(conn: sqlite3.Connection, rows: list[tuple[str, str, bytes, float]]) -> None:
+    with _transaction(conn):
+        conn.executemany(_PUT_FILE, rows)
 
 
 def _key(key: ConversationKey) -> tuple[str, str, str]:

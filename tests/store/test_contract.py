@@ -601,3 +601,13 @@ def test_random_operations_agree_with_a_reference_model(store_factory: StoreFact
     machine = type("StoreModelRun", (StoreModel,), {"factory": store_factory})
     quick = settings(max_examples=40, stateful_step_count=25, deadline=None, database=None)
     run_state_machine_as_test(machine, settings=quick)  # type: ignore[no-untyped-call]
+
+
+async def test_files_are_kept_and_replaced(store: Store) -> None:
+    assert await store.get_file("nope") is None
+    vcard = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana \xc3\xb1\r\nEND:VCARD\r\n"
+    await store.put_files({"abc": ("text/vcard", vcard), "def": ("text/plain", b"x")}, now=1.0)
+    assert await store.get_file("abc") == ("text/vcard", vcard)
+    await store.put_files({"abc": ("text/vcard", b"new")}, now=2.0)
+    assert await store.get_file("abc") == ("text/vcard", b"new")
+    assert await store.get_file("def") == ("text/plain", b"x")

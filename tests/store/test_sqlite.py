@@ -340,3 +340,29 @@ async def test_a_cancelled_open_leaves_nothing_open(db_path: Path) -> None:
     await store.open()  # and a later open() starts afresh
     assert await store.pending_inbox() == []
     await store.close()
+
+
+async def test_a_version_1_file_gains_the_files_table_on_open(db_path: Path) -> None:
+    old = sqlite3.connect(db_path)
+    old.execute(
+        "CREATE TABLE conversations (channel TEXT, user TEXT, bot TEXT, version INTEGER,"
+        " doc TEXT, updated_at REAL, PRIMARY KEY (channel, user, bot))"
+    )
+    old.execute(
+        "INSERT INTO conversations VALUES ('sms', 'u', 'b', 3, ?, 0)",
+        ('{"flow":null,"state":"kept","data":{},"meta":{}}',),
+    )
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    store = SQLiteStore(db_path)
+    await store.open()
+    try:
+        assert (await store.load(ConversationKey("sms", "u", "b"))).state == "kept"
+        await store.put_files({"f": ("text/vcard", b"v")}, now=NOW)
+        assert await store.get_file("f") == ("text/vcard", b"v")
+    finally:
+        await store.close()
+    check = sqlite3.connect(db_path)
+    assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    check.close()
