@@ -75,7 +75,8 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise WebhookError(
             f"the body is {declared} bytes; the limit is {limit} (BOTKIT_MAX_BODY)",
-            status_code=413, reason="too_large",
+            status_code=413,
+            reason="too_large",
         )
     chunks: list[bytes] = []
     size = 0
@@ -84,7 +85,9 @@ async def _read_capped(request: Request, limit: int) -> bytes:
         if size > limit:
             # Stop reading at once: a chunked upload without a length must not be buffered.
             raise WebhookError(
-                f"the body exceeds {limit} bytes (BOTKIT_MAX_BODY)", status_code=413, reason="too_large"
+                f"the body exceeds {limit} bytes (BOTKIT_MAX_BODY)",
+                status_code=413,
+                reason="too_large",
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -92,7 +95,9 @@ async def _read_capped(request: Request, limit: int) -> bytes:
 
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def create_app(bot: Bot) -> Starlette:
@@ -103,10 +108,15 @@ def create_app(bot: Bot) -> Starlette:
         try:
             if not _is_json(request.headers.get("content-type", "")):
                 raise WebhookError(
-                    "webhooks must be sent as application/json", status_code=415,
+                    "webhooks must be sent as application/json",
+                    status_code=415,
                     reason="unsupported_media_type",
                 )
             body = await _read_capped(request, bot.settings.max_body)
+            if bot.public_url is None:
+                # Files botkit serves to Vonage (vCards) need an absolute URL; without
+                # BOTKIT_PUBLIC_URL, the host Vonage reached us on is the best guess.
+                bot.public_url = str(request.base_url).rstrip("/")
             await ingest(bot, body, request.headers.get("authorization"), status=status)
         except WebhookError as exc:
             return _refusal(bot, exc)
@@ -136,10 +146,19 @@ def create_app(bot: Bot) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if body["ok"] else 503)
 
+    async def vcard(request: Request) -> Response:
+        found = await bot.store.get_file(request.path_params["file_id"])
+        if found is None:
+            return problem(404, "Not Found", "no such vCard", reason="not_found")
+        media_type, content = found
+        return Response(content, media_type=media_type)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return problem(
-            exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail),
+            exc.status_code,
+            _TITLES.get(exc.status_code, "Error"),
+            str(exc.detail),
             reason=_TITLES.get(exc.status_code, "error").lower().replace(" ", "_"),
         )
 
@@ -152,7 +171,10 @@ def create_app(bot: Bot) -> Starlette:
         Route("/webhooks/inbound", inbound, methods=["POST"]),
         Route("/webhooks/status", status, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/vcards/{file_id}.vcf", vcard, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error}
+    )
     app.state.bot = bot
     return app

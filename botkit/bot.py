@@ -74,6 +74,7 @@ class Bot(Router):
         self.metrics = Metrics()
         self.middleware: list[Middleware] = []
         self.sandbox: SandboxRecorder | None = None
+        self.public_url: str | None = (self.settings.public_url or "").rstrip("/") or None
         self._transport = transport
         self._client: MessagesClient | None = None
         self._worker: Worker | None = None
