@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from dataclasses import dataclass, field
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +16,12 @@ from botkit.context import Context, ErrorContext
 from botkit.errors import ConfigError
 from botkit.metrics import Metrics
 from botkit.render import address, render
-from botkit.replies import Reply, as_replies
+from botkit.menu import ShownMenu
+from botkit.replies import Buttons, Reply, as_replies
 from botkit.routing import CHANNELS, Router
 from botkit.settings import Settings
 from botkit.store import open_store
-from botkit.store.base import ConversationKey, NewOutbound, Store
+from botkit.store.base import ConversationKey, NewOutbound, OutboundMessage, Store
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -29,9 +31,20 @@ if TYPE_CHECKING:
     from botkit.sender import Sender
     from botkit.worker import Worker
 
-__all__ = ["Bot", "Middleware"]
+__all__ = ["Bot", "Middleware", "RenderedTurn"]
 
 log = logging.getLogger("botkit")
+
+@dataclass(slots=True)
+class RenderedTurn:
+    """A turn's replies as request bodies, with what the renderer decided and must keep."""
+
+    outbound: list[NewOutbound] = field(default_factory=list)
+    menu: ShownMenu | None = None
+    shows_buttons: bool = False
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    decisions: list[str] = field(default_factory=list)
+
 
 Middleware = Callable[[Context, Callable[[], Awaitable[bool]]], Awaitable[bool]]
 """``async def mw(ctx, call_next) -> bool``: run code around routing; return call_next()'s value."""
@@ -224,28 +237,54 @@ class Bot(Router):
             return []
         return list(ctx._replies)
 
-    def outbound_for(
-        self, replies: Sequence[Reply], key: ConversationKey, ref_base: str
-    ) -> list[NewOutbound]:
-        """Render ``replies`` for the conversation's channel and address them to its user."""
-        outbound: list[NewOutbound] = []
+    def render_replies(
+        self, replies: Sequence[Reply], key: ConversationKey, ref_base: str, *, locale: str
+    ) -> RenderedTurn:
+        """Render ``replies`` for the conversation's channel and address them to its user.
+
+        Each body gets a ``client_ref`` of ``ref_base`` and its index, so the same inbound
+        always yields the same references.
+        """
+        turn = RenderedTurn()
         version = self.settings.api_version
+        now = self.clock.now()
         for reply in replies:
-            for body in render(reply, key.channel, version).bodies:
-                ref = f"{ref_base}:{len(outbound)}"
+            rendered = render(
+                reply, key.channel, version, locale=locale, public_url=self.public_url, now=now
+            )
+            if isinstance(reply, Buttons):
+                # The latest menu replaces the pending one; a native menu leaves none.
+                turn.menu, turn.shows_buttons = rendered.menu, True
+            turn.files.update(rendered.files)
+            turn.decisions.extend(rendered.decisions)
+            for body in rendered.bodies:
+                ref = f"{ref_base}:{len(turn.outbound)}"
                 addressed = address(
                     body, channel=key.channel, to=key.user, sender=key.bot, api_version=version
                 )
                 addressed["client_ref"] = ref
-                outbound.append(NewOutbound(key, addressed, ref))
-        return outbound
+                turn.outbound.append(NewOutbound(key, addressed, ref))
+        if turn.decisions:
+            log.debug("botkit: %s: %s", key, "; ".join(turn.decisions))
+        return turn
 
     async def queue(
         self, replies: Sequence[Reply], key: ConversationKey, *, ref_prefix: str = ""
-    ) -> None:
-        """Queue replies to a conversation outside a turn, without waiting for the sends."""
-        outbound = self.outbound_for(replies, key, ref_prefix + uuid.uuid4().hex[:24])
-        self.sender.submit(await self.store.enqueue(outbound, now=self.clock.now()))
+    ) -> list[OutboundMessage]:
+        """Queue replies to a conversation outside a turn; returns them as queued.
+
+        Menus sent this way are not remembered for typed answers: the conversation is not
+        touched (a turn is the place for menus).
+        """
+        turn = self.render_replies(
+            replies, key, ref_prefix + uuid.uuid4().hex[:24], locale=self.settings.locale
+        )
+        now = self.clock.now()
+        if turn.files:
+            await self.store.put_files(turn.files, now=now)
+        queued = await self.store.enqueue(turn.outbound, now=now)
+        self.sender.submit(queued)
+        return queued
 
     async def send(
         self, channel: str, to: str, *messages: Reply | str | list[Reply | str], sender: str
@@ -266,9 +305,7 @@ class Bot(Router):
         """
         if channel not in CHANNELS:
             raise ConfigError(f"unknown channel {channel!r}; channels are {', '.join(CHANNELS)}")
-        key = ConversationKey(channel, to, sender)
-        outbound = self.outbound_for(as_replies(messages), key, uuid.uuid4().hex[:24])
-        queued = await self.store.enqueue(outbound, now=self.clock.now())
+        queued = await self.queue(as_replies(messages), ConversationKey(channel, to, sender))
+        # Futures are created after submit, but sending only starts at the next await.
         waiters = [self.sender.wait_for(m) for m in queued]
-        self.sender.submit(queued)
         return [await w for w in waiters]

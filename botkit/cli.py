@@ -80,14 +80,18 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.reload:
         os.environ[_TARGET_ENV] = args.target
-        uvicorn.run("botkit.cli:_reload_factory", factory=True, host=args.host, port=args.port,
-                    reload=True)
+        uvicorn.run(
+            "botkit.cli:_reload_factory", factory=True, host=args.host, port=args.port, reload=True
+        )
         return 0
     app = asgi_for(args.target)
     bot = getattr(getattr(app, "state", None), "bot", None)
     if isinstance(bot, Bot) and bot.settings.sandbox_enabled:
-        print(f"botkit: sandbox mode (no Vonage credentials): replies are recorded and logged, "
-              f"not sent. Webhooks: http://{args.host}:{args.port}/webhooks/inbound", flush=True)
+        print(
+            f"botkit: sandbox mode (no Vonage credentials): replies are recorded and logged, "
+            f"not sent. Webhooks: http://{args.host}:{args.port}/webhooks/inbound",
+            flush=True,
+        )
     uvicorn.run(app, host=args.host, port=args.port)
     return 0
 

@@ -13,7 +13,10 @@ from botkit.store.base import Conversation, ConversationKey
 if TYPE_CHECKING:
     from botkit.bot import Bot
 
-__all__ = ["Context", "ErrorContext"]
+__all__ = ["MENU_KEY", "Context", "ErrorContext"]
+
+MENU_KEY = "menu"
+"""Where the pending text menu lives in ``Conversation.meta``."""
 
 
 class _Queued(Awaitable[None]):
@@ -57,7 +60,9 @@ class Context:
     def message(self) -> InboundEvent:
         """The event as an inbound message (raises ``TypeError`` for a status event)."""
         if not isinstance(self.event, InboundEvent):
-            raise TypeError(f"ctx.message is for inbound messages; this is a {self.event.kind} event")
+            raise TypeError(
+                f"ctx.message is for inbound messages; this is a {self.event.kind} event"
+            )
         return self.event
 
     @property
@@ -66,6 +71,15 @@ class Context:
         if not isinstance(self.event, StatusEvent):
             raise TypeError(f"ctx.status is for status events; this is a {self.event.kind} message")
         return self.event
+
+    @property
+    def locale(self) -> str:
+        """The conversation's locale, or the bot's default (``BOTKIT_LOCALE``)."""
+        return self.conversation.locale or self.bot.settings.locale
+
+    def clear_menu(self) -> None:
+        """Forget the pending text menu: later typed numbers are plain text again."""
+        self.conversation.meta.pop(MENU_KEY, None)
 
     @property
     def key(self) -> ConversationKey:

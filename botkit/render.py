@@ -1,34 +1,102 @@
 """Render reply objects into Messages API request bodies for one channel and API version.
 
-``render`` returns the bodies without addressing; :func:`address` adds ``to``,
-``from`` and the channel the way each API version spells them.
+``render`` returns the bodies without addressing, the decisions taken (every downgrade,
+split and SMS encoding, with its reason), the text menu shown when buttons were
+downgraded, and any file botkit must serve. :func:`address` adds ``to``, ``from`` and the
+channel the way each API version spells them.
+
+Example:
+    >>> from botkit.replies import Button, Buttons
+    >>> out = render(Buttons("Size?", [Button("Small", "S"), Button("Large", "L")]), "sms")
+    >>> out.bodies[0]["text"]
+    'Size?\\n1. Small\\n2. Large\\nReply 1 or 2'
+    >>> out.decisions
+    ['buttons: SMS has no buttons -> numbered text menu', 'SMS: GSM-7, 1 segment']
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-from botkit.replies import Reply, Text
+from botkit.capabilities import capabilities
+from botkit.rendering.buttons import render_buttons
+from botkit.rendering.content import (
+    render_contact,
+    render_location,
+    render_media,
+    render_template,
+)
+from botkit.rendering.hints import menu_hint
+from botkit.rendering.output import Out, Rendered
+from botkit.replies import (
+    Audio,
+    Buttons,
+    Contact,
+    File,
+    Image,
+    Location,
+    Reply,
+    Template,
+    Text,
+    Video,
+)
 
-__all__ = ["Rendered", "address", "render"]
+__all__ = ["Rendered", "address", "menu_hint", "render"]
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    """The request bodies for one reply, and the downgrade decisions taken (with reasons)."""
-
-    bodies: list[dict[str, Any]]
-    decisions: list[str] = field(default_factory=list)
+def _render_text(reply: Text, out: Out) -> None:
+    out.text(reply.text)
 
 
-def render(reply: Reply, channel: str, api_version: str = "v1") -> Rendered:
-    """Render ``reply`` for ``channel`` in the body format of ``api_version``."""
-    if isinstance(reply, Text):
-        if api_version == "v0.1":
-            return Rendered([{"message": {"content": {"type": "text", "text": reply.text}}}])
-        return Rendered([{"message_type": "text", "text": reply.text}])
-    raise TypeError(f"cannot render {type(reply).__name__}")
+_RENDERERS: dict[type[Any], Callable[[Any, Out], None]] = {
+    Text: _render_text,
+    Buttons: render_buttons,
+    Location: render_location,
+    Contact: render_contact,
+    Image: render_media,
+    Audio: render_media,
+    Video: render_media,
+    File: render_media,
+    Template: render_template,
+}
+
+
+def render(
+    reply: Reply | str,
+    channel: str,
+    api_version: str = "v1",
+    *,
+    locale: str = "en",
+    public_url: str | None = None,
+    now: float = 0.0,
+) -> Rendered:
+    """Render ``reply`` for ``channel`` in the body format of ``api_version``.
+
+    Args:
+        reply: a reply object, or a string for :class:`~botkit.replies.Text`.
+        channel: ``sms``, ``mms``, ``whatsapp``, ``messenger`` or ``viber_service``.
+        api_version: ``v1`` (flat bodies) or ``v0.1`` (nested bodies).
+        locale: the language of the words a text menu adds (``Reply 1-3``).
+        public_url: the bot's public base URL, for files it serves (the MMS vCard).
+        now: the time stamped on a shown text menu (``ShownMenu.shown_at``).
+
+    Raises:
+        ConfigError: for an unknown channel or API version.
+        TypeError: for something that is not a reply.
+    """
+    if isinstance(reply, str):
+        reply = Text(reply)
+    caps = capabilities(channel, api_version)
+    renderer = _RENDERERS.get(type(reply))
+    if renderer is None:
+        renderer = next((_RENDERERS[c] for c in type(reply).__mro__ if c in _RENDERERS), None)
+        if renderer is None:
+            raise TypeError(f"cannot render {type(reply).__name__}; render takes a reply "
+                            f"object (Text, Buttons, Location, Contact, media, Template)")
+    out = Out(caps, locale, public_url, now)
+    renderer(reply, out)
+    return out.result()
 
 
 # v0.1 names Viber's channel differently and addresses pages and PSIDs by ``id``.
@@ -44,5 +112,6 @@ def address(
         kind = _V01_TYPE.get(channel, channel)
         from_field = "id" if channel in _V01_BY_ID else "number"
         to_field = "id" if channel == "messenger" else "number"
-        return {"to": {"type": kind, to_field: to}, "from": {"type": kind, from_field: sender}, **body}
+        return {"to": {"type": kind, to_field: to}, "from": {"type": kind, from_field: sender},
+                **body}
     return {"to": to, "from": sender, "channel": channel, **body}

@@ -1,30 +1,42 @@
 """Reply objects: what a handler hands to ``ctx.reply(...)``.
 
-A reply describes *what* to say; :mod:`botkit.render` decides *how* each channel
-shows it. A plain ``str`` is shorthand for :class:`Text`.
+A reply describes *what* to say; :mod:`botkit.render` decides *how* each channel shows
+it, natively or downgraded (buttons become a numbered text menu on SMS, a location
+becomes a map link, ...). A plain ``str`` is shorthand for :class:`Text`.
+
+Every reply is an immutable pydantic model, checked when it is built: an invalid reply
+raises ``ValueError`` (a pydantic ``ValidationError``) at once, in the handler that made
+it, not later when a channel refuses it. Sequences (``buttons``, ``phones``, ...) are
+stored as tuples.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Reply", "Text", "as_replies"]
+from botkit._media import Audio, File, Image, Media, Video
+from botkit._reply_base import ReplyBase, http_url, one_line
+
+__all__ = [
+    "Audio", "Button", "Buttons", "Contact", "File", "Image", "Location", "Media", "Reply",
+    "Template", "Text", "Video", "as_replies", "replies_from_data", "reply_from_data",
+]
 
 
-class Text(BaseModel):
+class Text(ReplyBase):
     """A text message.
 
     Example:
         await ctx.reply(Text("Hello!"))   # same as ctx.reply("Hello!")
     """
 
-    model_config = ConfigDict(frozen=True)
-
     text: str
 
-    def __init__(self, text: str, /, **data: Any) -> None:
+    def __init__(self, text: str, **data: Any) -> None:
         super().__init__(text=text, **data)
 
     @field_validator("text")
@@ -35,8 +47,248 @@ class Text(BaseModel):
         return value
 
 
-Reply = Text
-"""Every reply object type (more arrive with rich replies)."""
+class Button(BaseModel):
+    """One choice of :class:`Buttons`: a reply button (``payload``) or a link (``url``).
+
+    The title is what the user sees (one line); the payload is what ``@bot.on_button``
+    matches and is never shown. A link button opens ``url`` instead.
+
+    Example:
+        Button("Small", "S")
+        Button("Track parcel", url="https://example.com/track/1234")
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str
+    payload: str | None = None
+    url: str | None = None
+
+    def __init__(self, title: str, payload: str | None = None, *, url: str | None = None,
+                 **data: Any) -> None:
+        super().__init__(title=title, payload=payload, url=url, **data)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return one_line(value, "a button title")
+
+    @field_validator("payload")
+    @classmethod
+    def _payload(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("a button payload must not be empty")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value, "a link button's url")
+
+    @model_validator(mode="after")
+    def _payload_or_url(self) -> Button:
+        if (self.payload is None) == (self.url is None):
+            raise ValueError(f"button {self.title!r} needs exactly one of payload or url")
+        return self
+
+    @property
+    def is_link(self) -> bool:
+        """True for a link button (it has a url and no payload)."""
+        return self.url is not None
+
+
+class Buttons(ReplyBase):
+    """A question with choices: native buttons where the channel has them, else a menu.
+
+    On WhatsApp: up to 3 reply buttons, a list up to 10 rows, numbered text beyond. On
+    SMS, MMS, Messenger and Viber: a numbered text menu (lettered when a title is itself a
+    number), and a typed ``2`` or ``medium`` comes back as the same button event.
+
+    Example:
+        await ctx.reply(Buttons("What size?", [Button("Small", "S"), Button("Medium", "M"),
+                                               Button("Large", "L")]))
+    """
+
+    text: str
+    buttons: tuple[Button, ...] = Field(min_length=1)
+
+    def __init__(self, text: str, buttons: Sequence[Button], **data: Any) -> None:
+        super().__init__(text=text, buttons=buttons, **data)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Buttons needs a question text; got an empty string")
+        return value
+
+    @model_validator(mode="after")
+    def _unique(self) -> Buttons:
+        titles = [b.title.casefold() for b in self.buttons]
+        if len(set(titles)) != len(titles):
+            raise ValueError(f"button titles must differ (ignoring case): "
+                             f"{[b.title for b in self.buttons]}")
+        payloads = [b.payload for b in self.buttons if b.payload is not None]
+        if len(set(payloads)) != len(payloads):
+            raise ValueError(f"button payloads must differ: {payloads}")
+        return self
+
+    @property
+    def choices(self) -> tuple[Button, ...]:
+        """The reply buttons (the ones with a payload), in order."""
+        return tuple(b for b in self.buttons if b.payload is not None)
+
+    @property
+    def links(self) -> tuple[Button, ...]:
+        """The link buttons, in order."""
+        return tuple(b for b in self.buttons if b.url is not None)
+
+
+class Location(ReplyBase):
+    """A place: a native pin on WhatsApp, a name, address and map link elsewhere.
+
+    Example:
+        await ctx.reply(Location(51.5072, -0.1276, name="Our shop", address="1 Main St"))
+    """
+
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    name: str | None = None
+    address: str | None = None
+
+    def __init__(self, latitude: float, longitude: float, name: str | None = None,
+                 address: str | None = None, **data: Any) -> None:
+        super().__init__(latitude=latitude, longitude=longitude, name=name, address=address,
+                         **data)
+
+    @field_validator("name", "address")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("leave name and address out rather than empty")
+        return value
+
+
+_PHONE = re.compile(r"^\+?[0-9 ().\-/]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Contact(ReplyBase):
+    """A contact card: WhatsApp contacts, an MMS vCard, or a text card elsewhere.
+
+    Example:
+        await ctx.reply(Contact("Jane Smith", phones=["+447700900002"],
+                                emails=["jane@example.com"], org="Example Ltd"))
+    """
+
+    name: str
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    org: str | None = None
+
+    def __init__(self, name: str, phones: Sequence[str] = (), emails: Sequence[str] = (),
+                 org: str | None = None, **data: Any) -> None:
+        super().__init__(name=name, phones=phones, emails=emails, org=org, **data)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return one_line(value, "a contact's name")
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for phone in value:
+            if not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 3:
+                raise ValueError(f"{phone!r} is not a phone number (digits, spaces, + ( ) - . /)")
+        return value
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for email in value:
+            if not _EMAIL.match(email):
+                raise ValueError(f"{email!r} is not an email address")
+        return value
+
+    @field_validator("org")
+    @classmethod
+    def _org(cls, value: str | None) -> str | None:
+        return None if value is None else one_line(value, "org")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        if not self.phones and not self.emails:
+            raise ValueError(f"contact {self.name!r} needs at least one phone or email")
+        return self
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+_LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z0-9]{2,8}))?$")
+
+
+class Template(ReplyBase):
+    """A pre-approved WhatsApp template; other channels get ``fallback_text``.
+
+    ``{{1}}``, ``{{2}}`` ... in ``fallback_text`` are filled from ``parameters``, as the
+    template itself is. The locale is stored as WhatsApp spells it (``en_US``).
+
+    Example:
+        await ctx.reply(Template("ns:verify", ["1234"], "en_GB",
+                                 fallback_text="Your code is {{1}}"))
+    """
+
+    name: str
+    parameters: tuple[str, ...] = ()
+    locale: str = "en_US"
+    fallback_text: str
+
+    def __init__(self, name: str, parameters: Sequence[str] = (), locale: str = "en_US",
+                 *, fallback_text: str, **data: Any) -> None:
+        super().__init__(name=name, parameters=parameters, locale=locale,
+                         fallback_text=fallback_text, **data)
+
+    @field_validator("name", "fallback_text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a template needs a name and a fallback_text")
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not p.strip() for p in value):
+            raise ValueError("template parameters must not be empty")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        found = _LOCALE.match(value)
+        if not found:
+            raise ValueError(f"locale {value!r} is not a language code like en or en_US")
+        lang, region = found.group(1).lower(), found.group(2)
+        if region is None:
+            return lang
+        return f"{lang}_{region.upper() if len(region) == 2 else region}"
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Template:
+        for number in _PLACEHOLDER.findall(self.fallback_text):
+            if not 1 <= int(number) <= len(self.parameters):
+                raise ValueError(f"fallback_text uses {{{{{number}}}}} but the template has "
+                                 f"{len(self.parameters)} parameter(s)")
+        return self
+
+    def filled_fallback(self) -> str:
+        """``fallback_text`` with ``{{n}}`` replaced by the n-th parameter."""
+        return _PLACEHOLDER.sub(lambda m: self.parameters[int(m.group(1)) - 1],
+                                self.fallback_text)
+
+
+Reply = Text | Buttons | Location | Contact | Image | Audio | Video | File | Template
+"""Every reply object type."""
 
 ReplyLike = Reply | str
 
@@ -51,13 +303,37 @@ def as_replies(messages: tuple[Any, ...]) -> list[Reply]:
     for item in messages:
         if isinstance(item, str):
             out.append(Text(item))
-        elif isinstance(item, Text):
-            out.append(item)
+        elif isinstance(item, ReplyBase):
+            out.append(item)  # type: ignore[arg-type]  # every ReplyBase subclass is in Reply
         elif isinstance(item, list | tuple):
             out.extend(as_replies(tuple(item)))
         else:
+            hint = " (wrap buttons in Buttons(text, [...]))" if isinstance(item, Button) else ""
             raise TypeError(
-                f"ctx.reply() takes reply objects (Text, ...), strings or lists of them, "
-                f"not {type(item).__name__}"
+                f"ctx.reply() takes reply objects (Text, Buttons, Image, ...), strings or lists "
+                f"of them, not {type(item).__name__}{hint}"
             )
     return out
+
+
+def reply_from_data(data: Any) -> Reply:
+    """Build one reply from YAML/JSON-like data, as flows and ``botkit preview`` write it.
+
+    Forms: a string; ``{text}``; ``{text, buttons: [{title, payload} | {title, url} |
+    "Title"]}``; ``{location: {latitude, longitude, name?, address?}}``;
+    ``{contact: {name, phones?, emails?, org?}}``; ``{image|audio|video|file: url |
+    {url, caption?, name?}}``; ``{template: {name, parameters?, locale?, fallback_text}}``.
+
+    Raises:
+        ValueError: naming the key at fault.
+    """
+    from botkit._reply_data import reply_from_data as parse
+
+    return parse(data)
+
+
+def replies_from_data(data: Any) -> list[Reply]:
+    """Like :func:`reply_from_data`, for one reply or a list of them."""
+    from botkit._reply_data import replies_from_data as parse_all
+
+    return parse_all(data)

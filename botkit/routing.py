@@ -112,7 +112,10 @@ class Router:
         self.routes.append(route)
 
     def handler(
-        self, matcher: matchers.Matcher, *, channel: str | Iterable[str] | None = None,
+        self,
+        matcher: matchers.Matcher,
+        *,
+        channel: str | Iterable[str] | None = None,
         description: str = "",
     ) -> Callable[[F], F]:
         """Register a handler for any matcher (the decorators below are shorthands)."""
@@ -127,7 +130,9 @@ class Router:
         return register
 
     def on_text(
-        self, pattern: str | re.Pattern[str] | None = None, *,
+        self,
+        pattern: str | re.Pattern[str] | None = None,
+        *,
         channel: str | Iterable[str] | None = None,
     ) -> Callable[[F], F]:
         """Text messages; with ``pattern``, those where the regex is found.
@@ -155,15 +160,15 @@ class Router:
 
     def on_location(self, *, channel: str | Iterable[str] | None = None) -> Callable[[F], F]:
         """Shared locations (``ctx.message.location``)."""
-        return self.handler(matchers.kinds("location"), channel=channel, description="on_location()")
+        return self.handler(
+            matchers.kinds("location"), channel=channel, description="on_location()"
+        )
 
     def on_contact(self, *, channel: str | Iterable[str] | None = None) -> Callable[[F], F]:
         """Shared contacts (vCards on MMS, contacts on WhatsApp)."""
         return self.handler(matchers.kinds("contact"), channel=channel, description="on_contact()")
 
-    def on_media(
-        self, *kinds: str, channel: str | Iterable[str] | None = None
-    ) -> Callable[[F], F]:
+    def on_media(self, *kinds: str, channel: str | Iterable[str] | None = None) -> Callable[[F], F]:
         """Media messages: ``image``, ``audio``, ``video``, ``file``, ``sticker`` (all by default).
 
         Example:
@@ -187,7 +192,7 @@ class Router:
     def on_status(
         self, *statuses: str, channel: str | Iterable[str] | None = None
     ) -> Callable[[F], F]:
-        """Status webhooks (``submitted``, ``delivered``, ``read``, ``rejected``, ``undeliverable``).
+        """Status webhooks: ``submitted``, ``delivered``, ``read``, ``rejected``, ``undeliverable``.
 
         Example:
             @bot.on_status("rejected", "undeliverable")

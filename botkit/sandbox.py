@@ -34,7 +34,8 @@ class SandboxRecorder:
             body = json.loads(request.content)
         except ValueError:
             return httpx.Response(
-                422, json={"title": "Invalid JSON", "detail": "the sandbox got a body that is not JSON"}
+                422,
+                json={"title": "Invalid JSON", "detail": "the sandbox got a body that is not JSON"},
             )
         message_uuid = str(uuid.uuid4())
         self.messages.append({"message_uuid": message_uuid, "body": body})

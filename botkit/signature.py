@@ -70,14 +70,18 @@ def verify_webhook(
             options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
     except jwt.InvalidTokenError as exc:
-        raise SignatureError(f"the signature does not verify: {exc}", reason="bad_signature") from None
+        raise SignatureError(
+            f"the signature does not verify: {exc}", reason="bad_signature"
+        ) from None
 
     issued = claims.get("iat")
     if not isinstance(issued, int | float) or isinstance(issued, bool):
         raise SignatureError("the token has no numeric 'iat' claim", reason="stale_token")
     age = now - issued
     if age > MAX_AGE:
-        raise SignatureError(f"the token is {age:.0f} s old (limit {MAX_AGE:.0f} s)", reason="stale_token")
+        raise SignatureError(
+            f"the token is {age:.0f} s old (limit {MAX_AGE:.0f} s)", reason="stale_token"
+        )
     if -age > MAX_FUTURE:
         raise SignatureError(
             f"the token is issued {-age:.0f} s in the future (limit {MAX_FUTURE:.0f} s)",

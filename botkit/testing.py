@@ -21,7 +21,10 @@ import httpx
 
 from botkit.bot import Bot
 from botkit.clock import FakeClock
+from botkit.context import MENU_KEY
+from botkit.menu import ShownMenu
 from botkit.signature import sign_webhook
+from botkit.store.base import ConversationKey
 
 __all__ = ["BotTestClient", "FakeClock", "FakeMessagesApi", "inbound_webhook", "status_webhook"]
 
@@ -143,7 +146,9 @@ class BotTestClient:
         self.bot = bot
         self.api = FakeMessagesApi()
         if bot._transport is not None:
-            raise ValueError("BotTestClient supplies the Messages API transport; create the Bot without one")
+            raise ValueError(
+                "BotTestClient supplies the Messages API transport; create the Bot without one"
+            )
         bot._transport = self.api.transport()
         self._http: httpx.AsyncClient | None = None
         self._running: contextlib.AbstractAsyncContextManager[Bot] | None = None
@@ -167,7 +172,10 @@ class BotTestClient:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self._http is not None:
             await self._http.aclose()
@@ -178,7 +186,11 @@ class BotTestClient:
     # -- raw webhooks ------------------------------------------------------------------------
 
     async def post(
-        self, path: str, body: dict[str, Any] | bytes, *, sign: bool = True,
+        self,
+        path: str,
+        body: dict[str, Any] | bytes,
+        *,
+        sign: bool = True,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """POST a webhook body to ``path``; signed when the bot has a signature secret."""
@@ -208,16 +220,75 @@ class BotTestClient:
         return await self.deliver(self._inbound(channel, "text", {"text": text}, user))
 
     async def tap(
-        self, payload: str, *, title: str | None = None, channel: str = "whatsapp",
+        self,
+        payload_or_title: str,
+        *,
+        title: str | None = None,
+        channel: str = "whatsapp",
         user: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The user taps a WhatsApp reply button (a native ``reply`` webhook)."""
-        reply = {"id": payload, "title": title or payload}
+        """The user picks a button by its payload or its title, as the channel allows.
+
+        On WhatsApp, a button or list row the bot showed natively is tapped (a ``reply``
+        webhook with its id and title). Where the buttons became a text menu, the user
+        types the choice's label ("2", "B"), as a person would. A WhatsApp tap on a
+        payload that was never shown is still delivered (with ``title``, if given), to test
+        stale buttons.
+
+        Raises:
+            AssertionError: on a channel without native buttons, no pending menu offers it.
+        """
+        user = user or DEFAULT_USER[channel]
+        native = self._shown_native(payload_or_title, channel, user)
+        if native is not None:
+            reply = {"id": native[0], "title": native[1]}
+            return await self.deliver(self._inbound(channel, "reply", {"reply": reply}, user))
+        menu = await self._pending_menu(channel, user)
+        if menu is not None:
+            for choice in menu.choices:
+                if payload_or_title in (choice.payload, choice.title):
+                    return await self.send(choice.label, channel=channel, user=user)
+        if channel != "whatsapp":
+            shown = [c.title for c in menu.choices] if menu else []
+            raise AssertionError(f"no choice {payload_or_title!r} is shown on {channel}: {shown}")
+        reply = {"id": payload_or_title, "title": title or payload_or_title}
         return await self.deliver(self._inbound(channel, "reply", {"reply": reply}, user))
 
+    def _shown_native(self, wanted: str, channel: str, user: str) -> tuple[str, str] | None:
+        """The (id, title) of the latest native button or list row matching ``wanted``."""
+        for body in reversed(self.replies):
+            if body.get("channel") != channel or body.get("to") != user:
+                continue
+            interactive = (body.get("custom") or {}).get("interactive")
+            if not isinstance(interactive, dict):
+                continue
+            action = interactive.get("action", {})
+            options = [b.get("reply", {}) for b in action.get("buttons", [])]
+            options += [row for s in action.get("sections", []) for row in s.get("rows", [])]
+            for option in options:
+                if wanted in (option.get("id"), option.get("title")):
+                    return str(option["id"]), str(option["title"])
+            return None  # only the latest interactive message can be tapped sensibly
+        return None
+
+    async def _pending_menu(self, channel: str, user: str) -> ShownMenu | None:
+        key = ConversationKey(channel, user, DEFAULT_BOT[channel])
+        stored = (await self.bot.store.load(key)).meta.get(MENU_KEY)
+        return ShownMenu.from_dict(stored) if isinstance(stored, dict) else None
+
+    async def menu(self, *, channel: str = "sms", user: str | None = None) -> ShownMenu | None:
+        """The text menu the user currently has pending, as it was shown."""
+        return await self._pending_menu(channel, user or DEFAULT_USER[channel])
+
     async def share_location(
-        self, latitude: float, longitude: float, *, name: str | None = None,
-        address: str | None = None, channel: str = "whatsapp", user: str | None = None,
+        self,
+        latitude: float,
+        longitude: float,
+        *,
+        name: str | None = None,
+        address: str | None = None,
+        channel: str = "whatsapp",
+        user: str | None = None,
     ) -> list[dict[str, Any]]:
         """The user shares a location."""
         location: dict[str, Any] = {"lat": latitude, "long": longitude}
@@ -228,7 +299,12 @@ class BotTestClient:
         return await self.deliver(self._inbound(channel, "location", {"location": location}, user))
 
     async def status(
-        self, message_uuid: str, status: str, *, channel: str = "sms", user: str | None = None,
+        self,
+        message_uuid: str,
+        status: str,
+        *,
+        channel: str = "sms",
+        user: str | None = None,
         error: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """A status webhook for one of the bot's messages."""
@@ -240,5 +316,6 @@ class BotTestClient:
     def _inbound(
         self, channel: str, message_type: str, content: dict[str, Any], user: str | None
     ) -> dict[str, Any]:
-        return inbound_webhook(channel, message_type, content, user=user, timestamp=self.bot.clock.now())
-
+        return inbound_webhook(
+            channel, message_type, content, user=user, timestamp=self.bot.clock.now()
+        )

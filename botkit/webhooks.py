@@ -32,7 +32,11 @@ async def ingest(bot: Bot, body: bytes, authorization: str | None, *, status: bo
     now = bot.clock.now()
     if settings.signature_secret:
         verify_webhook(
-            body, authorization, settings.signature_secret, now=now, strict=settings.signature_strict
+            body,
+            authorization,
+            settings.signature_secret,
+            now=now,
+            strict=settings.signature_strict,
         )
     event = parse_body(body, status=status)
     if _unknown_type(event):

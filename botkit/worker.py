@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botkit import _messages
-from botkit.context import Context, ErrorContext
+from botkit.context import MENU_KEY, Context, ErrorContext
 from botkit.errors import PayloadError, VersionConflict
-from botkit.events import Event, StatusEvent, parse_body
+from botkit.events import ButtonAnswer, Event, InboundEvent, StatusEvent, parse_body
+from botkit.menu import ShownMenu
+from botkit.recognise import recognise
 from botkit.replies import Reply
 from botkit.store.base import Conversation, ConversationKey, InboxEntry
 
@@ -89,11 +91,21 @@ class Worker:
                 return
         for _ in range(_MAX_CONFLICTS):
             conversation = await bot.store.load(entry.key)
-            replies, conversation = await self._run(event, conversation)
-            outbound = bot.outbound_for(replies, entry.key, client_ref_base(event))
+            locale = conversation.locale or bot.settings.locale
+            answered = self._recognise(event, conversation, locale)
+            replies, conversation = await self._run(answered, conversation)
+            turn = bot.render_replies(replies, entry.key, client_ref_base(event), locale=locale)
+            if turn.shows_buttons:
+                if turn.menu is None:
+                    conversation.meta.pop(MENU_KEY, None)
+                else:
+                    conversation.meta[MENU_KEY] = turn.menu.to_dict()
+            now = bot.clock.now()
+            if turn.files:
+                await bot.store.put_files(turn.files, now=now)
             try:
                 committed = await bot.store.complete_turn(
-                    entry.id, conversation, outbound, now=bot.clock.now()
+                    entry.id, conversation, turn.outbound, now=now
                 )
             except VersionConflict:
                 bot.metrics.count("version_conflict")
@@ -102,6 +114,24 @@ class Worker:
             bot.sender.submit(committed.outbound)
             return
         log.error("botkit: gave up on %s after %d version conflicts", entry.key, _MAX_CONFLICTS)
+
+    def _recognise(self, event: Event, conversation: Conversation, locale: str) -> Event:
+        """Turn a typed answer to the pending text menu into the button event a tap gives."""
+        if not isinstance(event, InboundEvent) or event.kind != "text" or not event.text:
+            return event
+        stored = conversation.meta.get(MENU_KEY)
+        if not isinstance(stored, dict):
+            return event
+        menu = ShownMenu.from_dict(stored)
+        now = self._bot.clock.now()
+        if menu.expired(now):
+            conversation.meta.pop(MENU_KEY, None)
+            return event
+        choice = recognise(event.text, menu, locale=locale, now=now)
+        if choice is None:
+            return event
+        answer = ButtonAnswer(payload=choice.payload, title=choice.title, via="text")
+        return event.model_copy(update={"kind": "button", "button": answer})
 
     async def _run(
         self, event: Event, conversation: Conversation

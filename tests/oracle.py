@@ -1,8 +1,15 @@
-"""Official oracles for outbound bodies: the vonage-messages SDK models and the v1 OpenAPI schema.
+"""Official oracles for outbound bodies: the vonage-messages SDK models and the OpenAPI specs.
 
 ``assert_official(body)`` checks one v1 request body against the SDK model for its
 channel and message type (the SDK must accept it and dump it back unchanged) and
 against the spec's request schema, patched as ``vonage-spec/SOURCES.md`` documents.
+WhatsApp ``location`` has no SDK model and is checked against the schema alone.
+
+``assert_v01_official(body)`` checks a v0.1 body against the v0.1 spec's ``message``
+schema, and that it carries no field the spec does not define for its type.
+
+``assert_whatsapp_custom(custom)`` checks a WhatsApp custom object against WhatsApp's own
+limits, which neither the SDK nor the spec validate (vonage-spec README section 13).
 """
 
 from __future__ import annotations
@@ -48,6 +55,9 @@ SDK_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("viber_service", "file"): vm.ViberFile,
 }
 
+# Types with no SDK model, checked against the spec alone (oracle.md section 1).
+SCHEMA_ONLY = {("whatsapp", "location")}
+
 # Types the v1 spec 1.4.0 defines per channel (README section 3); others are SDK-only.
 SCHEMA_COVERS = {
     "sms": {"text"},
@@ -92,7 +102,9 @@ def _python_names(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any
         if nested is not None and isinstance(value, dict):
             value = _python_names(nested, value)
         out[name] = value
-    unknown = set(data) - {i.serialization_alias or i.alias or n for n, i in model.model_fields.items()}
+    unknown = set(data) - {
+        i.serialization_alias or i.alias or n for n, i in model.model_fields.items()
+    }
     assert not unknown, f"{model.__name__} has no field(s) {sorted(unknown)}"
     return out
 
@@ -113,6 +125,15 @@ def _request_validator() -> jsonschema.Draft4Validator:
     schemas["baseMessageType"]["required"] = [
         r for r in schemas["baseMessageType"]["required"] if r != "message"
     ]
+    # Defect 3: Viber video requires duration and file_size inside ``video``, where the
+    # SDK (and the spec's own channel options) put them under ``viber_service``.
+    request = spec["paths"]["/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    viber = next(group for group in request["oneOf"] if group.get("title") == "Viber")
+    for branch in viber["oneOf"]:
+        for part in branch["allOf"]:
+            video = part.get("properties", {}).get("video")
+            if video is not None:
+                video["required"] = ["url", "thumb_url"]
     registry = Registry().with_resource("urn:spec", Resource.from_contents(spec, DRAFT4))
     schema = {"$ref": "urn:spec#/paths/~1/post/requestBody/content/application~1json/schema"}
     return jsonschema.Draft4Validator(schema, registry=registry)
@@ -125,6 +146,140 @@ def assert_schema_accepts(body: dict[str, Any]) -> None:
 
 def assert_official(body: dict[str, Any]) -> None:
     """The SDK model accepts ``body`` unchanged, and so does the spec where it covers it."""
+    if (body["channel"], body["message_type"]) in SCHEMA_ONLY:
+        assert_schema_accepts(body)
+        return
     assert_sdk_accepts(body)
     if body["message_type"] in SCHEMA_COVERS.get(body["channel"], set()):
         assert_schema_accepts(body)
+
+
+# --- v0.1 -----------------------------------------------------------------------------
+
+_V01_GROUPS = {"SMS": "sms", "WhatsApp": "whatsapp", "Viber": "viber_service",
+               "Facebook Messenger": "messenger", "MMS": "mms"}
+_V01_CHANNELS = {"sms": "sms", "mms": "mms", "whatsapp": "whatsapp", "messenger": "messenger",
+                 "viber_service_msg": "viber_service"}
+
+
+@functools.cache
+def _v01_spec() -> dict[str, Any]:
+    text = (shared_dir() / "vonage-spec" / "messages-olympus.v0.yml").read_text()
+    return yaml.safe_load(text)  # type: ignore[no-any-return]
+
+
+def _deref(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = _v01_spec()["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+@functools.cache
+def v01_fields() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]]:
+    """Per (channel, type) the v0.1 spec defines: the ``message`` keys and content fields."""
+    found: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
+    message = _v01_spec()["components"]["schemas"]["message"]
+    for group in message["oneOf"]:
+        channel = _V01_GROUPS[group["title"]]
+        for branch in group.get("oneOf", [group]):
+            for part in branch["allOf"]:
+                schema = _deref(part)
+                parts = [schema, *[_deref(p) for p in schema.get("allOf", [])]]
+                for piece in parts:
+                    msg = piece.get("properties", {}).get("message")
+                    if msg is None:
+                        continue
+                    msg_props = _deref(msg).get("properties", {})
+                    content = _deref(msg_props["content"])
+                    kind = content["properties"]["type"]["enum"][0]
+                    inner = content["properties"].get(kind, {})
+                    fields = frozenset(_deref(inner).get("properties", {})) if kind != "text" \
+                        else frozenset()
+                    found[channel, kind] = (frozenset(msg_props), fields)
+    return found
+
+
+@functools.cache
+def _v01_validator() -> jsonschema.Draft4Validator:
+    spec = _v01_spec()
+    registry = Registry().with_resource("urn:v01", Resource.from_contents(spec, DRAFT4))
+    return jsonschema.Draft4Validator({"$ref": "urn:v01#/components/schemas/message"},
+                                      registry=registry)
+
+
+def v01_channel(body: dict[str, Any]) -> str:
+    """The v1 channel name of an addressed v0.1 body."""
+    return _V01_CHANNELS[body["to"]["type"]]
+
+
+def assert_v01_official(body: dict[str, Any]) -> None:
+    """The v0.1 spec accepts ``body``, which uses only the fields it defines for its type."""
+    channel, content = v01_channel(body), body["message"]["content"]
+    kind = content["type"]
+    known = v01_fields().get((channel, kind))
+    assert known is not None, f"the v0.1 spec defines no {channel}/{kind} request"
+    errors = list(_v01_validator().iter_errors(body))
+    assert not errors, f"v0.1 spec rejects {body}: {[e.message for e in errors][:3]}"
+    message_keys, fields = known
+    assert set(body["message"]) <= message_keys, (body["message"].keys(), message_keys)
+    assert set(content) == {"type", kind}, content
+    if isinstance(content[kind], dict):
+        assert set(content[kind]) <= fields, (content[kind].keys(), fields)
+
+
+# --- WhatsApp custom objects -------------------------------------------------------------
+# Meta's limits as restated in vonage-spec README section 13, written out here on purpose
+# rather than read from botkit's capability table.
+
+
+def _length(value: Any, low: int, high: int, what: str) -> None:
+    assert isinstance(value, str) and low <= len(value) <= high, f"{what}: {value!r}"
+
+
+def assert_whatsapp_custom(custom: dict[str, Any]) -> None:
+    """``custom`` is interactive reply buttons, a list or contacts within WhatsApp's limits."""
+    if custom["type"] == "contacts":
+        assert set(custom) == {"type", "contacts"} and custom["contacts"]
+        for contact in custom["contacts"]:
+            name = contact["name"]
+            _length(name["formatted_name"], 1, 1000, "formatted_name")
+            assert {"first_name", "last_name"} & set(name), name
+            assert contact.get("phones") or contact.get("emails"), contact
+            for phone in contact.get("phones", []):
+                assert "phone" in phone and set(phone) <= {"phone", "type", "wa_id"}, phone
+            for email in contact.get("emails", []):
+                assert "email" in email and set(email) <= {"email", "type"}, email
+        return
+    assert custom["type"] == "interactive", custom
+    interactive = custom["interactive"]
+    _length(interactive["body"]["text"], 1, 1024, "body")
+    action = interactive["action"]
+    if interactive["type"] == "button":
+        buttons = action["buttons"]
+        assert 1 <= len(buttons) <= 3, f"{len(buttons)} reply buttons"
+        for button in buttons:
+            assert button["type"] == "reply"
+            _length(button["reply"]["id"], 1, 256, "button id")
+            _length(button["reply"]["title"], 1, 20, "button title")
+        titles = [b["reply"]["title"].casefold() for b in buttons]
+        ids = [b["reply"]["id"] for b in buttons]
+        assert len(set(titles)) == len(titles) and len(set(ids)) == len(ids), buttons
+        return
+    assert interactive["type"] == "list", interactive
+    _length(action["button"], 1, 20, "list button")
+    sections = action["sections"]
+    assert 1 <= len(sections) <= 10
+    rows = [row for section in sections for row in section["rows"]]
+    assert 1 <= len(rows) <= 10, f"{len(rows)} list rows"
+    for section in sections:
+        if len(sections) > 1 or "title" in section:
+            _length(section["title"], 1, 24, "section title")
+    for row in rows:
+        assert set(row) <= {"id", "title", "description"}, row
+        _length(row["id"], 1, 200, "row id")
+        _length(row["title"], 1, 24, "row title")
+        if "description" in row:
+            _length(row["description"], 1, 72, "row description")
+    ids = [r["id"] for r in rows]
+    titles = [r["title"].casefold() for r in rows]
+    assert len(set(ids)) == len(ids) and len(set(titles)) == len(titles), rows

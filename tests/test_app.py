@@ -42,7 +42,9 @@ async def signed(make_bot: Callable[..., Bot]) -> AsyncIterator[tuple[BotTestCli
 
 
 def text_body(clock: FakeClock, text: str = "hi") -> bytes:
-    return json.dumps(inbound_webhook("sms", "text", {"text": text}, timestamp=clock.now())).encode()
+    return json.dumps(
+        inbound_webhook("sms", "text", {"text": text}, timestamp=clock.now())
+    ).encode()
 
 
 async def assert_nothing_processed(client: BotTestClient, probe: Probe) -> None:
@@ -70,9 +72,12 @@ async def test_good_signature_is_accepted_and_answered(
     client, probe = signed
     body = text_body(clock)
     response = await client.http.post(
-        "/webhooks/inbound", content=body,
-        headers={"content-type": "application/json",
-                 "authorization": sign_webhook(body, SECRET, now=clock.now())},
+        "/webhooks/inbound",
+        content=body,
+        headers={
+            "content-type": "application/json",
+            "authorization": sign_webhook(body, SECRET, now=clock.now()),
+        },
     )
     assert response.status_code == 200
     await client.bot.idle()
@@ -90,22 +95,42 @@ def _post(client: BotTestClient, body: bytes, authorization: str | None, **heade
 @pytest.mark.parametrize(
     ("make_header", "reason"),
     [
-        (lambda b, now: sign_webhook(b, "wrong-secret-wrong-secret-000000", now=now), "bad_signature"),
-        (lambda b, now: "Bearer " + jwt.encode(
-            {"iat": int(now), "payload_hash": hashlib.sha256(b).hexdigest()}, None, algorithm="none"),
-         "bad_signature"),
+        (
+            lambda b, now: sign_webhook(b, "wrong-secret-wrong-secret-000000", now=now),
+            "bad_signature",
+        ),
+        (
+            lambda b, now: (
+                "Bearer "
+                + jwt.encode(
+                    {"iat": int(now), "payload_hash": hashlib.sha256(b).hexdigest()},
+                    None,
+                    algorithm="none",
+                )
+            ),
+            "bad_signature",
+        ),
         (lambda b, now: sign_webhook(b + b" ", SECRET, now=now), "payload_hash"),
         (lambda b, now: sign_webhook(b, SECRET, now=now - 301), "stale_token"),
         (lambda b, now: sign_webhook(b, SECRET, now=now + 61), "stale_token"),
         (lambda b, now: "Bearer !!garbage!!", "bad_signature"),
         (lambda b, now: "garbage", "bad_signature"),
     ],
-    ids=["wrong-secret", "alg-none", "body-changed", "301s-old", "61s-future", "garbage-token",
-         "not-bearer"],
+    ids=[
+        "wrong-secret",
+        "alg-none",
+        "body-changed",
+        "301s-old",
+        "61s-future",
+        "garbage-token",
+        "not-bearer",
+    ],
 )
 async def test_bad_signatures_get_401_and_nothing_runs(
-    signed: tuple[BotTestClient, Probe], clock: FakeClock,
-    make_header: Callable[[bytes, float], str], reason: str,
+    signed: tuple[BotTestClient, Probe],
+    clock: FakeClock,
+    make_header: Callable[[bytes, float], str],
+    reason: str,
 ) -> None:
     client, probe = signed
     body = text_body(clock)
@@ -115,7 +140,9 @@ async def test_bad_signatures_get_401_and_nothing_runs(
     await assert_nothing_processed(client, probe)
 
 
-async def test_unsigned_gets_503_by_default(signed: tuple[BotTestClient, Probe], clock: FakeClock) -> None:
+async def test_unsigned_gets_503_by_default(
+    signed: tuple[BotTestClient, Probe], clock: FakeClock
+) -> None:
     client, probe = signed
     response = await _post(client, text_body(clock), None)
     assert_problem(response, 503, "unsigned")
@@ -123,7 +150,9 @@ async def test_unsigned_gets_503_by_default(signed: tuple[BotTestClient, Probe],
     await assert_nothing_processed(client, probe)
 
 
-async def test_unsigned_gets_401_when_strict(make_bot: Callable[..., Bot], clock: FakeClock) -> None:
+async def test_unsigned_gets_401_when_strict(
+    make_bot: Callable[..., Bot], clock: FakeClock
+) -> None:
     bot = make_bot(signature_secret=SECRET, signature_strict=True)
     probe = Probe(bot)
     async with BotTestClient(bot) as client:
@@ -182,12 +211,38 @@ async def test_malformed_json_is_400(plain: tuple[BotTestClient, Probe]) -> None
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"channel": "sms", "to": "1", "from": "2", "timestamp": "2025-01-01T00:00:00Z", "text": "x"},
-         "message_uuid"),
-        ({"channel": "carrier-pigeon", "message_uuid": "u", "to": "1", "from": "2",
-          "timestamp": "2025-01-01T00:00:00Z", "text": "x"}, "channel"),
-        ({"channel": "sms", "message_uuid": "u", "to": "1", "from": "2", "timestamp": "yesterday",
-          "text": "x"}, "timestamp"),
+        (
+            {
+                "channel": "sms",
+                "to": "1",
+                "from": "2",
+                "timestamp": "2025-01-01T00:00:00Z",
+                "text": "x",
+            },
+            "message_uuid",
+        ),
+        (
+            {
+                "channel": "carrier-pigeon",
+                "message_uuid": "u",
+                "to": "1",
+                "from": "2",
+                "timestamp": "2025-01-01T00:00:00Z",
+                "text": "x",
+            },
+            "channel",
+        ),
+        (
+            {
+                "channel": "sms",
+                "message_uuid": "u",
+                "to": "1",
+                "from": "2",
+                "timestamp": "yesterday",
+                "text": "x",
+            },
+            "timestamp",
+        ),
     ],
     ids=["missing-uuid", "unknown-channel", "bad-timestamp"],
 )
@@ -218,7 +273,9 @@ async def test_body_over_the_limit_with_a_length_is_413(
         await assert_nothing_processed(client, probe)
 
 
-async def test_chunked_body_over_the_limit_stops_reading(plain: tuple[BotTestClient, Probe]) -> None:
+async def test_chunked_body_over_the_limit_stops_reading(
+    plain: tuple[BotTestClient, Probe],
+) -> None:
     client, probe = plain
     produced = 0
 
@@ -249,7 +306,9 @@ async def test_non_json_content_type_is_415(
     await assert_nothing_processed(client, probe)
 
 
-async def test_wrong_method_and_unknown_path_are_problems(plain: tuple[BotTestClient, Probe]) -> None:
+async def test_wrong_method_and_unknown_path_are_problems(
+    plain: tuple[BotTestClient, Probe],
+) -> None:
     client, probe = plain
     assert_problem(await client.http.get("/webhooks/inbound"), 405, "method_not_allowed")
     assert_problem(await client.http.post("/nowhere", content=b"{}"), 404, "not_found")

@@ -51,7 +51,9 @@ async def test_text_reply_on_every_channel(make_bot: Callable[..., Bot], channel
         assert_official(body)
 
 
-async def test_replies_keep_their_order_and_client_refs_are_stable(make_bot: Callable[..., Bot]) -> None:
+async def test_replies_keep_their_order_and_client_refs_are_stable(
+    make_bot: Callable[..., Bot],
+) -> None:
     bot = make_bot()
 
     @bot.on_text()
@@ -77,7 +79,9 @@ async def test_v01_text_bodies_are_nested(make_bot: Callable[..., Bot]) -> None:
     assert messenger["to"] == {"type": "messenger", "id": DEFAULT_USER["messenger"]}
 
 
-async def test_conversations_are_separate_per_user_and_channel(make_bot: Callable[..., Bot]) -> None:
+async def test_conversations_are_separate_per_user_and_channel(
+    make_bot: Callable[..., Bot],
+) -> None:
     bot = echo_bot(make_bot)
     async with BotTestClient(bot) as client:
         await client.send("a", channel="sms", user="447700900011")

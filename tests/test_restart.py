@@ -32,12 +32,20 @@ def stuck_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes],
     db = tmp_path / "bot.db"
     port = free_port()
     env = {**os.environ, "BOTKIT_STORE": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
-    for name in ("VONAGE_API_KEY", "VONAGE_API_SECRET", "VONAGE_APPLICATION_ID",
-                 "VONAGE_PRIVATE_KEY", "VONAGE_SIGNATURE_SECRET"):
+    for name in (
+        "VONAGE_API_KEY",
+        "VONAGE_API_SECRET",
+        "VONAGE_APPLICATION_ID",
+        "VONAGE_PRIVATE_KEY",
+        "VONAGE_SIGNATURE_SECRET",
+    ):
         env.pop(name, None)
     process = subprocess.Popen(
         [sys.executable, "-m", "botkit.cli", "run", "tests/bots/stuck.py:bot", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -68,9 +76,14 @@ async def test_events_acknowledged_by_a_killed_process_are_handled_after_restart
     sent = []
     async with httpx.AsyncClient(base_url=url) as http:
         for i, user in enumerate(["447700900001", "447700900002", "447700900001"]):
-            body = inbound_webhook("sms", "text", {"text": f"m{i}"}, user=user, timestamp=clock.now())
-            response = await http.post("/webhooks/inbound", content=json.dumps(body),
-                                       headers={"content-type": "application/json"})
+            body = inbound_webhook(
+                "sms", "text", {"text": f"m{i}"}, user=user, timestamp=clock.now()
+            )
+            response = await http.post(
+                "/webhooks/inbound",
+                content=json.dumps(body),
+                headers={"content-type": "application/json"},
+            )
             assert response.status_code == 200
             sent.append(body)
     process.send_signal(signal.SIGKILL)

@@ -39,7 +39,9 @@ async def test_first_match_in_registration_order(make_bot: Callable[..., Bot]) -
         assert [r["text"] for r in await client.send("bye")] == ["anything"]
     assert [type(r) for r in bot.routes] == [Handler, Handler]
     assert [r.description for r in bot.routes if isinstance(r, Handler)] == [
-        "on_text('(?i)^hi')", "on_text()"]
+        "on_text('(?i)^hi')",
+        "on_text()",
+    ]
 
 
 async def test_every_decorator_selects_its_events(make_bot: Callable[..., Bot]) -> None:
@@ -48,7 +50,8 @@ async def test_every_decorator_selects_its_events(make_bot: Callable[..., Bot]) 
 
     @bot.on_button("M")
     async def medium(ctx: Context) -> None:
-        seen.append(f"button {ctx.match['payload']} via {ctx.message.button.via if ctx.message.button else ''}")
+        assert ctx.message.button is not None
+        seen.append(f"button {ctx.match['payload']} via {ctx.message.button.via}")
 
     @bot.on_location()
     async def location(ctx: Context) -> None:
@@ -211,9 +214,14 @@ async def test_status_events_reach_on_status(make_bot: Callable[..., Bot]) -> No
     async with BotTestClient(bot) as client:
         await client.status("11111111-1111-4111-8111-111111111111", "delivered", channel="whatsapp")
         await client.status(
-            "11111111-1111-4111-8111-111111111111", "rejected", channel="whatsapp",
-            error={"type": "https://developer.nexmo.com/api-errors/messages-olympus#1340",
-                   "title": "1340", "detail": "Outside of the allowed window"},
+            "11111111-1111-4111-8111-111111111111",
+            "rejected",
+            channel="whatsapp",
+            error={
+                "type": "https://developer.nexmo.com/api-errors/messages-olympus#1340",
+                "title": "1340",
+                "detail": "Outside of the allowed window",
+            },
         )
     assert seen == [("rejected", "1340")]
 
@@ -222,9 +230,15 @@ async def test_bot_send_outside_a_turn(make_bot: Callable[..., Bot]) -> None:
     bot = make_bot()
     async with BotTestClient(bot) as client:
         uuids = await bot.send("sms", "447700900001", "Your table is ready", sender="447700900000")
-        client.api.fail_next(422, {"type": "https://developer.nexmo.com/api-errors/messages-olympus#1150",
-                                   "title": "Invalid params", "detail": "The value of `to` is invalid",
-                                   "invalid_parameters": [{"name": "to", "reason": "bad"}]})
+        client.api.fail_next(
+            422,
+            {
+                "type": "https://developer.nexmo.com/api-errors/messages-olympus#1150",
+                "title": "Invalid params",
+                "detail": "The value of `to` is invalid",
+                "invalid_parameters": [{"name": "to", "reason": "bad"}],
+            },
+        )
         with pytest.raises(MessagesApiError) as info:
             await bot.send("sms", "1", "x", sender="447700900000")
     assert len(uuids) == 1
@@ -233,7 +247,9 @@ async def test_bot_send_outside_a_turn(make_bot: Callable[..., Bot]) -> None:
     assert info.value.invalid_parameters == [{"name": "to", "reason": "bad"}]
 
 
-async def test_a_refused_send_reaches_on_error_with_the_api_fields(make_bot: Callable[..., Bot]) -> None:
+async def test_a_refused_send_reaches_on_error_with_the_api_fields(
+    make_bot: Callable[..., Bot],
+) -> None:
     bot = make_bot()
     refused: list[tuple[int, str | None]] = []
 

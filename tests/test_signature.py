@@ -1,4 +1,4 @@
-"""Signature checks on their own: every way a token can be wrong, and the official verifier agreeing."""
+"""Signature checks: every way a token can be wrong, and the official verifier agreeing."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ def token(claims: dict[str, object], secret: str = SECRET, alg: str = "HS256") -
 
 def claims(**overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "iat": int(NOW), "jti": "j1", "iss": "Vonage", "api_key": "k",
+        "iat": int(NOW),
+        "jti": "j1",
+        "iss": "Vonage",
+        "api_key": "k",
         "payload_hash": hashlib.sha256(BODY).hexdigest(),
     }
     base.update(overrides)
@@ -38,7 +41,9 @@ def test_good_token_passes_and_the_official_verifier_agrees() -> None:
     assert verify_signature(header.removeprefix("Bearer "), SECRET) is True
 
 
-def reason(body: bytes, header: str | None, *, now: float = NOW, strict: bool = False) -> tuple[str, int]:
+def reason(
+    body: bytes, header: str | None, *, now: float = NOW, strict: bool = False
+) -> tuple[str, int]:
     with pytest.raises(SignatureError) as info:
         verify_webhook(body, header, SECRET, now=now, strict=strict)
     return info.value.reason, info.value.status_code
@@ -56,7 +61,9 @@ def test_alg_none_is_refused() -> None:
 
 
 def test_hs256_payload_under_an_rs256_header_is_refused() -> None:
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "typ": "JWT"}).encode()).rstrip(b"=")
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "typ": "JWT"}).encode()).rstrip(
+        b"="
+    )
     good = sign_webhook(BODY, SECRET, now=NOW).removeprefix("Bearer ")
     _, payload, signature = good.split(".")
     forged = f"{header.decode()}.{payload}.{signature}"
@@ -80,7 +87,9 @@ def test_token_without_payload_hash() -> None:
     assert reason(BODY, token(claims(payload_hash=None))) == ("payload_hash", 401)
 
 
-@pytest.mark.parametrize(("offset", "accepted"), [(-301, False), (-299, True), (60, True), (61, False)])
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-301, False), (-299, True), (60, True), (61, False)]
+)
 def test_freshness_window(offset: int, accepted: bool) -> None:
     header = token(claims(iat=int(NOW) + offset))
     if accepted:

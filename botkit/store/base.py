@@ -61,6 +61,19 @@ class Conversation:
     data: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def locale(self) -> str | None:
+        """The conversation's locale (``en``, ``ja``, ``es``); None means the bot's default."""
+        value = self.meta.get("locale")
+        return value if isinstance(value, str) else None
+
+    @locale.setter
+    def locale(self, value: str | None) -> None:
+        if value is None:
+            self.meta.pop("locale", None)
+        else:
+            self.meta["locale"] = value
+
 
 @dataclass(frozen=True, slots=True)
 class NewInboxEntry:

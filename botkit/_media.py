@@ -1,0 +1,84 @@
+"""Media replies: :class:`Image`, :class:`Audio`, :class:`Video` and :class:`File`.
+
+Re-exported by :mod:`botkit.replies`, which users import them from.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from botkit._reply_base import ReplyBase, http_url
+
+__all__ = ["Audio", "File", "Image", "Media", "Video"]
+
+
+class Media(ReplyBase):
+    """Base of :class:`Image`, :class:`Audio`, :class:`Video` and :class:`File`.
+
+    Attributes:
+        url: a public http(s) URL Vonage fetches the file from.
+        caption: text shown with it (sent as a separate text where the channel has none).
+        name: the file name shown (WhatsApp and Viber files); else the link's label.
+    """
+
+    kind: ClassVar[str] = "media"
+
+    url: str
+    caption: str | None = None
+    name: str | None = None
+
+    def __init__(self, url: str, caption: str | None = None, name: str | None = None,
+                 **data: Any) -> None:
+        super().__init__(url=url, caption=caption, name=name, **data)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return http_url(value)
+
+    @field_validator("caption", "name")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("leave caption and name out rather than empty")
+        return value
+
+
+class Image(Media):
+    """An image. Example: ``await ctx.reply(Image("https://example.com/a.jpg", "Our shop"))``."""
+
+    kind: ClassVar[str] = "image"
+
+
+class Audio(Media):
+    """A sound clip. Example: ``await ctx.reply(Audio("https://example.com/hello.mp3"))``."""
+
+    kind: ClassVar[str] = "audio"
+
+
+class Video(Media):
+    """A video. Viber sends it natively only with ``thumb_url``, ``duration`` and ``size_mb``.
+
+    Example:
+        await ctx.reply(Video("https://example.com/demo.mp4", "How it works",
+                              thumb_url="https://example.com/demo.jpg", duration=42, size_mb=3))
+    """
+
+    kind: ClassVar[str] = "video"
+
+    thumb_url: str | None = None
+    duration: int | None = Field(default=None, gt=0)
+    size_mb: int | None = Field(default=None, gt=0)
+
+    @field_validator("thumb_url")
+    @classmethod
+    def _thumb(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value, "thumb_url")
+
+
+class File(Media):
+    """A document. Example: ``await ctx.reply(File("https://example.com/i.pdf", name="i.pdf"))``."""
+
+    kind: ClassVar[str] = "file"

@@ -1,0 +1,180 @@
+"""``botkit preview``: how a reply looks on every channel, before any message is sent.
+
+For each channel: what the user reads, the exact request body (addressed to sample
+numbers) and every decision the renderer took (downgrades, splits, SMS encoding).
+
+Example:
+    >>> print(preview("Hello!", channels=["sms"]))  # doctest: +ELLIPSIS
+    === SMS (v1) ===
+    The user reads:
+      Hello!
+    ...
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from botkit.capabilities import CHANNEL_LABELS, capabilities
+from botkit.errors import BotkitError
+from botkit.render import Rendered, address, render
+from botkit.replies import replies_from_data
+
+__all__ = ["PREVIEW_PUBLIC_URL", "main_preview", "preview", "user_view"]
+
+PREVIEW_PUBLIC_URL = "https://bot.example.com"
+"""The public URL a preview pretends the bot has (for the MMS vCard link)."""
+
+# Sample parties, the same as the test client's.
+_USER = {"sms": "447700900001", "mms": "14155550101", "whatsapp": "447700900001",
+         "messenger": "8411652412345678", "viber_service": "447700900001"}
+_BOT = {"sms": "447700900000", "mms": "14155550100", "whatsapp": "447700900000",
+        "messenger": "1234567890123456", "viber_service": "16273"}
+_ENVELOPE = {"to", "from", "channel", "message_type", "client_ref"}
+
+
+def _content(body: dict[str, Any]) -> tuple[str, Any, dict[str, Any]]:
+    """(message type, content, channel options) of a v1 or v0.1 body."""
+    if "message" in body:
+        message = body["message"]
+        kind = message["content"]["type"]
+        options = {k: v for k, v in message.items() if k != "content"}
+        return kind, message["content"][kind], options
+    kind = body["message_type"]
+    options = {k: v for k, v in body.items() if k not in _ENVELOPE and k != kind}
+    return kind, body[kind], options
+
+
+def _custom_view(custom: dict[str, Any]) -> str:
+    if custom.get("type") == "contacts":
+        cards = []
+        for c in custom["contacts"]:
+            lines = [c["name"]["formatted_name"], *(p["phone"] for p in c.get("phones", [])),
+                     *(e["email"] for e in c.get("emails", []))]
+            cards.append("[contact] " + ", ".join(lines))
+        return "\n".join(cards)
+    interactive = custom.get("interactive", {})
+    body: str = interactive.get("body", {}).get("text", "")
+    action = interactive.get("action", {})
+    if interactive.get("type") == "button":
+        return body + "\n" + "  ".join(f"[ {b['reply']['title']} ]" for b in action["buttons"])
+    if interactive.get("type") == "list":
+        rows = [row for section in action["sections"] for row in section["rows"]]
+        lines = [f"  - {r['title']}" + (f" ({r['description']})" if "description" in r else "")
+                 for r in rows]
+        return "\n".join([body, f"[ {action['button']} ] opens:", *lines])
+    return json.dumps(custom, ensure_ascii=False)
+
+
+def user_view(body: dict[str, Any]) -> str:
+    """Roughly what the user sees for one request body (v1 or v0.1)."""
+    kind, value, options = _content(body)
+    if kind == "text":
+        out = str(value)
+    elif kind == "custom":
+        out = _custom_view(value)
+    elif kind == "location":
+        lat, lon = value.get("lat", value.get("latitude")), value.get("long",
+                                                                      value.get("longitude"))
+        where = ", ".join(str(value[k]) for k in ("name", "address") if k in value)
+        out = f"[location] {where} ({lat}, {lon})".replace("]  (", "] (")
+    elif kind == "template":
+        out = f"[template {value['name']}] " + ", ".join(value.get("parameters", []))
+    elif kind == "vcard":
+        out = f"[contact card] {value['url']}"
+    else:
+        out = f"[{kind}] {value['url']}" + (f" ({value['name']})" if "name" in value else "")
+        if "caption" in value:
+            out += "\n" + value["caption"]
+    for channel_options in options.values():
+        action = channel_options.get("action") if isinstance(channel_options, dict) else None
+        if action:
+            out += f"\n[ {action['text']} ] -> {action['url']}"
+    return out.rstrip()
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line if line else "" for line in text.splitlines())
+
+
+def _section(channel: str, api_version: str, rendered: Sequence[Rendered]) -> str:
+    bodies = [b for r in rendered for b in r.bodies]
+    lines = [f"=== {CHANNEL_LABELS[channel]} ({api_version}) ==="]
+    lines.append("The user reads:")
+    for i, body in enumerate(bodies):
+        if len(bodies) > 1:
+            lines.append(f"  -- message {i + 1} of {len(bodies)} --")
+        lines.append(_indent(user_view(body)))
+    lines.append("Request body:" if len(bodies) == 1 else "Request bodies:")
+    for body in bodies:
+        addressed = address(body, channel=channel, to=_USER[channel], sender=_BOT[channel],
+                            api_version=api_version)
+        lines.append(_indent(json.dumps(addressed, indent=2, ensure_ascii=False)))
+    decisions = [d for r in rendered for d in r.decisions]
+    lines.append("Decisions:" if decisions else "Decisions: none (sent natively)")
+    lines += [f"  - {d}" for d in decisions]
+    for r in rendered:
+        for file_id, (content_type, data) in r.files.items():
+            lines.append(f"Serves /vcards/{file_id}.vcf ({content_type}):")
+            lines.append(_indent(data.decode("utf-8")))
+    return "\n".join(lines)
+
+
+def preview(
+    reply_data: dict[str, Any] | list[Any] | str,
+    channels: Iterable[str] | None = None,
+    api_version: str = "v1",
+    locale: str = "en",
+) -> str:
+    """Render a reply given as data on each channel and describe the result.
+
+    Args:
+        reply_data: one reply or a list, as :func:`botkit.replies.reply_from_data` reads.
+        channels: the channels to show; all five by default.
+        api_version: ``v1`` or ``v0.1``.
+        locale: the language of a text menu's hint.
+
+    Raises:
+        ValueError: the data is not a valid reply (the message names the key).
+        ConfigError: an unknown channel or API version.
+    """
+    replies = replies_from_data(reply_data)
+    chosen = list(channels or CHANNEL_LABELS)
+    for channel in chosen:
+        capabilities(channel, api_version)  # an unknown channel or version fails first
+    sections = []
+    for channel in chosen:
+        rendered = [render(r, channel, api_version, locale=locale,
+                           public_url=PREVIEW_PUBLIC_URL) for r in replies]
+        sections.append(_section(channel, api_version, rendered))
+    return "\n\n".join(sections) + "\n"
+
+
+def main_preview(path: str, channel: str | None, api_version: str) -> int:
+    """``botkit preview FILE [--channel X]``: print the preview of the reply in a YAML/JSON file.
+
+    Returns:
+        0 on success; 1 when the file cannot be read or holds no valid reply; 2 for an
+        unknown channel or API version.
+    """
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"botkit preview: {path}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        text = preview(data, [channel] if channel else None, api_version)
+    except BotkitError as exc:
+        print(f"botkit preview: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"botkit preview: {path}: {exc}", file=sys.stderr)
+        return 1
+    print(text, end="")
+    return 0

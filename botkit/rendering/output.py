@@ -1,0 +1,124 @@
+"""What rendering produces, and the accumulator that writes it.
+
+:class:`Out` knows the two wire formats: v1 is flat (``message_type`` names a content key
+of the same name, channel options sit at the top level) and v0.1 is nested
+(``message.content{type, ...}``, options beside ``content``). Renderers only say "a body
+of this kind with this content", so they never depend on the version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from botkit.capabilities import Capabilities
+from botkit.menu import ShownMenu
+from botkit.rendering.text import split_text
+from botkit.sms import sms_info
+
+__all__ = ["Out", "Rendered"]
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """The request bodies for one reply, what was decided, and what botkit must keep.
+
+    Attributes:
+        bodies: unaddressed request bodies, in sending order (see :func:`botkit.render.
+            address`).
+        decisions: readable reasons for every downgrade, split and encoding, e.g.
+            ``"5 choices > 3 reply buttons -> WhatsApp list"``.
+        menu: what a downgraded text menu showed, to recognise the answer; None when
+            buttons were native or there were none.
+        files: files botkit must serve, ``{id: (content_type, data)}`` (the MMS vCard at
+            ``/vcards/{id}.vcf``).
+    """
+
+    bodies: list[Body]
+    decisions: list[str] = field(default_factory=list)
+    menu: ShownMenu | None = None
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class Out:
+    """Collects bodies, decisions, the shown menu and files while one reply is rendered."""
+
+    __slots__ = ("bodies", "caps", "decisions", "files", "locale", "menu", "now", "public_url")
+
+    def __init__(self, caps: Capabilities, locale: str, public_url: str | None,
+                 now: float) -> None:
+        self.caps = caps
+        self.locale = locale
+        self.public_url = public_url
+        self.now = now
+        self.bodies: list[Body] = []
+        self.decisions: list[str] = []
+        self.menu: ShownMenu | None = None
+        self.files: dict[str, tuple[str, bytes]] = {}
+
+    @property
+    def nested(self) -> bool:
+        """True for the v0.1 body format."""
+        return self.caps.api_version == "v0.1"
+
+    def native(self, feature: str) -> bool:
+        """True when the channel sends ``feature`` natively."""
+        return feature in self.caps.native
+
+    def decide(self, decision: str) -> None:
+        """Record why something was done."""
+        self.decisions.append(decision)
+
+    def body(self, kind: str, content: Any, options: dict[str, Any] | None = None) -> Body:
+        """Append a body of message type ``kind``; ``options`` are the channel options."""
+        body: Body
+        if self.nested:
+            message: Body = {"content": {"type": kind, kind: content}}
+            if options:
+                message[self.caps.options_key] = options
+            body = {"message": message}
+        else:
+            body = {"message_type": kind, kind: content}
+            if options:
+                body[self.caps.options_key] = options
+        self.bodies.append(body)
+        return body
+
+    def text(self, text: str, what: str = "text", options: dict[str, Any] | None = None) -> None:
+        """Append ``text``, split at word boundaries when it is longer than the channel takes."""
+        limit = self.caps.text_max
+        if len(text) <= limit:
+            self.texts([text], options=options)
+            return
+        parts = split_text(text, limit)
+        self.split_decision(what, len(text), len(parts))
+        self.texts(parts, options=options)
+
+    def split_decision(self, what: str, length: int, parts: int) -> None:
+        """Record that ``what`` was split into ``parts`` messages."""
+        self.decide(f"{what} of {length} characters > {self.caps.text_max} on "
+                    f"{self.caps.label} -> {parts} messages, split at word boundaries")
+
+    def texts(self, parts: list[str], options: dict[str, Any] | None = None) -> None:
+        """Append one text body per part; ``options`` go on the last one."""
+        note = self.caps.notes.get("text")
+        if note and "text" in self.caps.native:
+            self.decide(f"{self.caps.label}: {note}; sent as text anyway")
+        last = len(parts) - 1
+        for i, part in enumerate(parts):
+            self.body("text", part, options if i == last else None)
+        if self.caps.sms is not None:
+            for i, part in enumerate(parts):
+                info = sms_info(part, self.caps.sms)
+                where = "SMS" if len(parts) == 1 else f"SMS message {i + 1} of {len(parts)}"
+                self.decide(f"{where}: {info.encoding}, {_plural(info.segments, 'segment')}")
+
+    def result(self) -> Rendered:
+        """The finished :class:`Rendered`."""
+        return Rendered(self.bodies, self.decisions, self.menu, self.files)

@@ -1,0 +1,91 @@
+"""SMS encoding and segment counting: GSM-7 or UCS-2, and how many parts a text costs.
+
+An SMS carries 140 octets. In the GSM 03.38 7-bit alphabet that is 160 characters; any
+character outside it switches the whole message to UCS-2, 70 UTF-16 code units. A longer
+text is sent as concatenated parts, each losing 6 octets to the concatenation header:
+153 GSM-7 characters or 67 UCS-2 units per part. Characters of the GSM extension table
+(``| ^ € { } [ ] ~ \\`` and form feed) are sent as an escape plus a character, so they
+count double, and a part never ends between the two. Likewise an emoji outside the Basic
+Multilingual Plane is a UTF-16 surrogate pair that counts two units and is never split.
+
+Example:
+    >>> sms_info("Hello {name}")
+    SmsInfo(encoding='GSM-7', units=14, segments=1)
+    >>> sms_info("こんにちは").encoding
+    'UCS-2'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["GSM7_BASIC", "GSM7_EXTENDED", "SmsInfo", "SmsLimits", "sms_info"]
+
+Encoding = Literal["GSM-7", "UCS-2"]
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+"""The GSM 03.38 default alphabet (one septet each; the escape code itself is left out)."""
+
+GSM7_EXTENDED = frozenset("|^€{}[]~\\\f")
+"""The GSM 03.38 extension table: each costs an escape septet plus its own."""
+
+_GSM7_ALL = GSM7_BASIC | GSM7_EXTENDED
+
+
+@dataclass(frozen=True, slots=True)
+class SmsLimits:
+    """Characters (GSM-7 septets or UCS-2 units) in a single SMS and in each concatenated part."""
+
+    gsm7_single: int = 160
+    gsm7_part: int = 153
+    ucs2_single: int = 70
+    ucs2_part: int = 67
+
+
+@dataclass(frozen=True, slots=True)
+class SmsInfo:
+    """How a text goes out as SMS: its encoding, its length in that encoding, its parts."""
+
+    encoding: Encoding
+    units: int
+    segments: int
+
+
+def _pack(costs: list[int], part: int) -> int:
+    # Fill parts greedily; a two-unit character (escape pair, surrogate pair) never straddles.
+    parts, room = 1, part
+    for cost in costs:
+        if cost > room:
+            parts, room = parts + 1, part
+        room -= cost
+    return parts
+
+
+def sms_info(text: str, limits: SmsLimits | None = None) -> SmsInfo:
+    """The encoding, length and number of parts of ``text`` sent as one SMS.
+
+    Args:
+        text: the message text.
+        limits: single-message and per-part sizes; the GSM standard ones by default.
+    """
+    lim = limits or SmsLimits()
+    if _GSM7_ALL.issuperset(text):
+        extended = sum(text.count(c) for c in GSM7_EXTENDED if c in text)
+        units = len(text) + extended
+        if units <= lim.gsm7_single:
+            return SmsInfo("GSM-7", units, 1)
+        if not extended:
+            return SmsInfo("GSM-7", units, -(-units // lim.gsm7_part))
+        costs = [2 if c in GSM7_EXTENDED else 1 for c in text]
+        return SmsInfo("GSM-7", units, _pack(costs, lim.gsm7_part))
+    units = len(text.encode("utf-16-le")) // 2
+    if units <= lim.ucs2_single:
+        return SmsInfo("UCS-2", units, 1)
+    if units == len(text):  # no surrogate pairs
+        return SmsInfo("UCS-2", units, -(-units // lim.ucs2_part))
+    costs = [2 if c > "\uffff" else 1 for c in text]
+    return SmsInfo("UCS-2", units, _pack(costs, lim.ucs2_part))

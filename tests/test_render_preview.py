@@ -1,0 +1,120 @@
+"""``botkit preview`` and the generated channel table in docs/replies.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from botkit._capability_doc import END, START, main, write_between_markers
+from botkit.capabilities import capability_table_markdown
+from botkit.errors import ConfigError
+from botkit.preview import main_preview, preview, user_view
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "replies.md"
+SIZES = {"text": "What size?", "buttons": [{"title": "Small", "payload": "S"},
+                                           {"title": "Large", "payload": "L"}]}
+
+
+def test_preview_shows_what_the_user_reads_the_body_and_the_decisions() -> None:
+    text = preview(SIZES, channels=["sms"])
+    assert text == (
+        "=== SMS (v1) ===\n"
+        "The user reads:\n"
+        "  What size?\n  1. Small\n  2. Large\n  Reply 1 or 2\n"
+        "Request body:\n"
+        + "\n".join("  " + line for line in json.dumps({
+            "to": "447700900001", "from": "447700900000", "channel": "sms",
+            "message_type": "text", "text": "What size?\n1. Small\n2. Large\nReply 1 or 2",
+        }, indent=2).splitlines())
+        + "\nDecisions:\n"
+        "  - buttons: SMS has no buttons -> numbered text menu\n"
+        "  - SMS: GSM-7, 1 segment\n"
+    )
+
+
+def test_preview_covers_every_channel_by_default() -> None:
+    text = preview("Hi")
+    for name in ("SMS", "MMS", "WhatsApp", "Messenger", "Viber"):
+        assert f"=== {name} (v1) ===" in text
+    assert text.count("Decisions: none (sent natively)") == 4  # all but SMS (its encoding)
+
+
+def test_preview_shows_native_forms_and_served_files() -> None:
+    whatsapp = preview(SIZES, ["whatsapp"])
+    assert "The user reads:\n  What size?\n  [ Small ]  [ Large ]\n" in whatsapp
+    mms = preview({"contact": {"name": "Jane Smith", "phones": ["+447700900002"]}}, ["mms"])
+    assert "[contact card] https://bot.example.com/vcards/" in mms
+    assert "(text/vcard):\n  BEGIN:VCARD\n  VERSION:3.0\n  FN:Jane Smith\n" in mms
+    v01 = preview([{"image": "https://example.com/a.jpg"}, "Bye"], ["viber_service"], "v0.1")
+    assert "=== Viber (v0.1) ===" in v01 and "-- message 2 of 2 --\n  Bye" in v01
+
+
+def test_user_view_of_each_native_form() -> None:
+    assert user_view({"message_type": "location", "location": {
+        "lat": 1.5, "long": 2.5, "name": "Shop"}}) == "[location] Shop (1.5, 2.5)"
+    assert user_view({"message_type": "template", "template": {
+        "name": "ns:t", "parameters": ["a", "b"]}}) == "[template ns:t] a, b"
+    assert user_view({"message_type": "text", "text": "Go", "viber_service": {
+        "action": {"url": "https://e.x", "text": "Open"}}}) == "Go\n[ Open ] -> https://e.x"
+    assert user_view({"message": {"content": {"type": "file", "file": {
+        "url": "https://e.x/f.pdf", "caption": "Report"}}}}) == "[file] https://e.x/f.pdf\nReport"
+
+
+def test_preview_errors() -> None:
+    with pytest.raises(ValueError, match="unknown reply key"):
+        preview({"txt": "x"})
+    with pytest.raises(ConfigError, match="unknown channel .fax."):
+        preview("x", ["fax"])
+
+
+def test_main_preview_reads_a_yaml_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "reply.yaml"
+    path.write_text("text: What size?\nbuttons: [Small, Large]\n")
+    assert main_preview(str(path), "messenger", "v1") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("=== Messenger (v1) ===") and "Reply 1 or 2" in out
+    path.write_text("location: {latitude: 100, longitude: 0}\n")
+    assert main_preview(str(path), None, "v1") == 1
+    assert "location: latitude:" in capsys.readouterr().err
+    assert main_preview(str(tmp_path / "missing.yaml"), None, "v1") == 1
+    path.write_text("text: [unclosed\n")
+    assert main_preview(str(path), None, "v1") == 1
+    path.write_text("Hi\n")
+    assert main_preview(str(path), "telegram", "v1") == 2
+    assert "unknown channel 'telegram'" in capsys.readouterr().err
+
+
+# -- the generated table in the docs -----------------------------------------------------
+
+
+def test_docs_channel_table_is_current() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    assert START in text and END in text, f"{DOC} lost its capability-table markers"
+    current = text.split(START, 1)[1].split(END, 1)[0]
+    assert current == "\n" + capability_table_markdown(), (
+        "docs/replies.md's channel table is stale; regenerate it with:\n"
+        "    python -m botkit._capability_doc --write docs/replies.md"
+    )
+
+
+def test_the_table_is_generated_from_the_data() -> None:
+    table = capability_table_markdown()
+    assert "| Buttons (reply) | numbered text | numbered text | reply buttons (≤3, title ≤20), " \
+           "list (4-10 rows, title ≤24, description ≤72), numbered text beyond |" in table
+    assert "action button (1, text ≤30)" in table
+    assert "Viber v0.1, reply_buttons: the overview lists Viber buttons" in table
+
+
+def test_write_between_markers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"# Title\n{START}\nold\n{END}\ntail\n")
+    assert main(["--write", str(doc)]) == 0
+    assert doc.read_text() == f"# Title\n{START}\n{capability_table_markdown()}{END}\ntail\n"
+    assert write_between_markers(doc, capability_table_markdown()) is False
+    assert "updated" in capsys.readouterr().out
+    (tmp_path / "bare.md").write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        write_between_markers(tmp_path / "bare.md", "x")
+    assert main(["--bogus"]) == 2
