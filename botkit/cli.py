@@ -1,4 +1,4 @@
-"""The ``botkit`` command: ``botkit run TARGET``.
+"""The ``botkit`` command: ``botkit run TARGET``, ``botkit preview FILE``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -18,6 +18,7 @@ from typing import Any
 
 from botkit.bot import Bot
 from botkit.errors import BotkitError, ConfigError
+from botkit.routing import CHANNELS
 
 __all__ = ["load_target", "main"]
 
@@ -105,7 +106,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--reload", action="store_true", help="restart when the code changes")
     run.set_defaults(handler=_run)
+
+    preview = commands.add_parser(
+        "preview", help="show a reply (YAML or JSON file) as every channel renders it"
+    )
+    preview.add_argument("file", help="a YAML or JSON file holding one reply or a list")
+    preview.add_argument("--channel", choices=CHANNELS, help="only this channel")
+    preview.add_argument("--api-version", default="v1", choices=["v1", "v0.1"])
+    preview.set_defaults(handler=_preview)
     return parser
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from botkit.preview import main_preview
+
+    return main_preview(args.file, args.channel, args.api_version)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

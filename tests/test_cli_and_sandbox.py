@@ -135,3 +135,19 @@ def test_botkit_run_serves_the_echo_example(tmp_path: Path) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=10)
     assert b"sandbox mode" in output
+
+
+def test_botkit_preview_prints_every_channel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reply = tmp_path / "reply.yaml"
+    reply.write_text(
+        "text: Size?\nbuttons:\n  - {title: Small, payload: S}\n  - {title: Large, payload: L}\n"
+    )
+    assert main(["preview", str(reply)]) == 0
+    out = capsys.readouterr().out
+    for name in ("SMS", "MMS", "WhatsApp", "Messenger", "Viber"):
+        assert f"=== {name}" in out
+    assert "1. Small" in out and '"type": "button"' in out
+    assert main(["preview", str(reply), "--channel", "sms"]) == 0
+    assert "WhatsApp" not in capsys.readouterr().out
