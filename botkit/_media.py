@@ -1,6 +1,7 @@
 """Media replies: :class:`Image`, :class:`Audio`, :class:`Video` and :class:`File`.
 
-Re-exported by :mod:`botkit.replies`, which users import them from.
+Re-exported by :mod:`botkit.replies`, which users import them from. Each class spells
+out its constructor so that type checkers accept ``Image(url, caption)`` positionally.
 """
 
 from __future__ import annotations
@@ -51,11 +52,19 @@ class Image(Media):
 
     kind: ClassVar[str] = "image"
 
+    def __init__(self, url: str, caption: str | None = None, name: str | None = None,
+                 **data: Any) -> None:
+        super().__init__(url, caption, name, **data)
+
 
 class Audio(Media):
     """A sound clip. Example: ``await ctx.reply(Audio("https://example.com/hello.mp3"))``."""
 
     kind: ClassVar[str] = "audio"
+
+    def __init__(self, url: str, caption: str | None = None, name: str | None = None,
+                 **data: Any) -> None:
+        super().__init__(url, caption, name, **data)
 
 
 class Video(Media):
@@ -72,6 +81,12 @@ class Video(Media):
     duration: int | None = Field(default=None, gt=0)
     size_mb: int | None = Field(default=None, gt=0)
 
+    def __init__(self, url: str, caption: str | None = None, name: str | None = None, *,
+                 thumb_url: str | None = None, duration: int | None = None,
+                 size_mb: int | None = None, **data: Any) -> None:
+        super().__init__(url, caption, name, thumb_url=thumb_url, duration=duration,
+                         size_mb=size_mb, **data)
+
     @field_validator("thumb_url")
     @classmethod
     def _thumb(cls, value: str | None) -> str | None:
@@ -82,3 +97,7 @@ class File(Media):
     """A document. Example: ``await ctx.reply(File("https://example.com/i.pdf", name="i.pdf"))``."""
 
     kind: ClassVar[str] = "file"
+
+    def __init__(self, url: str, caption: str | None = None, name: str | None = None,
+                 **data: Any) -> None:
+        super().__init__(url, caption, name, **data)

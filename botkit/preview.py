@@ -83,7 +83,7 @@ def user_view(body: dict[str, Any]) -> str:
         lat, lon = value.get("lat", value.get("latitude")), value.get("long",
                                                                       value.get("longitude"))
         where = ", ".join(str(value[k]) for k in ("name", "address") if k in value)
-        out = f"[location] {where} ({lat}, {lon})".replace("]  (", "] (")
+        out = f"[location] {where + ' ' if where else ''}({lat}, {lon})"
     elif kind == "template":
         out = f"[template {value['name']}] " + ", ".join(value.get("parameters", []))
     elif kind == "vcard":

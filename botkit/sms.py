@@ -17,8 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = ["GSM7_BASIC", "GSM7_EXTENDED", "SmsInfo", "SmsLimits", "sms_info"]
 
@@ -33,7 +34,9 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENDED = frozenset("|^€{}[]~\\\f")
 """The GSM 03.38 extension table: each costs an escape septet plus its own."""
 
-_GSM7_ALL = GSM7_BASIC | GSM7_EXTENDED
+# Regular expressions scan in C, several times faster than set operations per character.
+_NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENDED))) + "]")
+_EXTENDED = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENDED))) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +49,15 @@ class SmsLimits:
     ucs2_part: int = 67
 
 
-@dataclass(frozen=True, slots=True)
-class SmsInfo:
+class SmsInfo(NamedTuple):
     """How a text goes out as SMS: its encoding, its length in that encoding, its parts."""
 
     encoding: Encoding
     units: int
     segments: int
+
+
+_DEFAULT = SmsLimits()
 
 
 def _pack(costs: list[int], part: int) -> int:
@@ -72,9 +77,9 @@ def sms_info(text: str, limits: SmsLimits | None = None) -> SmsInfo:
         text: the message text.
         limits: single-message and per-part sizes; the GSM standard ones by default.
     """
-    lim = limits or SmsLimits()
-    if _GSM7_ALL.issuperset(text):
-        extended = sum(text.count(c) for c in GSM7_EXTENDED if c in text)
+    lim = limits or _DEFAULT
+    if _NOT_GSM7.search(text) is None:
+        extended = len(_EXTENDED.findall(text)) if _EXTENDED.search(text) else 0
         units = len(text) + extended
         if units <= lim.gsm7_single:
             return SmsInfo("GSM-7", units, 1)

@@ -272,3 +272,21 @@ def test_v01_bodies_are_nested_and_downgrades_say_why() -> None:
     assert viber.bodies == [{"message": {
         "content": {"type": "template", "template": {"name": "ns:verify", "parameters": ["1234"]}},
         "viber_service_msg": {"type": "template"}}}]
+
+
+def test_file_names_and_captions_per_channel() -> None:
+    report = File("https://example.com/r.pdf", "Your report", "annual-report-2024-final.pdf")
+    assert render(report, "whatsapp").bodies == [{"message_type": "file", "file": {
+        "url": "https://example.com/r.pdf", "caption": "Your report",
+        "name": "annual-report-2024-final.pdf"}}]
+    viber = render(report, "viber_service")
+    assert viber.bodies == [
+        {"message_type": "file", "file": {"url": "https://example.com/r.pdf",
+                                          "name": "annual-report-2024-f….pdf"}},
+        {"message_type": "text", "text": "Your report"}]
+    assert viber.decisions == [
+        "caption: Viber file messages have none -> sent as text after the file",
+        "file name 'annual-report-2024-final.pdf' > 25 characters -> "
+        "'annual-report-2024-f….pdf'"]
+    assert render(report, "messenger").decisions[-1] == \
+        "file name: Messenger files have none -> not sent"

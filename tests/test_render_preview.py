@@ -65,7 +65,7 @@ def test_user_view_of_each_native_form() -> None:
 def test_preview_errors() -> None:
     with pytest.raises(ValueError, match="unknown reply key"):
         preview({"txt": "x"})
-    with pytest.raises(ConfigError, match="unknown channel .fax."):
+    with pytest.raises(ConfigError, match="unknown channel 'fax'"):
         preview("x", ["fax"])
 
 

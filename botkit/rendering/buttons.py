@@ -16,6 +16,7 @@ else ``Title: url`` lines in the text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from botkit.menu import ShownChoice, ShownMenu
@@ -27,7 +28,7 @@ from botkit.replies import Button, Buttons
 __all__ = ["render_buttons"]
 
 
-def _links(links: tuple[Button, ...], out: Out) -> tuple[dict[str, Any] | None, list[str]]:
+def _links(links: Sequence[Button], out: Out) -> tuple[dict[str, Any] | None, list[str]]:
     """The native action (channel options) or the text lines for the link buttons."""
     caps = out.caps
     if not links:
@@ -48,35 +49,36 @@ def _links(links: tuple[Button, ...], out: Out) -> tuple[dict[str, Any] | None, 
 
 
 def _shortened(out: Out, titles: list[str], shown: list[str], limit: int, where: str) -> None:
+    if shown == titles:
+        return
     pairs = [f"{t!r} -> {s!r}" for t, s in zip(titles, shown, strict=True) if t != s]
-    if pairs:
-        out.decide(f"titles longer than {limit} characters shortened on the {where}: "
-                   + ", ".join(pairs))
+    out.decide(f"titles longer than {limit} characters shortened on the {where}: "
+               + ", ".join(pairs))
 
 
-def _reply_buttons(body: str, choices: tuple[Button, ...], out: Out) -> None:
+def _reply_buttons(body: str, choices: Sequence[Button], out: Out) -> None:
     caps = out.caps
     titles = [c.title for c in choices]
     shown = shorten_unique(titles, caps.button_title_max)
     _shortened(out, titles, shown, caps.button_title_max, "buttons")
     buttons = [{"type": "reply", "reply": {"id": c.payload, "title": s}}
-               for c, s in zip(choices, shown, strict=True)]
+               for c, s in zip(choices, shown)]  # noqa: B905 (same lengths)
     out.body("custom", {"type": "interactive", "interactive": {
         "type": "button", "body": {"text": body}, "action": {"buttons": buttons}}})
 
 
-def _list(body: str, choices: tuple[Button, ...], out: Out) -> None:
+def _list(body: str, choices: Sequence[Button], out: Out) -> None:
     caps = out.caps
     titles = [c.title for c in choices]
     shown = shorten_unique(titles, caps.row_title_max)
     _shortened(out, titles, shown, caps.row_title_max, "list rows (full titles in the "
                "row descriptions)")
-    rows: list[dict[str, Any]] = []
-    for choice, title in zip(choices, shown, strict=True):
-        row: dict[str, Any] = {"id": choice.payload, "title": title}
-        if title != choice.title:  # the row description shows the full title
-            row["description"] = shorten(choice.title, caps.row_description_max)
-        rows.append(row)
+    rows: list[dict[str, Any]] = [{"id": c.payload, "title": t}
+                                  for c, t in zip(choices, shown)]  # noqa: B905
+    if shown != titles:
+        for row, title in zip(rows, titles):  # noqa: B905
+            if row["title"] != title:  # the row description shows the full title
+                row["description"] = shorten(title, caps.row_description_max)
     label = list_button_label(out.locale)
     out.body("custom", {"type": "interactive", "interactive": {
         "type": "list", "body": {"text": body},
@@ -85,7 +87,7 @@ def _list(body: str, choices: tuple[Button, ...], out: Out) -> None:
                                  "rows": rows}]}}})
 
 
-def _interactive(text: str, choices: tuple[Button, ...], link_lines: list[str],
+def _interactive(text: str, choices: Sequence[Button], link_lines: list[str],
                  out: Out) -> str | None:
     """Send the choices as native buttons or a list (None), or say why they must be text."""
     caps = out.caps
@@ -99,12 +101,12 @@ def _interactive(text: str, choices: tuple[Button, ...], link_lines: list[str],
         if has_buttons:
             return f"{n} choices > {caps.reply_buttons_max} reply buttons"
         return f"buttons: {caps.why_not('reply_buttons', 'buttons')}"
-    body = "\n".join([text, *link_lines])
+    body = "\n".join([text, *link_lines]) if link_lines else text
     if len(body) > caps.interactive_body_max:
         return (f"question of {len(body)} characters > {caps.interactive_body_max} "
                 f"(interactive body)")
     id_max = caps.button_id_max if as_buttons else caps.row_id_max
-    if any(len(c.payload or "") > id_max for c in choices):
+    if max([len(c.payload or "") for c in choices]) > id_max:
         return (f"a payload longer than {id_max} characters cannot be a "
                 f"{'button' if as_buttons else 'row'} id")
     if as_buttons:
@@ -131,27 +133,30 @@ def _menu_parts(text: str, block: str, limit: int) -> list[str]:
     return parts
 
 
-def _text_menu(text: str, choices: tuple[Button, ...], link_lines: list[str], out: Out,
+def _text_menu(text: str, choices: Sequence[Button], link_lines: list[str], out: Out,
                options: dict[str, Any] | None, reason: str) -> None:
     titles = [c.title for c in choices]
     style, labels = menu_labels(titles)
     why = " (a title starts with a number)" if style == "lettered" else ""
     out.decide(f"{reason} -> {style} text menu{why}")
-    lines = [f"{label}. {title}" for label, title in zip(labels, titles, strict=True)]
+    lines = [f"{label}. {title}" for label, title in zip(labels, titles)]  # noqa: B905
     block = "\n".join([*link_lines, *lines, menu_hint(out.locale, labels)])
     parts = _menu_parts(text, block, out.caps.text_max)
     if len(parts) > 1:
         out.split_decision("text menu", len(text) + 1 + len(block), len(parts))
     out.texts(parts, options=options)
     out.menu = ShownMenu(
-        tuple(ShownChoice(label, c.title, c.payload or "")
-              for label, c in zip(labels, choices, strict=True)),
+        tuple([ShownChoice(label, c.title, c.payload or "")
+               for label, c in zip(labels, choices)]),  # noqa: B905 (same lengths)
         style, out.caps.channel, out.now)
 
 
 def render_buttons(reply: Buttons, out: Out) -> None:
     """Render ``reply`` into ``out`` (see the module docstring for the rules)."""
-    choices, links = reply.choices, reply.links
+    choices: list[Button] = []
+    links: list[Button] = []
+    for button in reply.buttons:
+        (links if button.payload is None else choices).append(button)
     options, link_lines = _links(links, out)
     if not choices:
         out.text("\n".join([reply.text, *link_lines]), options=options)

@@ -41,7 +41,7 @@ def render_location(reply: Location, out: Out) -> None:
     out.decide(f"location: {out.caps.why_not('location', 'native location')} -> text with "
                f"a map link")
     lines = [reply.name, reply.address, MAP_URL.format(lat=lat, lon=lon)]
-    out.text("\n".join(line for line in lines if line), what="location")
+    out.text("\n".join([line for line in lines if line]), what="location")
 
 
 def _contact_card(reply: Contact) -> str:

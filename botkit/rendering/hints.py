@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
@@ -30,10 +30,9 @@ _HINTS = {
 # The label of the button that opens a WhatsApp list (at most 20 characters).
 _LIST_BUTTON = {"en": "Choose", "es": "Elegir", "ja": "選択"}
 
-# A title "is a number" when it starts with one: "1", "5 people", "#2", "１０時", "3️⃣".
-_NUMERIC = re.compile(r"^[#№]?\s*\d")
 
 
+@functools.lru_cache(maxsize=64)
 def language(locale: str) -> str:
     """The shipped language for ``locale`` (``en`` when it is not shipped)."""
     lang = locale.replace("-", "_").split("_", 1)[0].lower()
@@ -54,7 +53,12 @@ def list_button_label(locale: str) -> str:
 
 def is_numeric_title(title: str) -> bool:
     """True when a title starts with a number, so numbering the menu would be ambiguous."""
-    return _NUMERIC.match(title) is not None
+    # "1", "5 people", "#2", "№ 3", "１０時" and the keycap "3️⃣" all start with a digit.
+    head = title[1:] if title[:1] in ("#", "№") else title
+    return head.lstrip()[:1].isdecimal()
+
+
+_NUMBERS = [str(i) for i in range(1, 101)]
 
 
 def _letters(index: int) -> str:
@@ -72,6 +76,8 @@ def menu_labels(titles: Sequence[str]) -> tuple[Literal["numbered", "lettered"],
 
     Lettered (A, B, C) when any title is itself a number, else numbered (1, 2, 3).
     """
-    if any(is_numeric_title(t) for t in titles):
-        return "lettered", [_letters(i) for i in range(len(titles))]
-    return "numbered", [str(i + 1) for i in range(len(titles))]
+    n = len(titles)
+    for title in titles:
+        if is_numeric_title(title):
+            return "lettered", [_letters(i) for i in range(n)]
+    return "numbered", _NUMBERS[:n] if n <= len(_NUMBERS) else [str(i + 1) for i in range(n)]

@@ -42,10 +42,6 @@ class Rendered:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 class Out:
     """Collects bodies, decisions, the shown menu and files while one reply is rendered."""
 
@@ -107,17 +103,18 @@ class Out:
 
     def texts(self, parts: list[str], options: dict[str, Any] | None = None) -> None:
         """Append one text body per part; ``options`` go on the last one."""
-        note = self.caps.notes.get("text")
-        if note and "text" in self.caps.native:
-            self.decide(f"{self.caps.label}: {note}; sent as text anyway")
+        caps = self.caps
+        if caps.notes and "text" in caps.notes and "text" in caps.native:
+            self.decide(f"{caps.label}: {caps.notes['text']}; sent as text anyway")
         last = len(parts) - 1
         for i, part in enumerate(parts):
             self.body("text", part, options if i == last else None)
-        if self.caps.sms is not None:
+        if caps.sms is not None:
             for i, part in enumerate(parts):
-                info = sms_info(part, self.caps.sms)
-                where = "SMS" if len(parts) == 1 else f"SMS message {i + 1} of {len(parts)}"
-                self.decide(f"{where}: {info.encoding}, {_plural(info.segments, 'segment')}")
+                encoding, _, segments = sms_info(part, caps.sms)
+                where = "SMS" if not last else f"SMS message {i + 1} of {last + 1}"
+                plural = "segment" if segments == 1 else "segments"
+                self.decisions.append(f"{where}: {encoding}, {segments} {plural}")
 
     def result(self) -> Rendered:
         """The finished :class:`Rendered`."""

@@ -72,6 +72,8 @@ def shorten_unique(titles: Sequence[str], limit: int) -> list[str]:
     Titles that fit are kept as they are. Shortened titles that clash first keep their
     last word (``Large pizza wi…cheese``), then take their position as a suffix (``…3``).
     """
+    if max(map(len, titles)) <= limit:
+        return list(titles)
     out = [shorten(t, limit) for t in titles]
 
     def clashes() -> list[int]:
