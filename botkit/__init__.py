@@ -20,6 +20,7 @@ from botkit.context import Context, ErrorContext
 from botkit.errors import (
     BotkitError,
     ConfigError,
+    FlowError,
     MessagesApiError,
     PayloadError,
     SignatureError,
@@ -39,7 +40,19 @@ from botkit.events import (
     StatusEvent,
     Usage,
 )
-from botkit.replies import Reply, Text
+from botkit.replies import (
+    Audio,
+    Button,
+    Buttons,
+    Contact,
+    File,
+    Image,
+    Location,
+    Reply,
+    Template,
+    Text,
+    Video,
+)
 from botkit.routing import Handler, Router
 from botkit.settings import Settings
 from botkit.store import Conversation, ConversationKey, Store, open_store
@@ -47,11 +60,15 @@ from botkit.store import Conversation, ConversationKey, Store, open_store
 __version__ = "0.1.0"
 
 __all__ = [
+    "Audio",
     "Bot",
     "BotkitError",
+    "Button",
     "ButtonAnswer",
+    "Buttons",
     "Clock",
     "ConfigError",
+    "Contact",
     "ContactInfo",
     "Context",
     "Conversation",
@@ -60,8 +77,12 @@ __all__ = [
     "ErrorInfo",
     "Event",
     "FakeClock",
+    "File",
+    "FlowError",
     "Handler",
+    "Image",
     "InboundEvent",
+    "Location",
     "LocationInfo",
     "MediaInfo",
     "MessagesApiError",
@@ -76,9 +97,11 @@ __all__ = [
     "Store",
     "StoreError",
     "SystemClock",
+    "Template",
     "Text",
     "Usage",
     "VersionConflict",
+    "Video",
     "WebhookError",
     "__version__",
     "open_store",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from dataclasses import dataclass, field
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -14,9 +14,9 @@ import httpx
 from botkit.clock import Clock, SystemClock
 from botkit.context import Context, ErrorContext
 from botkit.errors import ConfigError
+from botkit.menu import ShownMenu
 from botkit.metrics import Metrics
 from botkit.render import address, render
-from botkit.menu import ShownMenu
 from botkit.replies import Buttons, Reply, as_replies
 from botkit.routing import CHANNELS, Router
 from botkit.settings import Settings

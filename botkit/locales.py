@@ -57,6 +57,8 @@ class Locale:
             ``{last}`` labels ("Reply {first}-{last}").
         hint_lettered: The same for a lettered menu.
         hint_single: The template when the menu has one line (``{first}`` only).
+        hint_pair: The template when the menu has two lines ("Reply 1 or 2").
+        list_button: The label of the button that opens a WhatsApp list (<= 20 chars).
     """
 
     code: str
@@ -75,6 +77,8 @@ class Locale:
     hint_numbered: str
     hint_lettered: str
     hint_single: str
+    hint_pair: str
+    list_button: str
 
 
 def _words(*groups: tuple[int, str]) -> Mapping[str, int]:
@@ -132,6 +136,8 @@ ENGLISH: Final = Locale(
     hint_numbered="Reply {first}-{last}",
     hint_lettered="Reply {first}-{last}",
     hint_single="Reply {first}",
+    hint_pair="Reply {first} or {last}",
+    list_button="Choose",
 )
 
 SPANISH: Final = Locale(
@@ -175,6 +181,8 @@ SPANISH: Final = Locale(
     hint_numbered="Responde {first}-{last}",
     hint_lettered="Responde {first}-{last}",
     hint_single="Responde {first}",
+    hint_pair="Responde {first} o {last}",
+    list_button="Elegir",
 )
 
 JAPANESE: Final = Locale(
@@ -215,6 +223,8 @@ JAPANESE: Final = Locale(
     hint_numbered="{first}〜{last}の番号でお答えください",
     hint_lettered="{first}〜{last}のいずれかでお答えください",
     hint_single="{first}でお答えください",
+    hint_pair="{first}か{last}でお答えください",
+    list_button="選択",
 )
 
 # fmt: on
@@ -247,7 +257,7 @@ def get_locale(code: str) -> Locale:
     return LOCALES.get(language, LOCALES[DEFAULT_LOCALE])
 
 
-def menu_hint(locale_code: str, first_label: str, last_label: str) -> str:
+def menu_hint(locale_code: str, first_label: str, last_label: str, *, pair: bool = False) -> str:
     """The last line of a text menu, telling the user how to answer.
 
     Numbered and lettered menus are told apart by the first label.
@@ -256,6 +266,7 @@ def menu_hint(locale_code: str, first_label: str, last_label: str) -> str:
         locale_code: The conversation's language (see :func:`get_locale`).
         first_label: The first line's label, ``"1"`` or ``"A"``.
         last_label: The last line's label, ``"3"`` or ``"C"``.
+        pair: the menu has exactly two lines ("Reply 1 or 2" reads better than "1-2").
 
     Returns:
         The hint, e.g. ``"Reply 1-3"``; for a one-line menu, ``"Reply 1"``.
@@ -269,6 +280,8 @@ def menu_hint(locale_code: str, first_label: str, last_label: str) -> str:
     locale = get_locale(locale_code)
     if first_label == last_label:
         template = locale.hint_single
+    elif pair:
+        template = locale.hint_pair
     elif first_label[:1].isdecimal():
         template = locale.hint_numbered
     else:

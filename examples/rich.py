@@ -9,8 +9,7 @@ Run it:  botkit run examples/rich.py:bot
 
 from __future__ import annotations
 
-from botkit import Bot, Context
-from botkit.replies import Button, Buttons, Contact, Image, Location, Template
+from botkit import Bot, Button, Buttons, Contact, Context, Image, Location, Template
 
 bot = Bot()
 

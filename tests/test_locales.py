@@ -130,3 +130,12 @@ def test_fillers_are_not_numbers() -> None:
     for locale in LOCALES.values():
         words = {normalise(w) for w in (*locale.cardinals, *locale.ordinals)}
         assert not words & {normalise(f) for f in locale.fillers}, locale.code
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("en", "Reply 1 or 2"), ("es", "Responde A o B"), ("ja", "1か2でお答えください")],
+)
+def test_two_line_menus_get_the_pair_hint(code: str, expected: str) -> None:
+    first, last = ("A", "B") if code == "es" else ("1", "2")
+    assert menu_hint(code, first, last, pair=True) == expected

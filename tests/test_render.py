@@ -104,7 +104,7 @@ def test_menu_hints_per_language() -> None:
     assert menu_hint("en", ["1"]) == "Reply 1"
     assert menu_hint("en_GB", ["1", "2"]) == "Reply 1 or 2"
     assert menu_hint("es-MX", ["A", "B", "C"]) == "Responde A-C"
-    assert menu_hint("ja", ["1", "2", "3"]) == "1〜3で返信してください"
+    assert menu_hint("ja", ["1", "2", "3"]) == "1〜3の番号でお答えください"
     assert menu_hint("de", ["1", "2", "3"]) == "Reply 1-3"
     assert list_button_label("es") == "Elegir"
 

@@ -53,7 +53,7 @@ def test_lettered_menu_when_a_title_is_a_number() -> None:
 def test_menu_hint_follows_the_locale() -> None:
     assert render(SIZES, "sms", locale="es").bodies[0]["text"].endswith("\nResponde 1-3")
     ja = render(SIZES, "sms", locale="ja_JP")
-    assert ja.bodies[0]["text"].endswith("\n1〜3で返信してください")
+    assert ja.bodies[0]["text"].endswith("\n1〜3の番号でお答えください")
     assert ja.decisions[-1] == "SMS: UCS-2, 1 segment"  # the hint made it UCS-2
     two = Buttons("OK?", [Button("Yes", "y"), Button("No", "n")])
     assert render(two, "sms", locale="fr").bodies[0]["text"] == "OK?\n1. Yes\n2. No\nReply 1 or 2"

@@ -7,12 +7,23 @@ from collections.abc import Callable
 
 import pytest
 
-from botkit import Bot, Context
-from botkit.replies import Button, Buttons
+from botkit import Bot, Button, Buttons, Context
 from botkit.testing import BotTestClient
 
-SIZES = ["Small", "Medium", "Large", "Extra large", "Family", "Party", "Giant",
-         "Tiny", "Kids", "Double", "Triple", "Monster"]
+SIZES = [
+    "Small",
+    "Medium",
+    "Large",
+    "Extra large",
+    "Family",
+    "Party",
+    "Giant",
+    "Tiny",
+    "Kids",
+    "Double",
+    "Triple",
+    "Monster",
+]
 
 
 def menu_bot(make_bot: Callable[..., Bot], **settings: object) -> tuple[Bot, list[str]]:
@@ -22,8 +33,12 @@ def menu_bot(make_bot: Callable[..., Bot], **settings: object) -> tuple[Bot, lis
     @bot.on_text(r"^menu (\d+)$")
     async def show(ctx: Context) -> None:
         count = int(ctx.match["match"].group(1))
-        await ctx.reply(Buttons("Which size?", [Button(t, f"size-{i}") for i, t in
-                                                enumerate(SIZES[:count], start=1)]))
+        await ctx.reply(
+            Buttons(
+                "Which size?",
+                [Button(t, f"size-{i}") for i, t in enumerate(SIZES[:count], start=1)],
+            )
+        )
 
     @bot.on_button()
     async def picked(ctx: Context) -> None:
@@ -49,7 +64,7 @@ async def test_typed_answers_to_a_numbered_menu(make_bot: Callable[..., Bot], ch
         await client.send("2", channel=channel)
         await client.send("large", channel=channel)
         await client.send("the first", channel=channel)
-        await client.send("4", channel=channel)          # not shown: stays text
+        await client.send("4", channel=channel)  # not shown: stays text
         [reply] = await client.tap("Medium", channel=channel)
     assert answers == [
         "size-2/Medium/text",
@@ -61,7 +76,9 @@ async def test_typed_answers_to_a_numbered_menu(make_bot: Callable[..., Bot], ch
     assert reply["text"] == "You picked Medium"
 
 
-async def test_whatsapp_three_reply_buttons_are_tapped_natively(make_bot: Callable[..., Bot]) -> None:
+async def test_whatsapp_three_reply_buttons_are_tapped_natively(
+    make_bot: Callable[..., Bot],
+) -> None:
     bot, answers = menu_bot(make_bot)
     async with BotTestClient(bot) as client:
         [menu] = await client.send("menu 3", channel="whatsapp")
@@ -99,10 +116,10 @@ async def test_the_menu_is_kept_across_a_reprompt_and_replaced_by_the_next(
     bot, answers = menu_bot(make_bot)
     async with BotTestClient(bot) as client:
         await client.send("menu 3")
-        await client.send("hmm")                   # plain text: the menu stays pending
+        await client.send("hmm")  # plain text: the menu stays pending
         await client.send("3")
-        await client.send("menu 2")                # a new menu replaces the old
-        await client.send("3")                     # no longer shown
+        await client.send("menu 2")  # a new menu replaces the old
+        await client.send("3")  # no longer shown
     assert answers == ["text:hmm", "size-3/Large/text", "text:3"]
 
 
@@ -121,8 +138,11 @@ async def test_numeric_titles_are_lettered(make_bot: Callable[..., Bot]) -> None
 
     @bot.on_text("^party$")
     async def ask(ctx: Context) -> None:
-        await ctx.reply(Buttons("How many people?", [Button("2", "p2"), Button("4", "p4"),
-                                                     Button("5 people", "p5")]))
+        await ctx.reply(
+            Buttons(
+                "How many people?", [Button("2", "p2"), Button("4", "p4"), Button("5 people", "p5")]
+            )
+        )
 
     @bot.on_button()
     async def picked(ctx: Context) -> None:
@@ -133,11 +153,13 @@ async def test_numeric_titles_are_lettered(make_bot: Callable[..., Bot]) -> None
         [menu] = await client.send("party")
         assert "A." in menu["text"] and "C." in menu["text"]
         await client.send("b")
-        await client.send("2")        # the title "2", not line 2
+        await client.send("2")  # the title "2", not line 2
     assert answers == ["p4", "p2"]
 
 
-async def test_a_handler_can_clear_the_menu_and_set_the_locale(make_bot: Callable[..., Bot]) -> None:
+async def test_a_handler_can_clear_the_menu_and_set_the_locale(
+    make_bot: Callable[..., Bot],
+) -> None:
     bot, answers = menu_bot(make_bot)
 
     @bot.on_text("^stop$")

@@ -1,4 +1,4 @@
-"""The words a downgraded menu shows, per language: the answer hint and the list button.
+"""How a downgraded menu is labelled, and the words it shows (from :mod:`botkit.locales`).
 
 English, Japanese and Spanish are shipped; any other locale falls back to English. A
 locale is matched on its language (``en_GB``, ``es-MX`` and ``ja`` all work).
@@ -12,43 +12,21 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Literal
 
-__all__ = ["is_numeric_title", "language", "list_button_label", "menu_hint", "menu_labels"]
+from botkit import locales
 
-# (one choice, two choices, a range). The hint uses only GSM-7 characters in English and
-# Spanish so it never forces an SMS into UCS-2.
-_HINTS = {
-    "en": ("Reply {first}", "Reply {first} or {last}", "Reply {first}-{last}"),
-    "es": ("Responde {first}", "Responde {first} o {last}", "Responde {first}-{last}"),
-    "ja": ("{first}と返信してください", "{first}か{last}で返信してください",
-           "{first}〜{last}で返信してください"),
-}
-
-# The label of the button that opens a WhatsApp list (at most 20 characters).
-_LIST_BUTTON = {"en": "Choose", "es": "Elegir", "ja": "選択"}
-
-
-
-@functools.lru_cache(maxsize=64)
-def language(locale: str) -> str:
-    """The shipped language for ``locale`` (``en`` when it is not shipped)."""
-    lang = locale.replace("-", "_").split("_", 1)[0].lower()
-    return lang if lang in _HINTS else "en"
-
+__all__ = ["is_numeric_title", "list_button_label", "menu_hint", "menu_labels"]
 
 def menu_hint(locale: str, labels: Sequence[str]) -> str:
     """The last line of a text menu, telling the user what to answer: ``Reply 1-3``."""
-    one, two, many = _HINTS[language(locale)]
-    template = one if len(labels) == 1 else two if len(labels) == 2 else many
-    return template.format(first=labels[0], last=labels[-1])
+    return locales.menu_hint(locale, labels[0], labels[-1], pair=len(labels) == 2)
 
 
 def list_button_label(locale: str) -> str:
     """The label of the button that opens a WhatsApp list."""
-    return _LIST_BUTTON[language(locale)]
+    return locales.get_locale(locale).list_button
 
 
 def is_numeric_title(title: str) -> bool:
