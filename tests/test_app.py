@@ -364,3 +364,8 @@ async def test_healthz_reports_store_and_queue(plain: tuple[BotTestClient, Probe
     assert health["ok"] is True
     assert health["store"]["ok"] is True
     assert health["queue"] == {"turns_pending": 0, "sends_pending": 0}
+
+
+async def test_an_unknown_vcard_is_404(plain: tuple[BotTestClient, Probe]) -> None:
+    client, _ = plain
+    assert_problem(await client.http.get("/vcards/not-a-real-id.vcf"), 404, "not_found")
