@@ -58,6 +58,7 @@ async def test_rich_example_on_whatsapp_by_tapping(load_example) -> None:  # typ
         assert menu["custom"]["interactive"]["type"] == "button"
         image, choice = await client.tap("Large")
         assert image["message_type"] == "image"
+        assert choice["custom"]["interactive"]["type"] == "button"
         await client.tap("Delivery")
         template, contact = await client.share_location(51.5, -0.12)
     assert template["message_type"] == "template"
