@@ -15,17 +15,27 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 __all__ = [
+    "TIMER_META_KEY",
     "Committed",
     "Conversation",
     "ConversationKey",
+    "DueTimer",
     "InboxEntry",
     "NewInboxEntry",
     "NewOutbound",
     "OutboundMessage",
     "Store",
+    "timer_of",
 ]
 
-EventKind = Literal["inbound", "status"]
+EventKind = Literal["inbound", "status", "timer"]
+
+TIMER_META_KEY = "timer"
+"""Where a conversation keeps its pending timer in ``meta``: ``{"id": str, "due": float}``.
+
+Every store indexes it on :meth:`Store.complete_turn`, so :meth:`Store.due_timers` finds
+due timers without reading every conversation.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +130,26 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class DueTimer:
+    """A conversation's timer that is due: which conversation, which timer, and when."""
+
+    key: ConversationKey
+    timer_id: str
+    due: float
+
+
+def timer_of(conversation: Conversation) -> tuple[str, float] | None:
+    """The conversation's pending timer as ``(id, due)``, or None (also for a malformed one)."""
+    timer = conversation.meta.get(TIMER_META_KEY)
+    if not isinstance(timer, dict):
+        return None
+    timer_id, due = timer.get("id"), timer.get("due")
+    if not isinstance(timer_id, str) or not isinstance(due, int | float):
+        return None
+    return timer_id, float(due)
+
+
+@dataclass(frozen=True, slots=True)
 class Committed:
     """What a committed turn produced: the conversation's new version and the queued replies."""
 
@@ -164,7 +194,9 @@ class Store(Protocol):
         """Save the conversation, finish the inbox entry and queue the replies, atomically.
 
         The write is compare-and-set: it succeeds only if the stored version still equals
-        ``conversation.version`` (0: not stored yet), and stores ``version + 1``.
+        ``conversation.version`` (0: not stored yet), and stores ``version + 1``. The
+        conversation's timer (``meta["timer"]``, see :func:`timer_of`) is indexed in the
+        same step: set, moved or removed.
 
         Raises:
             VersionConflict: the stored version moved on; nothing was written.
@@ -183,6 +215,9 @@ class Store(Protocol):
 
     async def mark_failed(self, outbound_id: int, error: str, *, now: float) -> None:
         """Record that the message will not be sent (a terminal refusal)."""
+
+    async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
+        """Timers due at ``now`` or earlier, the earliest first."""
 
     async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
         """Keep files botkit serves to the Messages API (MMS vCards): ``{id: (type, bytes)}``.

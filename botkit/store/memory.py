@@ -31,10 +31,12 @@ from botkit.store.base import (
     Committed,
     Conversation,
     ConversationKey,
+    DueTimer,
     InboxEntry,
     NewInboxEntry,
     NewOutbound,
     OutboundMessage,
+    timer_of,
 )
 
 if TYPE_CHECKING:
@@ -93,6 +95,7 @@ class MemoryStore:
         self._outbox: dict[int, _OutboxRow] = {}
         self._outbox_pending: dict[int, _OutboxRow] = {}
         self._files: dict[str, tuple[str, bytes]] = {}
+        self._timers: dict[ConversationKey, tuple[str, float]] = {}
         self._inbox_ids = itertools.count(1)
         self._outbox_ids = itertools.count(1)
 
@@ -167,6 +170,11 @@ class MemoryStore:
             raise version_conflict(key, stored_version, conversation.version)
         version = stored_version + 1
         self._conversations[key] = (version, doc)
+        timer = timer_of(conversation)
+        if timer is None:
+            self._timers.pop(key, None)
+        else:
+            self._timers[key] = timer
         if inbox_id is not None:
             entry = self._inbox_pending.pop(inbox_id, None)
             if entry is not None:
@@ -211,6 +219,16 @@ class MemoryStore:
         row = self._outbox_pending.pop(outbound_id, None)
         if row is not None:
             row.status, row.error, row.finished_at = "failed", error, now
+
+    async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
+        """Timers due at ``now`` or earlier, the earliest first."""
+        self._check_open()
+        due = sorted(
+            (at, str(key), key, timer_id)
+            for key, (timer_id, at) in self._timers.items()
+            if at <= now
+        )
+        return [DueTimer(key, timer_id, at) for at, _, key, timer_id in due[: max(limit, 0)]]
 
     async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
         """Keep files botkit serves (MMS vCards)."""

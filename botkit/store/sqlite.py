@@ -32,11 +32,13 @@ from botkit.store.base import (
     Committed,
     Conversation,
     ConversationKey,
+    DueTimer,
     EventKind,
     InboxEntry,
     NewInboxEntry,
     NewOutbound,
     OutboundMessage,
+    timer_of,
 )
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 #: Stored in ``PRAGMA user_version``; bump it with a migration when the tables change.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS conversations (
@@ -85,6 +87,16 @@ _SCHEMA = (
         content BLOB NOT NULL,
         created_at REAL NOT NULL
     )""",
+    # Version 3: the index of conversations' pending timers (one per conversation).
+    """CREATE TABLE IF NOT EXISTS timers (
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        bot TEXT NOT NULL,
+        timer_id TEXT NOT NULL,
+        due REAL NOT NULL,
+        PRIMARY KEY (channel, user, bot)
+    )""",
+    "CREATE INDEX IF NOT EXISTS timers_due ON timers (due)",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
@@ -111,6 +123,12 @@ _MARK_FAILED = """UPDATE outbox SET status = 'failed', error = ?, finished_at = 
 _PUT_FILE = """INSERT INTO files (id, media_type, content, created_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET media_type = excluded.media_type, content = excluded.content"""
 _GET_FILE = "SELECT media_type, content FROM files WHERE id = ?"
+_SET_TIMER = """INSERT INTO timers (channel, user, bot, timer_id, due) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (channel, user, bot)
+    DO UPDATE SET timer_id = excluded.timer_id, due = excluded.due"""
+_CLEAR_TIMER = f"DELETE FROM timers WHERE {_KEY}"
+_DUE_TIMERS = """SELECT channel, user, bot, timer_id, due FROM timers WHERE due <= ?
+    ORDER BY due, channel, user, bot LIMIT ?"""
 _COUNT_PENDING = """SELECT (SELECT count(*) FROM inbox WHERE done = 0),
     (SELECT count(*) FROM outbox WHERE status = 'pending')"""
 
@@ -319,6 +337,14 @@ class SQLiteStore:
         """Record a terminal refusal. Only a pending message changes."""
         await self._call(_run, _MARK_FAILED, (error, now, outbound_id))
 
+    async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
+        """Timers due at ``now`` or earlier, the earliest first."""
+        rows = await self._call(_run, _DUE_TIMERS, (now, max(limit, 0)))
+        return [
+            DueTimer(ConversationKey(ch, user, bot), timer_id, due)
+            for ch, user, bot, timer_id, due in rows
+        ]
+
     async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
         """Keep files botkit serves (MMS vCards), all in one transaction."""
         rows = [(k, media, bytes(content), now) for k, (media, content) in files.items()]
@@ -385,6 +411,11 @@ def _complete_turn(
             raise version_conflict(key, row[0] if row else 0, expected)
         if inbox_id is not None:
             conn.execute(_FINISH_INBOX, (now, inbox_id))
+        timer = timer_of(conversation)
+        if timer is None:
+            conn.execute(_CLEAR_TIMER, where)
+        else:
+            conn.execute(_SET_TIMER, (*where, *timer))
         queued = _enqueue_rows(conn, outbound, bodies, now)
     return Committed(version=expected + 1, outbound=queued)
 

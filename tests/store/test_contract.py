@@ -611,3 +611,37 @@ async def test_files_are_kept_and_replaced(store: Store) -> None:
     await store.put_files({"abc": ("text/vcard", b"new")}, now=2.0)
     assert await store.get_file("abc") == ("text/vcard", b"new")
     assert await store.get_file("def") == ("text/plain", b"x")
+
+
+async def test_timers_are_indexed_with_the_conversation(store: Store) -> None:
+    from botkit.store.base import DueTimer
+
+    a = ConversationKey("sms", "447700900001", "447700900000")
+    b = ConversationKey("whatsapp", "447700900002", "447700900000")
+    first = Conversation(a, meta={"timer": {"id": "t1", "due": 100.0}})
+    await store.complete_turn(None, first, [], now=1.0)
+    await store.complete_turn(
+        None, Conversation(b, meta={"timer": {"id": "t2", "due": 50.0}}), [], now=1.0
+    )
+    assert await store.due_timers(now=49.0) == []
+    assert await store.due_timers(now=100.0) == [DueTimer(b, "t2", 50.0), DueTimer(a, "t1", 100.0)]
+    assert await store.due_timers(now=100.0, limit=1) == [DueTimer(b, "t2", 50.0)]
+    moved = await store.load(a)
+    moved.meta["timer"] = {"id": "t3", "due": 200.0}
+    await store.complete_turn(None, moved, [], now=2.0)
+    assert await store.due_timers(now=150.0) == [DueTimer(b, "t2", 50.0)]
+    cleared = await store.load(b)
+    del cleared.meta["timer"]
+    await store.complete_turn(None, cleared, [], now=3.0)
+    assert await store.due_timers(now=1e9) == [DueTimer(a, "t3", 200.0)]
+
+
+async def test_a_conflicting_turn_leaves_the_timer_index_alone(store: Store) -> None:
+    key = ConversationKey("sms", "447700900001", "447700900000")
+    await store.complete_turn(
+        None, Conversation(key, meta={"timer": {"id": "t1", "due": 5.0}}), [], now=1.0
+    )
+    stale = Conversation(key, version=0, meta={})
+    with pytest.raises(VersionConflict):
+        await store.complete_turn(None, stale, [], now=2.0)
+    assert [t.timer_id for t in await store.due_timers(now=10.0)] == ["t1"]
