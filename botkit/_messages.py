@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 
-from botkit.events import Event, InboundEvent, StatusEvent
+from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
 
 __all__ = ["unhandled_event"]
 
 
 def unhandled_event(event: Event) -> str:
     """Say that nothing handled ``event`` and show a decorator that would."""
+    if isinstance(event, TimerEvent):
+        return (
+            f"botkit: a timer fell due in {event.key} but no flow took it (the conversation "
+            "left the flow that set it, or the flow was removed)"
+        )
     if isinstance(event, StatusEvent):
         snippet = f'@bot.on_status("{event.status}")'
     else:

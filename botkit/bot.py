@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from botkit.clock import Clock, SystemClock
 from botkit.context import Context, ErrorContext
-from botkit.errors import ConfigError
+from botkit.errors import ConfigError, StoreError
+from botkit.events import TimerEvent
 from botkit.menu import ShownMenu
 from botkit.metrics import Metrics
 from botkit.render import address, render
@@ -21,7 +24,14 @@ from botkit.replies import Buttons, Reply, as_replies
 from botkit.routing import CHANNELS, Router
 from botkit.settings import Settings
 from botkit.store import open_store
-from botkit.store.base import ConversationKey, NewOutbound, OutboundMessage, Store
+from botkit.store.base import (
+    ConversationKey,
+    InboxEntry,
+    NewInboxEntry,
+    NewOutbound,
+    OutboundMessage,
+    Store,
+)
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -93,6 +103,7 @@ class Bot(Router):
         self._worker: Worker | None = None
         self._sender: Sender | None = None
         self._running = False
+        self.timer_interval = 1.0
 
     # -- registration -------------------------------------------------------------------
 
@@ -153,6 +164,7 @@ class Bot(Router):
 
         if self._running:
             raise RuntimeError("the bot is already running")
+        timers: asyncio.Task[None] | None = None
         await self.store.open()
         try:
             self._client = MessagesClient(
@@ -169,9 +181,13 @@ class Bot(Router):
                 log.info(
                     "botkit: recovered %d unfinished events, %d unsent messages", recovered, queued
                 )
+            timers = asyncio.get_running_loop().create_task(self._timer_loop())
             yield self
         finally:
             self._running = False
+            if timers is not None:
+                timers.cancel()
+                await asyncio.gather(timers, return_exceptions=True)
             if self._worker is not None:
                 await self._worker.lanes.cancel()
             if self._sender is not None:
@@ -180,6 +196,43 @@ class Bot(Router):
                 await self._client.aclose()
             self._client = self._worker = self._sender = None
             await self.store.close()
+
+    async def fire_due_timers(self) -> int:
+        """Commit every timer due now to the inbox, to be handled in conversation order.
+
+        The running bot calls this every :attr:`timer_interval` seconds; tests with a
+        ``FakeClock`` call it after moving the clock. Returns how many fired.
+        """
+        now = self.clock.now()
+        fired = 0
+        stamp = datetime.fromtimestamp(now, UTC)
+        for due in await self.store.due_timers(now=now, limit=1000):
+            key = due.key
+            event = TimerEvent(
+                channel=key.channel,
+                user=key.user,
+                bot=key.bot,
+                timer_id=due.timer_id,
+                due=due.due,
+                timestamp=stamp,
+            )
+            body = event.model_dump_json().encode()
+            entry = NewInboxEntry(event.dedupe_key, key, "timer", body, now)
+            inbox_id = await self.store.accept(entry)
+            if inbox_id is None:
+                continue  # committed by an earlier pass (or another process), not yet handled
+            committed = InboxEntry(inbox_id, entry.dedupe_key, key, "timer", body, now)
+            self.worker.submit(committed, event)
+            fired += 1
+        return fired
+
+    async def _timer_loop(self) -> None:
+        while True:
+            try:
+                await self.fire_due_timers()
+            except StoreError as exc:
+                log.warning("botkit: cannot fire timers now: %s", exc)
+            await asyncio.sleep(self.timer_interval)
 
     async def idle(self) -> None:
         """Wait until every accepted event is processed and every queued message sent."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from botkit.events import Event, InboundEvent, StatusEvent
+from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
 from botkit.replies import Reply, as_replies
-from botkit.store.base import Conversation, ConversationKey
+from botkit.store.base import TIMER_META_KEY, Conversation, ConversationKey
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
@@ -66,6 +67,13 @@ class Context:
         return self.event
 
     @property
+    def timer(self) -> TimerEvent:
+        """The event as a timer that fell due (raises ``TypeError`` otherwise)."""
+        if not isinstance(self.event, TimerEvent):
+            raise TypeError(f"ctx.timer is for timeout events; this is a {self.event.kind} event")
+        return self.event
+
+    @property
     def status(self) -> StatusEvent:
         """The event as a status webhook (raises ``TypeError`` for an inbound message)."""
         if not isinstance(self.event, StatusEvent):
@@ -80,6 +88,25 @@ class Context:
     def clear_menu(self) -> None:
         """Forget the pending text menu: later typed numbers are plain text again."""
         self.conversation.meta.pop(MENU_KEY, None)
+
+    def set_timer(self, after: float) -> str:
+        """Fire a ``timeout`` event in this conversation ``after`` seconds from now.
+
+        A conversation has one pending timer: setting another replaces it. The timer is
+        saved with the conversation, survives restarts, and reaches ``@bot.on_timeout()``
+        handlers (and YAML flows) in the conversation's order. Returns its id.
+
+        Example:
+            ctx.set_timer(600)   # @bot.on_timeout() runs in 10 minutes, unless replaced
+        """
+        timer_id = uuid.uuid4().hex
+        due = self.bot.clock.now() + after
+        self.conversation.meta[TIMER_META_KEY] = {"id": timer_id, "due": due}
+        return timer_id
+
+    def cancel_timer(self) -> None:
+        """Cancel the conversation's pending timer, if any."""
+        self.conversation.meta.pop(TIMER_META_KEY, None)
 
     @property
     def key(self) -> ConversationKey:

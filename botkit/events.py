@@ -44,7 +44,9 @@ __all__ = [
     "MediaInfo",
     "OrderInfo",
     "StatusEvent",
+    "TimerEvent",
     "Usage",
+    "WebhookEvent",
     "parse_body",
     "parse_inbound",
     "parse_status",
@@ -256,8 +258,48 @@ class StatusEvent(_Model):
         return self.status in _KNOWN_STATUSES
 
 
-Event: TypeAlias = InboundEvent | StatusEvent
-"""Anything a webhook delivers."""
+class TimerEvent(_Model):
+    """A conversation's timer that fell due (a YAML flow's ``timeout:``).
+
+    botkit commits it to the inbox like a webhook, so it is handled in the conversation's
+    order, once, and survives a restart.
+
+    Attributes:
+        channel, user, bot: the conversation.
+        timer_id: which timer (a conversation has at most one pending).
+        due: when it was due, seconds since the epoch.
+        timestamp: when it fired (timezone-aware).
+    """
+
+    kind: Literal["timeout"] = "timeout"
+    channel: Channel
+    user: str
+    bot: str
+    timer_id: str
+    due: float
+    timestamp: AwareDatetime
+
+    @property
+    def key(self) -> ConversationKey:
+        """The conversation the timer belongs to."""
+        return ConversationKey(self.channel, self.user, self.bot)
+
+    @property
+    def message_uuid(self) -> str:
+        """An id for logs and reply references, stable for this timer."""
+        return f"timer-{self.timer_id}"
+
+    @property
+    def dedupe_key(self) -> str:
+        """Fires once: the same timer is never committed twice."""
+        return f"timer:{self.timer_id}"
+
+
+WebhookEvent: TypeAlias = InboundEvent | StatusEvent
+"""What a webhook delivers."""
+
+Event: TypeAlias = InboundEvent | StatusEvent | TimerEvent
+"""Anything a turn can be about: a webhook, or a timer that fell due."""
 
 
 def _body(data: object) -> dict[str, Any]:
@@ -312,7 +354,7 @@ def parse_status(data: object) -> StatusEvent:
     return StatusEvent(**fields)
 
 
-def parse_body(raw: bytes, *, status: bool) -> Event:
+def parse_body(raw: bytes, *, status: bool) -> WebhookEvent:
     """Decode and read a webhook body as the route received it.
 
     Args:

@@ -202,6 +202,16 @@ class Router:
         desc = f"on_status({', '.join(map(repr, statuses))})"
         return self.handler(matchers.status(statuses), channel=channel, description=desc)
 
+    def on_timeout(self, *, channel: str | Iterable[str] | None = None) -> Callable[[F], F]:
+        """Timers set with ``ctx.set_timer(seconds)`` that fell due.
+
+        Example:
+            @bot.on_timeout()
+            async def nudge(ctx: Context) -> None:
+                await ctx.reply("Still there?")
+        """
+        return self.handler(matchers.kinds("timeout"), channel=channel, description="on_timeout()")
+
     def on_error(self, exc_type: type[BaseException] = Exception) -> Callable[[F], F]:
         """Exceptions raised by handlers, and sends the Messages API refused.
 

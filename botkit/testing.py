@@ -254,6 +254,17 @@ class BotTestClient:
         reply = {"id": payload_or_title, "title": title or payload_or_title}
         return await self.deliver(self._inbound(channel, "reply", {"reply": reply}, user))
 
+    async def advance(self, seconds: float) -> list[dict[str, Any]]:
+        """Move the bot's ``FakeClock`` on, fire the timers now due, and return the replies."""
+        clock = self.bot.clock
+        if not isinstance(clock, FakeClock):
+            raise TypeError("advance() needs a Bot built with clock=FakeClock(...)")
+        before = len(self.replies)
+        clock.advance(seconds)
+        await self.bot.fire_due_timers()
+        await self.bot.idle()
+        return self.replies[before:]
+
     def _shown_native(self, wanted: str, channel: str, user: str) -> tuple[str, str] | None:
         """The (id, title) of the latest native button or list row matching ``wanted``."""
         for body in reversed(self.replies):

@@ -15,11 +15,24 @@ from typing import TYPE_CHECKING
 from botkit import _messages
 from botkit.context import MENU_KEY, Context, ErrorContext
 from botkit.errors import PayloadError, VersionConflict
-from botkit.events import ButtonAnswer, Event, InboundEvent, StatusEvent, parse_body
+from botkit.events import (
+    ButtonAnswer,
+    Event,
+    InboundEvent,
+    StatusEvent,
+    TimerEvent,
+    parse_body,
+)
 from botkit.menu import ShownMenu
 from botkit.recognise import recognise
 from botkit.replies import Reply
-from botkit.store.base import Conversation, ConversationKey, InboxEntry
+from botkit.store.base import (
+    TIMER_META_KEY,
+    Conversation,
+    ConversationKey,
+    InboxEntry,
+    timer_of,
+)
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
@@ -47,6 +60,15 @@ def client_ref_base(event: Event) -> str:
     if len(base) > 36:
         base = hashlib.sha256(base.encode()).hexdigest()[:32]
     return base
+
+
+def _parse_entry(entry: InboxEntry) -> Event:
+    if entry.kind == "timer":
+        try:
+            return TimerEvent.model_validate_json(entry.body)
+        except ValueError as exc:
+            raise PayloadError(str(exc), status_code=422, reason="malformed") from exc
+    return parse_body(entry.body, status=entry.kind == "status")
 
 
 class Worker:
@@ -80,7 +102,7 @@ class Worker:
         event = job.event
         if event is None:
             try:
-                event = parse_body(entry.body, status=entry.kind == "status")
+                event = _parse_entry(entry)
             except PayloadError as exc:
                 # Only validated bodies are committed, so this means the parser changed
                 # between versions; finish the entry rather than retry it forever.
@@ -91,6 +113,12 @@ class Worker:
                 return
         for _ in range(_MAX_CONFLICTS):
             conversation = await bot.store.load(entry.key)
+            if isinstance(event, TimerEvent):
+                if timer_of(conversation) != (event.timer_id, event.due):
+                    # Replaced or cancelled after it was committed: nothing to do.
+                    await bot.store.complete_turn(entry.id, conversation, [], now=bot.clock.now())
+                    return
+                conversation.meta.pop(TIMER_META_KEY, None)
             locale = conversation.locale or bot.settings.locale
             answered = self._recognise(event, conversation, locale)
             replies, conversation = await self._run(answered, conversation)
