@@ -165,7 +165,13 @@ def create_app(bot: Bot) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with bot.running():
-            yield
+            if bot.watch_flows:
+                from botkit.flows import watch_flows
+
+                async with watch_flows(bot):
+                    yield
+            else:
+                yield
 
     routes = [
         Route("/webhooks/inbound", inbound, methods=["POST"]),

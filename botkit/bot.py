@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -37,13 +39,17 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from botkit.client import MessagesClient
+    from botkit.flows.runtime import FlowRoute
     from botkit.sandbox import SandboxRecorder
     from botkit.sender import Sender
     from botkit.worker import Worker
 
 __all__ = ["Bot", "Middleware", "RenderedTurn"]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 log = logging.getLogger("botkit")
+
 
 @dataclass(slots=True)
 class RenderedTurn:
@@ -104,6 +110,11 @@ class Bot(Router):
         self._sender: Sender | None = None
         self._running = False
         self.timer_interval = 1.0
+        self.watch_flows = False
+        self.actions: dict[str, Callable[[Context], Any]] = {}
+        self.conditions: dict[str, Callable[[Context], Any]] = {}
+        self.flows: dict[str, FlowRoute] = {}
+        self._flow_files: dict[str, Path] = {}
 
     # -- registration -------------------------------------------------------------------
 
@@ -121,6 +132,91 @@ class Bot(Router):
         """
         self.middleware.append(middleware)
         return middleware
+
+    def action(self, name: str) -> Callable[[F], F]:
+        """Register a Python action that YAML flows run with ``do: name``.
+
+        Example:
+            @bot.action("place_order")
+            async def place_order(ctx: Context) -> None:
+                await orders.create(ctx.conversation.data)
+        """
+
+        def register(callback: F) -> F:
+            if name in self.actions:
+                raise ConfigError(f"an action named {name!r} is already registered")
+            self.actions[name] = callback
+            return callback
+
+        return register
+
+    def condition(self, name: str) -> Callable[[F], F]:
+        """Register a condition that YAML flows test with ``when: name`` (or ``validate``).
+
+        Example:
+            @bot.condition("is_open")
+            def is_open(ctx: Context) -> bool:
+                return 11 <= datetime.now().hour < 23
+        """
+
+        def register(callback: F) -> F:
+            if name in self.conditions:
+                raise ConfigError(f"a condition named {name!r} is already registered")
+            self.conditions[name] = callback
+            return callback
+
+        return register
+
+    def add_flow(self, path: str | os.PathLike[str]) -> FlowRoute:
+        """Load a YAML flow and add it to routing at this point of the order.
+
+        The file is checked at once (syntax, shape, states); the actions, conditions and
+        called flows it names are checked when the bot starts, so they may be registered
+        after this call.
+
+        Raises:
+            FlowError: the file does not load, with every problem and its position.
+        """
+        from botkit.flows import load_flow
+        from botkit.flows.engine import compile_flow
+        from botkit.flows.runtime import FlowRoute
+
+        spec = load_flow(path)
+        if spec.name in self.flows:
+            raise ConfigError(
+                f"two flows are named {spec.name!r}: {self._flow_files[spec.name]} and {path}"
+            )
+        route = FlowRoute(compile_flow(spec), self)
+        self.flows[spec.name] = route
+        self._flow_files[spec.name] = Path(path)
+        self.add(route)
+        return route
+
+    def flow(self, name: str) -> FlowRoute:
+        """The flow named ``name`` (its ``flow:`` key)."""
+        try:
+            return self.flows[name]
+        except KeyError:
+            known = ", ".join(self.flows) or "none"
+            raise ConfigError(f"no flow named {name!r} (flows: {known})") from None
+
+    def check_flows(self) -> None:
+        """Check that every action, condition and flow the flows name exists.
+
+        Raises:
+            FlowError: with each unknown name at its position in its file.
+        """
+        from botkit.errors import FlowError
+        from botkit.flows import load_flow
+
+        problems = []
+        for path in self._flow_files.values():
+            try:
+                load_flow(path, actions=self.actions, conditions=self.conditions, flows=self.flows)
+            except FlowError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise FlowError(problems)
 
     def asgi(self) -> Starlette:
         """The Starlette app serving the webhooks: ``app = bot.asgi()``, ``uvicorn mybot:app``."""
@@ -165,6 +261,7 @@ class Bot(Router):
         if self._running:
             raise RuntimeError("the bot is already running")
         timers: asyncio.Task[None] | None = None
+        self.check_flows()
         await self.store.open()
         try:
             self._client = MessagesClient(

@@ -1,4 +1,4 @@
-"""The ``botkit`` command: ``botkit run TARGET``, ``botkit preview FILE``.
+"""The ``botkit`` command: ``run``, ``check``, ``graph`` and ``preview``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -59,8 +59,21 @@ def load_target(target: str) -> Any:
         raise ConfigError(f"{location} has no attribute {attr!r} (it has: {names})") from None
 
 
-def asgi_for(target: str) -> Any:
-    """The ASGI app to serve for ``target``: a Bot's app, or the object itself."""
+def is_flow_target(target: str) -> bool:
+    """True for a flow file (``.yaml``/``.yml``) or a folder of them."""
+    return target.endswith((".yaml", ".yml")) or Path(target).is_dir()
+
+
+def asgi_for(target: str, *, watch: bool = False) -> Any:
+    """The ASGI app to serve for ``target``: flows, a Bot's app, or the object itself."""
+    if is_flow_target(target):
+        from botkit.flows import bot_for_flow
+
+        bot = bot_for_flow(target)
+        bot.watch_flows = watch
+        return bot.asgi()
+    if watch:
+        raise ConfigError("--watch reloads YAML flows; the target is not a flow file or folder")
     obj = load_target(target)
     if isinstance(obj, Bot):
         return obj.asgi()
@@ -75,6 +88,18 @@ def _reload_factory() -> Any:
     return asgi_for(os.environ[_TARGET_ENV])
 
 
+def _check(args: argparse.Namespace) -> int:
+    from botkit.flows import main_check
+
+    return main_check(args.paths)
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from botkit.flows import main_graph
+
+    return main_graph(args.file)
+
+
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -85,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
             "botkit.cli:_reload_factory", factory=True, host=args.host, port=args.port, reload=True
         )
         return 0
-    app = asgi_for(args.target)
+    app = asgi_for(args.target, watch=args.watch)
     bot = getattr(getattr(app, "state", None), "bot", None)
     if isinstance(bot, Bot) and bot.settings.sandbox_enabled:
         print(
@@ -101,11 +126,22 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="botkit", description="Run multi-channel Vonage bots.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="serve a bot's webhooks with uvicorn")
-    run.add_argument("target", help="path/to/bot.py:attr or module:attr")
+    run.add_argument(
+        "target", help="a flow file, a folder of flows, path/to/bot.py:attr or module:attr"
+    )
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--reload", action="store_true", help="restart when the code changes")
+    run.add_argument("--watch", action="store_true", help="reload changed flow files in place")
     run.set_defaults(handler=_run)
+
+    check = commands.add_parser("check", help="check YAML flows; non-zero exit on any error")
+    check.add_argument("paths", nargs="*", default=[], help="flow files or folders")
+    check.set_defaults(handler=_check)
+
+    graph = commands.add_parser("graph", help="print a flow's Mermaid state diagram")
+    graph.add_argument("file", help="a flow file")
+    graph.set_defaults(handler=_graph)
 
     preview = commands.add_parser(
         "preview", help="show a reply (YAML or JSON file) as every channel renders it"

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from botkit.errors import ConfigError
 from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
 from botkit.replies import Reply, as_replies
 from botkit.store.base import TIMER_META_KEY, Conversation, ConversationKey
@@ -88,6 +89,29 @@ class Context:
     def clear_menu(self) -> None:
         """Forget the pending text menu: later typed numbers are plain text again."""
         self.conversation.meta.pop(MENU_KEY, None)
+
+    async def goto(self, state: str, *, flow: str | None = None) -> None:
+        """Move the conversation to ``state`` of a YAML flow and enter it (its say is sent).
+
+        With no ``flow``, the conversation's current flow. This is how Python code moves a
+        flow on, e.g. to hand a conversation back from a ``handoff`` state.
+
+        Example:
+            @bot.on_text(r"^#done$")
+            async def agent_done(ctx: Context) -> None:
+                await ctx.goto("menu", flow="support")
+
+        Raises:
+            ConfigError: no such flow, no current flow, or no such state in it.
+        """
+        name = flow or self.conversation.flow
+        if name is None:
+            raise ConfigError("ctx.goto() needs flow=...: the conversation is in no flow")
+        route = self.bot.flow(name)
+        if state not in route.compiled.spec.states:
+            known = ", ".join(route.compiled.spec.states)
+            raise ConfigError(f"flow {name!r} has no state {state!r} (states: {known})")
+        await route.enter(self, state)
 
     def set_timer(self, after: float) -> str:
         """Fire a ``timeout`` event in this conversation ``after`` seconds from now.

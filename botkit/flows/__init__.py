@@ -42,6 +42,7 @@ from botkit.flows.spec import (
 
 if TYPE_CHECKING:
     from botkit.flows.schema import flow_json_schema
+    from botkit.flows.serve import bot_for_flow, watch_flows
 
 __all__ = [
     "Ask",
@@ -54,6 +55,7 @@ __all__ = [
     "Rule",
     "State",
     "Timeout",
+    "bot_for_flow",
     "check",
     "find_flow_files",
     "flow_json_schema",
@@ -65,6 +67,7 @@ __all__ = [
     "mermaid",
     "parse_duration",
     "parse_flow",
+    "watch_flows",
 ]
 
 
@@ -75,4 +78,9 @@ def __getattr__(name: str) -> Any:
         from botkit.flows.schema import flow_json_schema
 
         return flow_json_schema
+    if name in ("bot_for_flow", "watch_flows"):
+        # botkit.bot imports this package, so the serving helpers load on first use.
+        from botkit.flows import serve
+
+        return getattr(serve, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

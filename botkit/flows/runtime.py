@@ -1,0 +1,252 @@
+"""Running a compiled flow as a route: entering states, matching rules, asking, timing out.
+
+A :class:`FlowRoute` sits in a bot's routes like a handler. For each event it decides
+with the flow's machine where the conversation goes, then sends the states' replies,
+runs actions and sets timers, all through the turn's :class:`~botkit.context.Context`:
+nothing is sent or stored until the turn commits.
+
+Conversation bookkeeping lives in ``Conversation.meta``: ``flow_stack`` (the callers of
+a running sub-flow) and ``ask_tries`` (invalid answers to the current question).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botkit.errors import ConfigError
+from botkit.events import InboundEvent, TimerEvent
+from botkit.flows.answers import read_answer
+from botkit.flows.engine import CompiledFlow
+from botkit.flows.spec import Ask, GlobalRule, Match, Rule, State
+from botkit.flows.templating import render_data, render_text, template_vars
+from botkit.replies import Button, Buttons, Reply, reply_from_data
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot
+    from botkit.context import Context
+
+__all__ = ["FlowRoute"]
+
+STACK_KEY = "flow_stack"
+TRIES_KEY = "ask_tries"
+_MAX_HOPS = 100  # states entered in one turn; a loop of next: edges stops here
+_MEDIA = frozenset({"image", "audio", "video", "file", "sticker"})
+
+
+async def _invoke(fn: Callable[[Context], Any], ctx: Context) -> Any:
+    if inspect.iscoroutinefunction(fn):
+        return await fn(ctx)
+    # Plain functions may block; like handlers, they run off the event loop.
+    return await asyncio.to_thread(fn, ctx)
+
+
+class FlowRoute:
+    """A YAML flow taking part in routing, at its place in the bot's order.
+
+    It takes an event when the conversation is in this flow and the current state has a
+    rule (or question, or timeout) for it, or when no flow is active and the event
+    passes the flow's ``trigger``; otherwise the event falls through to later routes.
+    """
+
+    def __init__(self, compiled: CompiledFlow, bot: Bot) -> None:
+        self.compiled = compiled
+        self.bot = bot
+        self._patterns: dict[str, re.Pattern[str]] = {}
+
+    @property
+    def name(self) -> str:
+        return self.compiled.name
+
+    def replace(self, compiled: CompiledFlow) -> None:
+        """Serve a new version of the flow (the watcher's reload)."""
+        self.compiled = compiled
+        self._patterns.clear()
+
+    # -- routing ----------------------------------------------------------------------------
+
+    async def dispatch(self, ctx: Context) -> bool:
+        event, conversation = ctx.event, ctx.conversation
+        if conversation.flow != self.name:
+            if conversation.flow is not None or not isinstance(event, InboundEvent):
+                return False
+            trigger = self.compiled.spec.trigger
+            if trigger is not None and not self._matches(trigger, event):
+                return False
+            await self.enter(ctx, self.compiled.spec.start)
+            return True
+        state = self.compiled.spec.states.get(conversation.state or "")
+        if state is None:
+            # The flow was edited and this state is gone: start again from the top.
+            await self.enter(ctx, self.compiled.spec.start)
+            return True
+        if isinstance(event, TimerEvent):
+            return await self._timed_out(ctx, state)
+        if not isinstance(event, InboundEvent):
+            return False
+        for index, interrupt in enumerate(self.compiled.spec.global_):
+            if self._matches(interrupt, event) and await self._allowed(interrupt, ctx):
+                await self._interrupt(ctx, index, interrupt, state)
+                return True
+        if state.handoff:
+            return True  # a person has the conversation: the bot stays silent
+        current = conversation.state or ""
+        for index, rule in enumerate(state.on):
+            if (rule.is_else or self._matches(rule, event)) and await self._allowed(rule, ctx):
+                await self._apply(ctx, rule, ("states", current, "on", index, "goto"))
+                return True
+        if state.ask is not None:
+            await self._answer(ctx, state.ask)
+            return True
+        return False
+
+    # -- states -----------------------------------------------------------------------------
+
+    async def enter(self, ctx: Context, state_name: str) -> None:
+        """Enter ``state_name`` of this flow: say, ask, arm the timeout, and move on."""
+        conversation = ctx.conversation
+        for _ in range(_MAX_HOPS):
+            state = self.compiled.spec.states[state_name]
+            conversation.flow, conversation.state = self.name, state_name
+            conversation.meta.pop(TRIES_KEY, None)
+            ctx.clear_menu()  # moving to another state ends the pending menu
+            ctx.cancel_timer()
+            if state.say is not None:
+                await self._say(ctx, state.say)
+            if state.ask is not None:
+                await ctx.reply(self._question(ctx, state.ask))
+            if state.timeout is not None:
+                ctx.set_timer(state.timeout.after.total_seconds())
+            if state.final:
+                await self._finish(ctx)
+                return
+            if state.call is not None:
+                await self._call(ctx, state_name, state)
+                return
+            if state.next is None or state.ask is not None:
+                return
+            state_name = self.compiled.step(state_name, "states", state_name, "next")
+        raise ConfigError(
+            f"flow {self.name!r}: more than {_MAX_HOPS} states entered in one turn "
+            f"(a loop of next: edges through {state_name!r})"
+        )
+
+    async def _finish(self, ctx: Context) -> None:
+        conversation = ctx.conversation
+        stack: list[dict[str, str]] = conversation.meta.get(STACK_KEY) or []
+        if not stack:
+            conversation.flow = None  # the next message enters a flow again
+            return
+        caller = stack.pop()
+        if not stack:
+            conversation.meta.pop(STACK_KEY, None)
+        route = self.bot.flow(caller["flow"])
+        call_state = caller["state"]
+        then = route.compiled.step(call_state, "states", call_state, "call", "then")
+        await route.enter(ctx, then)
+
+    async def _call(self, ctx: Context, state_name: str, state: State) -> None:
+        assert state.call is not None
+        callee = self.bot.flow(state.call.flow)
+        stack = ctx.conversation.meta.setdefault(STACK_KEY, [])
+        stack.append({"flow": self.name, "state": state_name})
+        await callee.enter(ctx, callee.compiled.spec.start)
+
+    async def _timed_out(self, ctx: Context, state: State) -> bool:
+        timeout = state.timeout
+        if timeout is None:
+            return False
+        if timeout.say is not None:
+            await self._say(ctx, timeout.say)
+        if timeout.goto is not None:
+            current = ctx.conversation.state or ""
+            target = self.compiled.step(current, "states", current, "timeout", "goto")
+            await self.enter(ctx, target)
+        return True
+
+    async def _interrupt(
+        self, ctx: Context, index: int, interrupt: GlobalRule, state: State
+    ) -> None:
+        current = ctx.conversation.state or ""
+        await self._apply(ctx, interrupt, ("global", index, "goto"))
+        if interrupt.resume and ctx.conversation.flow == self.name:
+            await self.enter(ctx, current)
+
+    async def _apply(
+        self, ctx: Context, rule: Rule | GlobalRule, edge: Sequence[str | int]
+    ) -> None:
+        if rule.set_:
+            variables = self._vars(ctx)
+            ctx.conversation.data.update(render_data(dict(rule.set_), variables))
+        for action in rule.do or ():
+            await _invoke(self.bot.actions[action], ctx)
+        if rule.say is not None:
+            await self._say(ctx, rule.say)
+        if rule.goto is not None:
+            target = self.compiled.step(ctx.conversation.state or "", *edge)
+            await self.enter(ctx, target)
+
+    async def _answer(self, ctx: Context, ask: Ask) -> None:
+        event = ctx.message
+        today = datetime.fromtimestamp(self.bot.clock.now(), UTC).date()
+        value = read_answer(ask, event, today=today)
+        if value is not None and ask.validate_ is not None:
+            ctx.match = {"value": value}
+            if not await _invoke(self.bot.conditions[ask.validate_], ctx):
+                value = None
+        current = ctx.conversation.state or ""
+        if value is not None:
+            ctx.conversation.data[ask.slot] = value
+            await self.enter(ctx, self.compiled.step(current, "states", current, "next"))
+            return
+        tries = int(ctx.conversation.meta.get(TRIES_KEY, 0)) + 1
+        if ask.on_exhausted is not None and tries > ask.retries:
+            edge = ("states", current, "ask", "on_exhausted")
+            await self.enter(ctx, self.compiled.step(current, *edge))
+            return
+        ctx.conversation.meta[TRIES_KEY] = tries
+        if ask.invalid is not None:
+            await ctx.reply(render_text(ask.invalid, self._vars(ctx)))
+        await ctx.reply(self._question(ctx, ask))
+
+    # -- pieces -----------------------------------------------------------------------------
+
+    def _vars(self, ctx: Context) -> dict[str, Any]:
+        return template_vars(ctx.event, ctx.conversation.data, ctx.conversation.state)
+
+    async def _say(self, ctx: Context, say: Sequence[Any]) -> None:
+        variables = self._vars(ctx)
+        for item in say:
+            await ctx.reply(reply_from_data(render_data(item, variables)))
+
+    def _question(self, ctx: Context, ask: Ask) -> Reply:
+        prompt = render_text(ask.prompt, self._vars(ctx))
+        if ask.choices:
+            return Buttons(prompt, [Button(c.title, c.payload) for c in ask.choices])
+        return reply_from_data(prompt)
+
+    async def _allowed(self, rule: Rule | GlobalRule, ctx: Context) -> bool:
+        if rule.when is None:
+            return True
+        return bool(await _invoke(self.bot.conditions[rule.when], ctx))
+
+    def _matches(self, matcher: Rule | GlobalRule | Match, event: InboundEvent) -> bool:
+        if matcher.text is not None:
+            pattern = self._patterns.get(matcher.text)
+            if pattern is None:
+                pattern = self._patterns[matcher.text] = re.compile(matcher.text)
+            if event.text is None or pattern.search(event.text) is None:
+                return False
+        if matcher.button is not None and (
+            event.button is None or event.button.payload not in matcher.button
+        ):
+            return False
+        if matcher.kind is not None and not (
+            event.kind in matcher.kind or ("media" in matcher.kind and event.kind in _MEDIA)
+        ):
+            return False
+        return not (matcher.location and event.kind != "location")
