@@ -1,4 +1,4 @@
-"""The ``botkit`` command: ``run``, ``check``, ``graph`` and ``preview``.
+"""The ``botkit`` command: ``run``, ``check``, ``graph``, ``test`` and ``preview``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -94,6 +94,12 @@ def _check(args: argparse.Namespace) -> int:
     return main_check(args.paths)
 
 
+def _test(args: argparse.Namespace) -> int:
+    from botkit.convtest import main_test
+
+    return main_test(args.paths)
+
+
 def _graph(args: argparse.Namespace) -> int:
     from botkit.flows import main_graph
 
@@ -142,6 +148,12 @@ def _parser() -> argparse.ArgumentParser:
     graph = commands.add_parser("graph", help="print a flow's Mermaid state diagram")
     graph.add_argument("file", help="a flow file")
     graph.set_defaults(handler=_graph)
+
+    test = commands.add_parser(
+        "test", help="run conversation tests (*.test.yaml); non-zero exit on any failure"
+    )
+    test.add_argument("paths", nargs="*", default=[], help="test files or folders (default: .)")
+    test.set_defaults(handler=_test)
 
     preview = commands.add_parser(
         "preview", help="show a reply (YAML or JSON file) as every channel renders it"

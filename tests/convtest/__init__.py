@@ -1,0 +1,1 @@
+"""Tests of botkit.convtest: YAML conversation tests, their runner and pytest plugin."""

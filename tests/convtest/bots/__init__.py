@@ -1,0 +1,1 @@
+"""Bots that the conversation tests in this folder run."""
