@@ -15,7 +15,7 @@ def test_the_readme_starts_with_the_two_commands() -> None:
     commands = re.search(r"```bash\n(.*?)```", README, re.S)
     assert commands is not None
     lines = [line.split("#")[0].strip() for line in commands.group(1).splitlines()]
-    assert lines[0].startswith("pip install -e . && botkit run ")
+    assert lines[0] == "pip install -e . && botkit run bots/pizza.yaml"
     assert lines[1] == "pip install -e '.[test]' && pytest"
 
 
