@@ -1,7 +1,8 @@
 """Stores: where conversations, the inbox and the outbox live.
 
 ``open_store(url)`` picks the implementation from the URL scheme:
-``memory://``, ``sqlite:///path/to.db`` (the embedded default).
+``memory://``, ``sqlite:///path/to.db`` (the embedded default), ``redis://`` or
+``rediss://`` (TLS) for several processes sharing one store (needs ``botkit[redis]``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ def open_store(url: str) -> Store:
         from botkit.store.sqlite import SQLiteStore
 
         return SQLiteStore(url.removeprefix("sqlite:///"))
+    if url.startswith(("redis://", "rediss://")):
+        try:
+            from botkit.store.redis import RedisStore
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] != "redis":
+                raise  # something else is missing
+            raise ConfigError(
+                "BOTKIT_STORE is a Redis URL but redis-py is not installed; "
+                "run: pip install 'botkit[redis]'"
+            ) from exc
+        return RedisStore(url)
     raise ConfigError(
         f"BOTKIT_STORE={url!r} is not a store URL botkit knows; use 'sqlite:///botkit.db' "
         "(default), 'memory://' or 'redis://host:6379/0'"

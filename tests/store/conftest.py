@@ -2,24 +2,78 @@
 
 To put another store under the contract, add its name to ``STORE_KINDS`` and a branch
 to ``StoreFactory.new`` (and ``reopen`` if a new handle is needed to see stored data).
+
+The ``redis`` kind talks to the server at ``BOTKIT_TEST_REDIS`` (default
+``redis://127.0.0.1:6379/15``); every store it builds gets a key prefix of its own, and
+the keys are deleted after the test. Without a server the redis tests are skipped, or
+fail under ``CI=true``.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import AsyncIterator
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import redis
 
 from botkit.store import Store
 from botkit.store.memory import MemoryStore
+from botkit.store.redis import RedisStore, redact
 from botkit.store.sqlite import SQLiteStore
 
-__all__ = ["STORE_KINDS", "StoreFactory"]
+__all__ = ["STORE_KINDS", "StoreFactory", "redis_url"]
 
-STORE_KINDS = ["memory", "sqlite"]
+STORE_KINDS = ["memory", "sqlite", "redis"]
+
+
+def redis_url() -> str:
+    """The Redis server the tests use."""
+    return os.environ.get("BOTKIT_TEST_REDIS") or "redis://127.0.0.1:6379/15"
+
+
+@functools.cache
+def _redis_problem(url: str) -> str | None:
+    """Why the server at ``url`` cannot be used (checked once per run), or None."""
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def require_redis() -> str:
+    """The test Redis URL; skips the test without a server, or fails it under CI=true."""
+    url = redis_url()
+    problem = _redis_problem(url)
+    if problem is not None:
+        message = f"Redis is not reachable at {redact(url)} ({problem}); set BOTKIT_TEST_REDIS"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+def delete_prefixed(url: str, prefixes: list[str]) -> None:
+    """Delete every key under each prefix (the keys of the stores a test built)."""
+    if not prefixes:
+        return
+    with redis.Redis.from_url(url) as client:
+        for prefix in prefixes:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+
+
+def unique_prefix() -> str:
+    """A key prefix no other test (or concurrent test run) uses."""
+    return f"botkit-test:{uuid.uuid4().hex}:"
 
 
 class StoreFactory:
@@ -34,6 +88,7 @@ class StoreFactory:
         self.kind = kind
         self.directory = directory
         self._serial = itertools.count(1)
+        self.redis_prefixes: list[str] = []  # to delete after the test
 
     def new(self) -> Store:
         """A new, unopened store on storage no other store of this factory uses."""
@@ -41,6 +96,10 @@ class StoreFactory:
             return MemoryStore()
         if self.kind == "sqlite":
             return SQLiteStore(self.directory / f"store-{next(self._serial)}.db")
+        if self.kind == "redis":
+            prefix = unique_prefix()
+            self.redis_prefixes.append(prefix)
+            return RedisStore(redis_url(), prefix=prefix)
         raise AssertionError(f"no StoreFactory branch for {self.kind!r}")
 
     def reopen(self, store: Store) -> Store:
@@ -52,6 +111,8 @@ class StoreFactory:
             return store  # memory lives in the object: reopening it is all there is
         if isinstance(store, SQLiteStore):
             return SQLiteStore(store.path)
+        if isinstance(store, RedisStore):
+            return RedisStore(store.url, prefix=store.prefix)
         raise AssertionError(f"no StoreFactory.reopen branch for {type(store).__name__}")
 
     @asynccontextmanager
@@ -66,9 +127,15 @@ class StoreFactory:
 
 
 @pytest.fixture(params=STORE_KINDS, ids=STORE_KINDS)
-def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """A factory for the parametrised store kind."""
-    return StoreFactory(request.param, tmp_path)
+    if request.param == "redis":
+        require_redis()
+    factory = StoreFactory(request.param, tmp_path)
+    try:
+        yield factory
+    finally:
+        delete_prefixed(redis_url(), factory.redis_prefixes)
 
 
 @pytest.fixture

@@ -1,0 +1,468 @@
+"""A store on Redis (redis-py asyncio): for several processes or hosts serving one bot.
+
+Every key starts with the store's ``prefix`` (default ``botkit:``, written ``P`` below);
+``K`` is a conversation key as a JSON array, ``["whatsapp","447700900001","447700900000"]``,
+which no channel, user or bot string can make ambiguous::
+
+    P conv:K          hash    version, doc (the conversation as _codec JSON), updated_at
+    P dedupe:D        string  accepted_at; expires after DEDUPE_TTL (25 h > Vonage's 24 h)
+    P inbox:seq       string  counter (INCR) handing out inbox ids 1, 2, 3, ...
+    P inbox           stream  entry "<id>-0": key, dedupe, kind, body (raw bytes), at
+    P inbox:pending   zset    unfinished inbox ids (score = id)
+    P outbox:seq      string  counter for outbound ids
+    P outbox          stream  entry "<id>-0": key, ref (client_ref), body (JSON), at
+    P outbox:pending  zset    outbound ids not yet sent or failed (score = id)
+    P outbox:done     hash    id -> JSON {"status": "sent"|"failed", "message_uuid"|"error", "at"}
+    P timers          zset    K scored by the conversation's timer due time
+    P timers:id       hash    K -> the timer's id
+    P file:F          hash    media_type, content, created_at; expires after FILE_TTL
+
+Stream ids are the store's integer ids (``<id>-0``), so acceptance order, queue order and
+stream order are one order. Finished work stays in the streams and ``outbox:done`` until
+housekeeping prunes it (``XTRIM MINID`` below the oldest pending id); dedupe keys and
+files expire on their own. ``health()`` counts with ``ZCARD`` (O(1)).
+
+Atomicity: every write that spans keys is one Lua script (run with ``EVALSHA``), which
+Redis executes without interleaving any other client's command, so concurrent processes
+see all of it or none. Redis does not undo a script that fails halfway, so each script
+checks first, then does the writes that can fail (``XADD`` with an explicit id), and only
+then the writes that make data visible. Dedupe TTLs run on Redis's clock, not ``now``.
+
+Durability is the server's: an accepted webhook survives a Redis crash only with
+``appendonly yes``; without persistence a restarted Redis starts empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis.asyncio
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+
+from botkit.errors import StoreError
+from botkit.store._codec import (
+    conversation_doc,
+    conversation_from_doc,
+    decode_json,
+    encode_bodies,
+    encode_json,
+    version_conflict,
+)
+from botkit.store.base import (
+    Committed,
+    Conversation,
+    ConversationKey,
+    DueTimer,
+    EventKind,
+    InboxEntry,
+    NewInboxEntry,
+    NewOutbound,
+    OutboundMessage,
+    timer_of,
+)
+
+if TYPE_CHECKING:
+    from botkit.store.base import Store
+
+__all__ = ["DEDUPE_TTL", "FILE_TTL", "RedisStore", "redact"]
+
+DEDUPE_TTL = 25 * 3600
+"""Seconds a dedupe key lives: longer than Vonage's 24 hours of redelivery."""
+
+FILE_TTL = 7 * 24 * 3600
+"""Seconds a served file (MMS vCard) lives: the Messages API fetches it within minutes."""
+
+# KEYS: dedupe key, inbox:seq, inbox, inbox:pending
+# ARGV: ttl, accepted_at, dedupe key, K, kind, body
+# Returns the new inbox id, or nil (None) for a redelivery. The dedupe key is checked
+# first but set only after the XADD that may fail, so a failed accept leaves no key
+# behind that would turn Vonage's retry into a "duplicate".
+ACCEPT_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local id = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[3], id .. '-0', 'key', ARGV[4], 'dedupe', ARGV[3],
+           'kind', ARGV[5], 'body', ARGV[6], 'at', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1])
+redis.call('ZADD', KEYS[4], id, id)
+return id
+"""
+
+# Shared by COMPLETE_TURN_LUA and ENQUEUE_LUA: queue the (K, client_ref, body) triples
+# found in ARGV from index ``first`` on, created at ``at``; returns their ids in order.
+_QUEUE_FUNCTION = """
+local function queue(seq, stream, pending, at, first)
+  local ids = {}
+  for i = first, #ARGV, 3 do
+    local id = redis.call('INCR', seq)
+    redis.call('XADD', stream, id .. '-0', 'key', ARGV[i], 'ref', ARGV[i + 1],
+               'body', ARGV[i + 2], 'at', at)
+    table.insert(ids, id)
+  end
+  for _, id in ipairs(ids) do redis.call('ZADD', pending, id, id) end
+  return ids
+end
+"""
+
+# KEYS: conv:K, inbox:pending, outbox:seq, outbox, outbox:pending, timers, timers:id
+# ARGV: expected version, doc, now, inbox id or '', K, timer id or '', timer due,
+#       then one (K, client_ref, body) triple per outbound message
+# Returns {0, stored version} when the compare-and-set loses (nothing written), else
+# {new version, outbound ids...}.
+COMPLETE_TURN_LUA = (
+    _QUEUE_FUNCTION
+    + """
+local stored = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if stored ~= tonumber(ARGV[1]) then return {0, stored} end
+local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 8)
+table.insert(result, 1, stored + 1)
+redis.call('HSET', KEYS[1], 'version', stored + 1, 'doc', ARGV[2], 'updated_at', ARGV[3])
+if ARGV[4] ~= '' then redis.call('ZREM', KEYS[2], ARGV[4]) end
+if ARGV[6] == '' then
+  redis.call('ZREM', KEYS[6], ARGV[5])
+  redis.call('HDEL', KEYS[7], ARGV[5])
+else
+  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[5])
+  redis.call('HSET', KEYS[7], ARGV[5], ARGV[6])
+end
+return result
+"""
+)
+
+# KEYS: outbox:seq, outbox, outbox:pending
+# ARGV: now, then one (K, client_ref, body) triple per message. Returns the new ids.
+ENQUEUE_LUA = _QUEUE_FUNCTION + "return queue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 2)\n"
+
+# KEYS: a pending zset, its stream.  ARGV: after id, limit.
+# Returns the pending entries with id > after, in id order, as {stream id, {field, value...}}.
+PENDING_LUA = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
+local entries = {}
+for _, id in ipairs(ids) do
+  local found = redis.call('XRANGE', KEYS[2], id .. '-0', id .. '-0')
+  if found[1] then table.insert(entries, found[1]) end
+end
+return entries
+"""
+
+# KEYS: outbox:pending, outbox:done.  ARGV: outbound id, outcome JSON.
+# Only a pending message changes: the first terminal state wins.
+FINISH_OUTBOUND_LUA = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+end
+"""
+
+# KEYS: timers, timers:id.  ARGV: now, limit.
+# Returns {K, due, timer id} for timers due at now or earlier, the earliest first.
+DUE_TIMERS_LUA = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local timers = {}
+for i = 1, #due, 2 do
+  table.insert(timers, {due[i], due[i + 1], redis.call('HGET', KEYS[2], due[i])})
+end
+return timers
+"""
+
+_OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys _QUEUE_FUNCTION writes
+
+
+def redact(url: str) -> str:
+    """``url`` with any password (in the user info or a ``password=`` query) masked."""
+    parts = urlsplit(url)
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+    if "password=" in query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs])
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _member(key: ConversationKey) -> str:
+    """``K``: the conversation key as an unambiguous, ASCII JSON array."""
+    return encode_json([key.channel, key.user, key.bot], what=f"conversation key {key}")
+
+
+def _key_of(member: bytes) -> ConversationKey:
+    channel, user, bot = decode_json(member.decode("ascii"))
+    return ConversationKey(channel, user, bot)
+
+
+def _kind(value: bytes) -> EventKind:
+    return cast(EventKind, value.decode("ascii"))
+
+
+def _text(value: bytes) -> str:
+    # surrogatepass mirrors the client's encoding, so lone surrogates round-trip.
+    return value.decode("utf-8", "surrogatepass")
+
+
+def _fields(entry: list[Any]) -> tuple[int, dict[bytes, bytes]]:
+    """A stream entry ``[b"<id>-0", [field, value, ...]]`` as ``(id, {field: value})``."""
+    stream_id, flat = entry
+    return int(stream_id.partition(b"-")[0]), dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _triples(outbound: Sequence[NewOutbound], bodies: list[str]) -> list[str]:
+    return [
+        arg
+        for message, body in zip(outbound, bodies, strict=True)
+        for arg in (_member(message.key), message.client_ref, body)
+    ]
+
+
+class RedisStore:
+    """A :class:`~botkit.store.base.Store` in one Redis database.
+
+    Args:
+        url: ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://`` for TLS.
+        prefix: put before every key, so several bots (or tests) can share a database.
+    """
+
+    def __init__(self, url: str, *, prefix: str = "botkit:") -> None:
+        self.url = url
+        self.prefix = prefix
+        self._client: redis.asyncio.Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+
+    async def open(self) -> None:
+        """Connect and check the server answers. Idempotent.
+
+        Raises:
+            StoreError: the URL is invalid or Redis does not answer; the message names
+                the URL without its password.
+        """
+        if self._client is not None:
+            return
+        try:
+            client = redis.asyncio.from_url(self.url, encoding_errors="surrogatepass")
+        except ValueError as exc:
+            raise StoreError(f"invalid Redis store URL {redact(self.url)!r}: {exc}") from exc
+        try:
+            await client.ping()
+        except BaseException as exc:
+            await client.aclose()
+            if isinstance(exc, RedisError):
+                raise StoreError(f"cannot reach Redis at {redact(self.url)}: {exc}") from exc
+            raise
+        if self._client is not None:  # a concurrent open() won
+            await client.aclose()
+            return
+        self._client, self._scripts = client, {}
+
+    async def close(self) -> None:
+        """Close the connection pool. Repeatable."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    def _opened(self) -> redis.asyncio.Redis:
+        if self._client is None:
+            raise StoreError(
+                f"RedisStore({redact(self.url)!r}) is not open; call 'await store.open()' first"
+            )
+        return self._client
+
+    @contextmanager
+    def _connected(self) -> Iterator[redis.asyncio.Redis]:
+        """The open client; any Redis error inside the block becomes StoreError."""
+        client = self._opened()
+        try:
+            yield client
+        except RedisError as exc:
+            raise StoreError(f"Redis store {redact(self.url)}: {exc}") from exc
+
+    def _keys(self, *names: str) -> list[str]:
+        """Redis key names for the layout's names (``"inbox"`` -> ``"botkit:inbox"``)."""
+        return [self.prefix + name for name in names]
+
+    async def _run(self, lua: str, keys: list[str], args: list[Any]) -> Any:
+        """Run a script (``EVALSHA``, loading it first if the server does not know it)."""
+        with self._connected() as client:
+            script = self._scripts.get(lua)
+            if script is None:
+                script = self._scripts[lua] = client.register_script(lua)
+            return await script(keys=keys, args=args, client=client)
+
+    async def _hmget(self, name: str, *fields: str) -> list[bytes | None]:
+        """``HMGET`` of the hash ``name`` (a layout name); values are bytes, not decoded."""
+        with self._connected() as client:
+            return cast("list[bytes | None]", await client.hmget(self.prefix + name, fields))
+
+    async def accept(self, entry: NewInboxEntry) -> int | None:
+        """Commit the entry and its dedupe key; ``None`` for a dedupe key seen before."""
+        keys = self._keys(f"dedupe:{entry.dedupe_key}", "inbox:seq", "inbox", "inbox:pending")
+        args = [DEDUPE_TTL, entry.accepted_at, entry.dedupe_key, _member(entry.key)]
+        inbox_id = await self._run(ACCEPT_LUA, keys, [*args, entry.kind, entry.body])
+        return None if inbox_id is None else int(inbox_id)
+
+    async def pending_inbox(self, *, after_id: int = 0, limit: int = 1000) -> list[InboxEntry]:
+        """Unfinished inbox entries with ``id > after_id``, in acceptance order."""
+        self._opened()
+        if limit <= 0:
+            return []
+        keys = self._keys("inbox:pending", "inbox")
+        entries = map(_fields, await self._run(PENDING_LUA, keys, [after_id, limit]))
+        return [
+            InboxEntry(
+                i,
+                _text(f[b"dedupe"]),
+                _key_of(f[b"key"]),
+                _kind(f[b"kind"]),
+                f[b"body"],
+                float(f[b"at"]),
+            )
+            for i, f in entries
+        ]
+
+    async def load(self, key: ConversationKey) -> Conversation:
+        """The stored conversation (a fresh copy), or a new one at version 0."""
+        version, doc = await self._hmget(f"conv:{_member(key)}", "version", "doc")
+        if version is None or doc is None:
+            return Conversation(key)
+        return conversation_from_doc(key, int(version), doc.decode("ascii"))
+
+    async def complete_turn(
+        self,
+        inbox_id: int | None,
+        conversation: Conversation,
+        outbound: Sequence[NewOutbound],
+        *,
+        now: float,
+    ) -> Committed:
+        """Save the conversation, finish the inbox entry and queue the replies, atomically.
+
+        Finishing an inbox id that is unknown or already finished is a no-op.
+
+        Raises:
+            VersionConflict: the stored version is not ``conversation.version``; nothing
+                was written.
+            StoreError: the conversation or a body is not JSON-serialisable, or Redis
+                failed.
+        """
+        doc = conversation_doc(conversation)
+        bodies = encode_bodies(outbound)
+        key, member = conversation.key, _member(conversation.key)
+        timer_id, due = timer_of(conversation) or ("", "")
+        keys = self._keys(f"conv:{member}", "inbox:pending", *_OUTBOX, "timers", "timers:id")
+        finished = "" if inbox_id is None else inbox_id
+        args = [conversation.version, doc, now, finished, member, timer_id, due]
+        args += _triples(outbound, bodies)
+        version, *ids = await self._run(COMPLETE_TURN_LUA, keys, args)
+        if version == 0:
+            raise version_conflict(key, ids[0], conversation.version)
+        return Committed(version=version, outbound=self._queued(outbound, bodies, ids, now))
+
+    async def enqueue(
+        self, outbound: Sequence[NewOutbound], *, now: float
+    ) -> list[OutboundMessage]:
+        """Queue messages sent outside a turn (notifications)."""
+        self._opened()
+        bodies = encode_bodies(outbound)
+        if not outbound:
+            return []
+        args = [now, *_triples(outbound, bodies)]
+        ids = await self._run(ENQUEUE_LUA, self._keys(*_OUTBOX), args)
+        return self._queued(outbound, bodies, ids, now)
+
+    @staticmethod
+    def _queued(
+        outbound: Sequence[NewOutbound], bodies: list[str], ids: list[int], now: float
+    ) -> list[OutboundMessage]:
+        return [
+            OutboundMessage(int(i), m.key, decode_json(body), m.client_ref, now)
+            for i, m, body in zip(ids, outbound, bodies, strict=True)
+        ]
+
+    async def pending_outbound(self, *, limit: int = 1000) -> list[OutboundMessage]:
+        """Queued messages not yet sent or failed, in queue order.
+
+        ``attempts`` is always 0: no method of the contract counts attempts.
+        """
+        self._opened()
+        if limit <= 0:
+            return []
+        keys = self._keys("outbox:pending", "outbox")
+        entries = map(_fields, await self._run(PENDING_LUA, keys, [0, limit]))
+        return [
+            OutboundMessage(
+                i,
+                _key_of(f[b"key"]),
+                decode_json(f[b"body"].decode()),
+                _text(f[b"ref"]),
+                float(f[b"at"]),
+            )
+            for i, f in entries
+        ]
+
+    async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
+        """Record the Messages API's acceptance. Only a pending message changes."""
+        outcome = {"status": "sent", "message_uuid": message_uuid, "at": now}
+        await self._finish(outbound_id, outcome)
+
+    async def mark_failed(self, outbound_id: int, error: str, *, now: float) -> None:
+        """Record a terminal refusal. Only a pending message changes."""
+        await self._finish(outbound_id, {"status": "failed", "error": error, "at": now})
+
+    async def _finish(self, outbound_id: int, outcome: dict[str, Any]) -> None:
+        text = encode_json(outcome, what=f"outcome of outbound message {outbound_id}")
+        keys = self._keys("outbox:pending", "outbox:done")
+        await self._run(FINISH_OUTBOUND_LUA, keys, [outbound_id, text])
+
+    async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
+        """Timers due at ``now`` or earlier, the earliest first (ties in ``K`` order)."""
+        self._opened()
+        if limit <= 0:
+            return []
+        found = await self._run(DUE_TIMERS_LUA, self._keys("timers", "timers:id"), [now, limit])
+        # A timer without its id (only if someone edited the keys) is skipped.
+        return [DueTimer(_key_of(t[0]), _text(t[2]), float(t[1])) for t in found if len(t) == 3]
+
+    async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
+        """Keep files botkit serves (MMS vCards) for FILE_TTL, all in one transaction."""
+        with self._connected() as client:
+            async with client.pipeline(transaction=True) as pipe:
+                for file_id, (media_type, content) in files.items():
+                    (name,) = self._keys(f"file:{file_id}")
+                    fields = {
+                        "media_type": media_type,
+                        "content": bytes(content),
+                        "created_at": now,
+                    }
+                    pipe.hset(name, mapping=fields)  # type: ignore[arg-type]
+                    pipe.expire(name, FILE_TTL)
+                await pipe.execute()
+
+    async def get_file(self, file_id: str) -> tuple[str, bytes] | None:
+        """A kept file as ``(media_type, content)``, or None."""
+        media_type, content = await self._hmget(f"file:{file_id}", "media_type", "content")
+        if media_type is None or content is None:
+            return None
+        return _text(media_type), bytes(content)
+
+    async def health(self) -> dict[str, Any]:
+        """``{"ok", "store": "redis", "inbox_pending", "outbound_pending"}`` (two ZCARDs).
+
+        A failing Redis gives ``ok: False`` and an ``error`` rather than raising, for
+        ``/healthz`` to report; calling before ``open()`` still raises.
+        """
+        client = self._opened()
+        try:
+            async with client.pipeline(transaction=False) as pipe:
+                for name in self._keys("inbox:pending", "outbox:pending"):
+                    pipe.zcard(name)
+                inbox, outbox = await pipe.execute()
+        except RedisError as exc:
+            error = f"Redis store {redact(self.url)}: {exc}"
+            return {"ok": False, "store": "redis", "error": error}
+        return {"ok": True, "store": "redis", "inbox_pending": inbox, "outbound_pending": outbox}
+
+
+if TYPE_CHECKING:
+
+    def _is_a_store(store: RedisStore) -> Store:
+        return store
