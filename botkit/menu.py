@@ -28,10 +28,14 @@ class ShownChoice:
 
 @dataclass(frozen=True, slots=True)
 class ShownMenu:
-    """The choices shown, how they were labelled, on which channel and when."""
+    """The choices shown, how they were labelled, on which channel and when.
+
+    ``native`` menus are WhatsApp reply buttons and lists: nothing is labelled (labels are
+    empty), so a typed title is understood but a bare number is not.
+    """
 
     choices: tuple[ShownChoice, ...]
-    style: Literal["numbered", "lettered"]
+    style: Literal["numbered", "lettered", "native"]
     channel: str
     shown_at: float = 0.0
 

@@ -68,7 +68,10 @@ def test_whatsapp_reply_buttons() -> None:
                 {"type": "reply", "reply": {"id": "S", "title": "Small"}},
                 {"type": "reply", "reply": {"id": "M", "title": "Medium"}},
                 {"type": "reply", "reply": {"id": "L", "title": "Large"}}]}}}}]
-    assert out.decisions == [] and out.menu is None
+    assert out.decisions == []
+    assert out.menu is not None and out.menu.style == "native"  # typed titles still count
+    assert [(c.label, c.title, c.payload) for c in out.menu.choices] == [
+        ("", "Small", "S"), ("", "Medium", "M"), ("", "Large", "L")]
 
 
 def test_whatsapp_list_keeps_long_titles_in_descriptions() -> None:

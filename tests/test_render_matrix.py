@@ -157,4 +157,5 @@ def test_native_features_render_natively(channel: str, version: str) -> None:
         kind = body.get("message_type") or body["message"]["content"]["type"]
         assert (kind == feature) == (feature in caps.native), (name, kind)
     buttons = render(REPLIES["buttons-3"], channel, version)
-    assert (buttons.menu is None) == ("reply_buttons" in caps.native)
+    assert buttons.menu is not None
+    assert (buttons.menu.style == "native") == ("reply_buttons" in caps.native)

@@ -85,8 +85,12 @@ async def test_whatsapp_three_reply_buttons_are_tapped_natively(
         assert menu["message_type"] == "custom"
         assert menu["custom"]["interactive"]["type"] == "button"
         await client.tap("Large")
-        assert await client.menu(channel="whatsapp") is None  # nothing to type against
-    assert answers == ["size-3/Large/native"]
+        pending = await client.menu(channel="whatsapp")
+        assert pending is not None and pending.style == "native"
+        assert [c.label for c in pending.choices] == ["", "", ""]  # nothing was numbered
+        await client.send("medium", channel="whatsapp")  # typed instead of tapped
+        await client.send("2", channel="whatsapp")  # no number was shown: plain text
+    assert answers == ["size-3/Large/native", "size-2/Medium/text", "text:2"]
 
 
 async def test_whatsapp_seven_choices_become_a_list(make_bot: Callable[..., Bot]) -> None:

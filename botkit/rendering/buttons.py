@@ -65,6 +65,15 @@ def _reply_buttons(body: str, choices: Sequence[Button], out: Out) -> None:
                for c, s in zip(choices, shown)]  # noqa: B905 (same lengths)
     out.body("custom", {"type": "interactive", "interactive": {
         "type": "button", "body": {"text": body}, "action": {"buttons": buttons}}})
+    _native_menu(choices, out)
+
+
+def _native_menu(choices: Sequence[Button], out: Out) -> None:
+    # A user may type a title instead of tapping; remember what was offered so the typed
+    # answer becomes the same button event. Nothing was numbered, so labels are empty.
+    out.menu = ShownMenu(
+        tuple([ShownChoice("", c.title, c.payload or "") for c in choices]),
+        "native", out.caps.channel, out.now)
 
 
 def _list(body: str, choices: Sequence[Button], out: Out) -> None:
@@ -85,6 +94,7 @@ def _list(body: str, choices: Sequence[Button], out: Out) -> None:
         "action": {"button": shorten(label, caps.list_button_max),
                    "sections": [{"title": shorten(label, caps.section_title_max),
                                  "rows": rows}]}}})
+    _native_menu(choices, out)
 
 
 def _interactive(text: str, choices: Sequence[Button], link_lines: list[str],
