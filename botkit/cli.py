@@ -1,4 +1,4 @@
-"""The ``botkit`` command: ``run``, ``check``, ``graph``, ``test`` and ``preview``.
+"""The ``botkit`` command: ``run``, ``check``, ``graph``, ``test``, ``preview`` and ``chat``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -89,9 +89,13 @@ def _reload_factory() -> Any:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from botkit.flows import main_check
+    from botkit.flows import find_flow_files, main_check
+    from botkit.flows.serve import registered_names
 
-    return main_check(args.paths)
+    # Actions and conditions come from the flows' Python companions (NAME.py), so a
+    # misspelt `do:` is caught here and not only when the bot starts.
+    actions, conditions = registered_names(find_flow_files(args.paths or ["."]))
+    return main_check(args.paths, actions=actions, conditions=conditions)
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -121,9 +125,13 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(bot, Bot) and bot.settings.sandbox_enabled:
         print(
             f"botkit: sandbox mode (no Vonage credentials): replies are recorded and logged, "
-            f"not sent. Webhooks: http://{args.host}:{args.port}/webhooks/inbound",
+            f"not sent. Webhooks: http://{args.host}:{args.port}/webhooks/inbound\n"
+            f"botkit: chat with it on five channels at http://{args.host}:{args.port}/sandbox",
             flush=True,
         )
+        # The sandbox page holds a live connection; do not wait long for it on shutdown.
+        uvicorn.run(app, host=args.host, port=args.port, timeout_graceful_shutdown=2)
+        return 0
     uvicorn.run(app, host=args.host, port=args.port)
     return 0
 
@@ -162,7 +170,23 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--channel", choices=CHANNELS, help="only this channel")
     preview.add_argument("--api-version", default="v1", choices=["v1", "v0.1"])
     preview.set_defaults(handler=_preview)
+
+    chat = commands.add_parser(
+        "chat", help="talk to a bot in the terminal as a user of one channel"
+    )
+    chat.add_argument(
+        "target", help="a flow file, a folder of flows, path/to/bot.py:attr or module:attr"
+    )
+    chat.add_argument("--channel", choices=CHANNELS, default="sms", help="default: sms")
+    chat.add_argument("--user", help="the user's number or id (default: a sample one)")
+    chat.set_defaults(handler=_chat)
     return parser
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from botkit.chat import main_chat
+
+    return main_chat(args.target, args.channel, args.user)
 
 
 def _preview(args: argparse.Namespace) -> int:

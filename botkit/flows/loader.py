@@ -557,11 +557,14 @@ def check(paths: PathLike | Iterable[PathLike], *, actions: Iterable[str] | None
     return problems, failed
 
 
-def main_check(argv_paths: list[str]) -> int:
+def main_check(argv_paths: list[str], *, actions: Iterable[str] | None = None,
+               conditions: Iterable[str] | None = None) -> int:
     """``botkit check [PATH...]``: print each problem as ``path:line:column: message``.
 
     Args:
         argv_paths: files or directories; none means the current directory.
+        actions, conditions: the registered names to check references against (None:
+            not checked).
 
     Returns:
         0 when no file has an error (warnings are printed but pass), 1 when any has,
@@ -573,7 +576,7 @@ def main_check(argv_paths: list[str]) -> int:
         print(f"botkit check: no flow files (*.yaml, *.yml) in {', '.join(items)}",
               file=sys.stderr)
         return 2
-    problems, failed = check(files)
+    problems, failed = check(files, actions=actions, conditions=conditions)
     for problem in problems:
         print(problem)
     warnings = sum(1 for p in problems if p.severity == "warning")

@@ -88,6 +88,26 @@ class FlowRoute:
             return await self._timed_out(ctx, state)
         if not isinstance(event, InboundEvent):
             return False
+        taken = await self._inbound(ctx, event, state)
+        if taken:
+            self._rearm(ctx)
+        return taken
+
+    def _rearm(self, ctx: Context) -> None:
+        """A timeout counts the user's silence: any message the flow took restarts it.
+
+        Not in a handoff, where the timeout measures how long nobody picks the
+        conversation up, which the user's messages do not change.
+        """
+        conversation = ctx.conversation
+        if conversation.flow != self.name:
+            return
+        state = self.compiled.spec.states.get(conversation.state or "")
+        if state is not None and state.timeout is not None and not state.handoff:
+            ctx.set_timer(state.timeout.after.total_seconds())
+
+    async def _inbound(self, ctx: Context, event: InboundEvent, state: State) -> bool:
+        conversation = ctx.conversation
         for index, interrupt in enumerate(self.compiled.spec.global_):
             if self._matches(interrupt, event) and await self._allowed(interrupt, ctx):
                 await self._interrupt(ctx, index, interrupt, state)

@@ -25,7 +25,7 @@ from botkit.flows.loader import find_flow_files, load_flow
 from botkit.settings import Settings
 from botkit.store.base import Store
 
-__all__ = ["bot_for_flow", "companion_of", "watch_flows"]
+__all__ = ["bot_for_flow", "companion_of", "registered_names", "watch_flows"]
 
 log = logging.getLogger("botkit.flows")
 
@@ -48,6 +48,19 @@ def _run_companion(path: Path, bot: Bot) -> None:
     if not callable(setup):
         raise ConfigError(f"{path} must define setup(bot), which registers the flow's actions")
     setup(bot)
+
+
+def registered_names(flow_files: Iterable[Path]) -> tuple[set[str], set[str]]:
+    """The actions and conditions the flows' companions register, for ``botkit check``.
+
+    Each companion's ``setup`` runs on a scratch bot (memory store, nothing started).
+    """
+    scratch = Bot(Settings(store="memory://", sandbox="on"))
+    for file in flow_files:
+        companion = companion_of(file)
+        if companion is not None:
+            _run_companion(companion, scratch)
+    return set(scratch.actions), set(scratch.conditions)
 
 
 def bot_for_flow(

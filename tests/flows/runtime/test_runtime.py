@@ -336,3 +336,29 @@ def test_goto_to_a_missing_state_is_a_config_error(flow_bot: Callable[..., Bot])
     assert "human" in bot.flow("desk").compiled.spec.states
     with pytest.raises(ConfigError, match="no flow named 'nope'"):
         bot.flow("nope")
+
+
+NUDGE = """
+flow: nudge
+start: waiting
+states:
+  waiting:
+    say: "Pick a size."
+    on:
+      - {button: [S, L], goto: done}
+      - {else: true, say: "Please pick a size."}
+    timeout: {after: 10m, say: "Still there?"}
+  done:
+    say: "Done."
+    final: true
+"""
+
+
+async def test_a_message_the_flow_takes_restarts_the_timeout(flow_bot: Callable[..., Bot]) -> None:
+    bot = flow_bot(NUDGE)
+    async with BotTestClient(bot) as client:
+        await client.send("hi")
+        assert await client.advance(540) == []
+        assert texts(await client.send("what?")) == ["Please pick a size."]
+        assert await client.advance(540) == []  # 18 min since entering, 9 since the message
+        assert texts(await client.advance(60)) == ["Still there?"]

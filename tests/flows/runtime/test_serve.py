@@ -99,3 +99,12 @@ async def test_the_watcher_reloads_good_edits_and_keeps_serving_on_broken_ones(
             if "reloaded" in capsys.readouterr().err:
                 break
         assert [r["text"] for r in await client.send("b")] == ["Now you said b."]
+
+
+def test_botkit_check_knows_the_companions_actions(
+    greeter: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(greeter.parent)]) == 0
+    greeter.write_text(GREETER.replace("do: remember", "do: remembr"))
+    assert main(["check", str(greeter.parent)]) == 1
+    assert "unknown action 'remembr': did you mean 'remember'?" in capsys.readouterr().out
