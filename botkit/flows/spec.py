@@ -18,39 +18,61 @@ than ``FlowSpec.model_validate``, which checks the shape only.
 
 from __future__ import annotations
 
-import difflib
-import functools
-import re
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from jinja2 import TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     PrivateAttr,
     Strict,
     Tag,
-    ValidationInfo,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
-from botkit.flows.durations import DURATION_PATTERN, format_duration, parse_duration
+from botkit.flows.durations import format_duration
 from botkit.replies import reply_from_data
 
 if TYPE_CHECKING:
     from botkit.errors import FlowProblem
     from botkit.flows.yamlpos import PositionIndex
+
+from botkit.flows.fields import (
+    ASK_ACCEPTS,
+    CONTEXT_KEY,
+    ERROR_TYPE,
+    NAME_PATTERN,
+    Actions,
+    AskType,
+    ConditionRef,
+    Duration,
+    Flag,
+    FlowName,
+    FlowRef,
+    Kinds,
+    KnownNames,
+    MessageKind,
+    Payloads,
+    Regex,
+    Say,
+    SlotName,
+    StateName,
+    StateRef,
+    Template,
+    Text,
+    TrueFlag,
+    check_set_values,
+    choice_from_title,
+    fail,
+    flow_error,
+    string_or_object_schema,
+    template_problem,
+    unknown_name,
+)
 
 __all__ = [
     "CONTEXT_KEY",
@@ -74,320 +96,6 @@ __all__ = [
     "unknown_name",
 ]
 
-CONTEXT_KEY = "botkit.flows"
-"""The key under which the loader passes :class:`KnownNames` in the validation context."""
-
-ERROR_TYPE = "botkit_flow"
-"""The pydantic error type of the problems raised by this module's validators."""
-
-MessageKind = Literal[
-    "text", "image", "audio", "video", "file", "location", "contact", "button", "sticker",
-    "order", "unsupported", "media",
-]
-"""An inbound event ``kind`` (:data:`botkit.events.InboundKind`), or ``media`` for any of
-image, audio, video, file and sticker."""
-
-AskType = Literal["text", "number", "choice", "location", "contact", "media", "email",
-                  "phone", "date"]
-"""How an ``ask`` checks and stores its answer."""
-
-MEDIA_KINDS = ("image", "audio", "video", "file", "sticker")
-
-_ACCEPTS: dict[str, tuple[str, ...]] = {
-    "choice": ("button", "text"),
-    "location": ("location",),
-    "contact": ("contact",),
-    "media": ("media",),
-}
-
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-# --- errors ---------------------------------------------------------------------------
-
-def flow_error(message: str, *where: str | int, at: Literal["key", "value"] = "value",
-               prefix: bool = True) -> PydanticCustomError:
-    """A validation error the loader turns into a positioned :class:`FlowProblem`.
-
-    Args:
-        message: the problem, said to a flow author.
-        *where: keys below the validated value that the problem points into.
-        at: point at the key or at the value of ``where``.
-        prefix: start the message with the offending key's name (``goto: ...``).
-    """
-    # The message travels in the context, not the template: pydantic would otherwise
-    # expand any {name} in it that happens to match a context key.
-    return PydanticCustomError(ERROR_TYPE, "{message}",
-                               {"message": message, "where": where, "at": at,
-                                "prefix": prefix})
-
-
-def _fail(message: str, *where: str | int, at: Literal["key", "value"] = "value",
-          prefix: bool = True) -> NoReturn:
-    raise flow_error(message, *where, at=at, prefix=prefix)
-
-
-def unknown_name(value: str, known: Sequence[str], what: str, plural: str) -> str:
-    """``unknown state 'adress': did you mean 'address'? (states: welcome, address)``."""
-    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
-    hint = f": did you mean {close[0]!r}?" if close else ""
-    listing = f"{plural}: {', '.join(known)}" if known else f"no {plural} are registered"
-    return f"unknown {what} {value!r}{hint} ({listing})"
-
-
-# --- names the loader knows -------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class KnownNames:
-    """What the names in a flow may refer to; ``None`` leaves that kind unchecked.
-
-    Attributes:
-        states: the flow's state names in file order.
-        actions: names registered with ``@bot.action``.
-        conditions: names registered with ``@bot.condition``.
-        flows: names of the flows a ``call`` may run.
-    """
-
-    states: tuple[str, ...] | None = None
-    actions: tuple[str, ...] | None = None
-    conditions: tuple[str, ...] | None = None
-    flows: tuple[str, ...] | None = None
-
-
-def _known(info: ValidationInfo) -> KnownNames:
-    context = info.context
-    if isinstance(context, dict):
-        names = context.get(CONTEXT_KEY)
-        if isinstance(names, KnownNames):
-            return names
-    return KnownNames()
-
-
-def _ref(attribute: str, what: str, plural: str) -> Callable[[str, ValidationInfo], str]:
-    def check(value: str, info: ValidationInfo) -> str:
-        if not value.strip():
-            _fail(f"the {what} name is empty")
-        known = getattr(_known(info), attribute)
-        if known is not None and value not in known:
-            _fail(unknown_name(value, known, what, plural))
-        return value
-
-    check.__name__ = f"check_{what}"
-    return check
-
-
-def _name(what: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if not _NAME.fullmatch(value):
-            _fail(f"{what} name {value!r} must start with a letter or _ and use only letters, "
-                  f"digits and _")
-        return value
-
-    return check
-
-
-# --- value checks ---------------------------------------------------------------------
-
-_JINJA = SandboxedEnvironment()
-
-
-@functools.lru_cache(maxsize=4096)
-def template_problem(text: str) -> str | None:
-    """Why ``text`` is not a valid Jinja template, or ``None`` when it is.
-
-    Only the syntax is checked (the template is parsed, never rendered), with the same
-    sandboxed environment flows are rendered in.
-    """
-    if "{" not in text:
-        return None  # the fast path: most texts contain no template at all
-    try:
-        _JINJA.parse(text)
-    except TemplateSyntaxError as exc:
-        where = f" (line {exc.lineno} of the text)" if exc.lineno and exc.lineno > 1 else ""
-        return f"template error: {exc.message}{where}"
-    except Exception as exc:  # e.g. RecursionError on absurd nesting
-        return f"template error: {type(exc).__name__}: {exc}"
-    return None
-
-
-def _template(value: str) -> str:
-    problem = template_problem(value)
-    if problem is not None:
-        _fail(problem)
-    return value
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        _fail("is empty")
-    return value
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        _fail(f"bad regular expression: {exc}")
-    except (OverflowError, RecursionError, ValueError) as exc:
-        _fail(f"bad regular expression: {exc}")
-    return value
-
-
-def _duration(value: Any) -> Any:
-    if isinstance(value, timedelta):
-        return value
-    if not isinstance(value, str):
-        _fail("write a duration with a unit, like 30s, 10m, 2h, 1d or 1h30m; "
-              f"got {value!r}")
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        _fail(str(exc))
-
-
-def _strings(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int,
-                                                                                    ...], str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*path, key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*path, index))
-
-
-_REPLY_PREFIX = re.compile(r"((?:[A-Za-z_]+(?:\[[0-9]+\])?: )+)")
-_REPLY_UNKNOWN = re.compile(r"unknown reply key\(s\) '([^']+)'")
-
-
-def _reply_where(message: str) -> tuple[tuple[str | int, ...], Literal["key", "value"]]:
-    """The keys a :func:`reply_from_data` message names, as a path into the reply."""
-    unknown = _REPLY_UNKNOWN.match(message)
-    if unknown:
-        return (unknown.group(1),), "key"
-    prefix = _REPLY_PREFIX.match(message)
-    if not prefix:
-        return (), "value"
-    path: list[str | int] = []
-    for part in prefix.group(1).split(": ")[:-1]:
-        name, _, index = part.partition("[")
-        path.append(name)
-        if index:
-            path.append(int(index.rstrip("]")))
-    return tuple(path), "value"
-
-
-def _reply(value: Any) -> Any:
-    try:
-        reply_from_data(value)
-    except ValueError as exc:
-        where, at = _reply_where(str(exc))
-        _fail(str(exc), *where, at=at)
-    except Exception as exc:  # the reply parser is not ours: never let it escape
-        _fail(f"not a reply: {type(exc).__name__}: {exc}")
-    for where, text in _strings(value):
-        problem = template_problem(text)
-        if problem is not None:
-            _fail(problem, *where)
-    return value
-
-
-def _set_values(value: dict[str, Any]) -> dict[str, Any]:
-    for where, text in _strings(value):
-        problem = template_problem(text)
-        if problem is not None:
-            _fail(problem, *where)
-    return value
-
-
-def _one_or_many(value: Any) -> Any:
-    return value if isinstance(value, list | tuple) else [value]
-
-
-def _word_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-def _only_true(value: bool) -> bool:
-    if not value:
-        _fail("only true makes sense here; leave the key out instead")
-    return value
-
-
-def _choice_from_title(value: Any) -> Any:
-    return {"title": value, "payload": value} if isinstance(value, str) else value
-
-
-def _string_or_object(schema: dict[str, Any]) -> None:
-    """JSON Schema of a model that may also be written as a plain string."""
-    title, description = schema.pop("title", None), schema.pop("description", None)
-    as_object = dict(schema)
-    schema.clear()
-    if title:
-        schema["title"] = title
-    if description:
-        schema["description"] = description
-    schema["anyOf"] = [{"type": "string", "description": "the title, also used as payload"},
-                       as_object]
-
-
-# --- value types ----------------------------------------------------------------------
-
-# Pydantic resolves "$ref"s while generating: botkit.flows.schema swaps this marker for a
-# reference to its Reply definition.
-_REPLY_REF = {"x-botkit-reply": True}
-_KIND_SCHEMA = {"enum": list(get_args(MessageKind))}
-
-Text = Annotated[str, AfterValidator(_not_blank)]
-Template = Annotated[str, AfterValidator(_not_blank), AfterValidator(_template)]
-Regex = Annotated[str, AfterValidator(_regex)]
-FlowName = Annotated[str, AfterValidator(_name("flow"))]
-StateName = Annotated[str, AfterValidator(_name("state"))]
-SlotName = Annotated[str, AfterValidator(_name("slot"))]
-StateRef = Annotated[str, AfterValidator(_ref("states", "state", "states"))]
-ActionRef = Annotated[str, AfterValidator(_ref("actions", "action", "actions"))]
-ConditionRef = Annotated[str, AfterValidator(_ref("conditions", "condition", "conditions"))]
-FlowRef = Annotated[str, AfterValidator(_ref("flows", "flow", "flows"))]
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_duration),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "minLength": 2,
-                    "examples": ["30s", "10m", "2h", "1d", "1h30m"]}),
-]
-ReplyData = Annotated[str | dict[str, Any], BeforeValidator(_reply)]
-Say = Annotated[
-    tuple[ReplyData, ...],
-    BeforeValidator(_one_or_many),
-    Field(min_length=1),
-    WithJsonSchema({"anyOf": [_REPLY_REF, {"type": "array", "items": _REPLY_REF,
-                                           "minItems": 1}]}),
-]
-Payloads = Annotated[
-    tuple[Text, ...],
-    BeforeValidator(_word_or_many),
-    Field(min_length=1),
-    WithJsonSchema({"anyOf": [{"type": "string"},
-                              {"type": "array", "items": {"type": "string"}, "minItems": 1}]}),
-]
-Kinds = Annotated[
-    tuple[MessageKind, ...],
-    BeforeValidator(_word_or_many),
-    Field(min_length=1),
-    WithJsonSchema({"anyOf": [_KIND_SCHEMA,
-                              {"type": "array", "items": _KIND_SCHEMA, "minItems": 1}]}),
-]
-Actions = Annotated[
-    tuple[ActionRef, ...],
-    BeforeValidator(_word_or_many),
-    Field(min_length=1),
-    WithJsonSchema({"anyOf": [{"type": "string"},
-                              {"type": "array", "items": {"type": "string"}, "minItems": 1}]}),
-]
-TrueFlag = Annotated[bool, Strict(), AfterValidator(_only_true),
-                     WithJsonSchema({"const": True})]
-Flag = Annotated[bool, Strict()]
-
 
 # --- models ---------------------------------------------------------------------------
 
@@ -402,7 +110,7 @@ class _Model(BaseModel):
     def _has_value(cls, value: Any) -> Any:
         # `goto:` with nothing after it reads as null: almost always a slip, never a wish.
         if value is None:
-            _fail("has no value; write one or leave the key out", at="key")
+            fail("has no value; write one or leave the key out", at="key")
         return value
 
 
@@ -445,7 +153,7 @@ class Match(_Matchers):
     @model_validator(mode="after")
     def _not_empty(self) -> Match:
         if not self.matchers():
-            _fail("needs a matcher: text, button, kind or location", prefix=True)
+            fail("needs a matcher: text, button, kind or location", prefix=True)
         return self
 
 
@@ -453,8 +161,8 @@ class _Actions(_Model):
     when: ConditionRef | None = Field(None, description=(
         "A condition registered in Python with @bot.condition(\"name\"): the rule applies "
         "only when it returns true."))
-    set_: Annotated[dict[SlotName, Any], AfterValidator(_set_values)] | None = Field(
-        None, alias="set", json_schema_extra={"propertyNames": {"pattern": _NAME.pattern}},
+    set_: Annotated[dict[SlotName, Any], AfterValidator(check_set_values)] | None = Field(
+        None, alias="set", json_schema_extra={"propertyNames": {"pattern": NAME_PATTERN.pattern}},
         description=("Values to store in the conversation, by name; text may use templates "
                      "({{ event.text }}). Stored values are available to later templates."))
     do: Actions | None = Field(None, description=(
@@ -488,7 +196,7 @@ def _fold_match(rule: Rule | GlobalRule) -> None:
         return
     inline = [key for key in _MATCHERS if getattr(rule, key) is not None]
     if inline:
-        _fail(f"{inline[0]!r} is written beside match; put every matcher under match, or none",
+        fail(f"{inline[0]!r} is written beside match; put every matcher under match, or none",
               inline[0], at="key", prefix=False)
     for key in _MATCHERS:
         object.__setattr__(rule, key, getattr(rule.match, key))
@@ -517,15 +225,15 @@ class Rule(_Actions, _Matchers):
             for field, key in _ACTION_KEYS.items():
                 if field in body.model_fields_set:
                     if field in self.model_fields_set:
-                        _fail(f"{key!r} is written both inside else and beside it; use one",
+                        fail(f"{key!r} is written both inside else and beside it; use one",
                               key, at="key", prefix=False)
                     object.__setattr__(self, field, getattr(body, field))
             object.__setattr__(self, "else_", True)
         if self.else_ and self.matchers():
-            _fail("else takes every message; it cannot have other matchers", "else",
+            fail("else takes every message; it cannot have other matchers", "else",
                   at="key", prefix=False)
         if not self.else_ and not self.matchers():
-            _fail("a rule needs a matcher: button, text, kind, location or else", prefix=False)
+            fail("a rule needs a matcher: button, text, kind, location or else", prefix=False)
         return self
 
     @property
@@ -552,10 +260,10 @@ class GlobalRule(_Actions, _Matchers):
     def _normalise(self) -> GlobalRule:
         _fold_match(self)
         if not self.matchers():
-            _fail("a global rule needs a matcher: button, text, kind or location",
+            fail("a global rule needs a matcher: button, text, kind or location",
                   prefix=False)
         if self.resume and self.goto is not None:
-            _fail("resume goes back to the interrupted state, so it cannot have goto",
+            fail("resume goes back to the interrupted state, so it cannot have goto",
                   "resume", at="key", prefix=False)
         return self
 
@@ -569,7 +277,7 @@ class Choice(_Model):
     """One answer of a ``choice`` question, shown as a button. A plain string is both
     title and payload."""
 
-    model_config = ConfigDict(json_schema_extra=_string_or_object)
+    model_config = ConfigDict(json_schema_extra=string_or_object_schema)
 
     title: Text = Field(description="What the user sees.")
     payload: Text = Field(description="What is stored (and matched), never shown.")
@@ -577,7 +285,7 @@ class Choice(_Model):
     @model_validator(mode="before")
     @classmethod
     def _from_title(cls, value: Any) -> Any:
-        return _choice_from_title(value)
+        return choice_from_title(value)
 
 
 class Ask(_Model):
@@ -619,24 +327,24 @@ class Ask(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Ask:
         if self.type == "choice" and self.choices is None:
-            _fail("type choice needs choices: a list of answers shown as buttons", "type",
+            fail("type choice needs choices: a list of answers shown as buttons", "type",
                   at="key", prefix=False)
         if self.type != "choice" and self.choices is not None:
-            _fail(f"choices go with type choice, not {self.type}", "choices", at="key",
+            fail(f"choices go with type choice, not {self.type}", "choices", at="key",
                   prefix=False)
         for bound in ("min", "max"):
             if self.type != "number" and getattr(self, bound) is not None:
-                _fail(f"{bound} goes with type number, not {self.type}", bound, at="key",
+                fail(f"{bound} goes with type number, not {self.type}", bound, at="key",
                       prefix=False)
         if self.min is not None and self.max is not None and self.min > self.max:
-            _fail(f"min ({self.min:g}) is larger than max ({self.max:g})", "min", at="key",
+            fail(f"min ({self.min:g}) is larger than max ({self.max:g})", "min", at="key",
                   prefix=False)
         if self.choices is not None:
             buttons = [{"title": c.title, "payload": c.payload} for c in self.choices]
             try:
                 reply_from_data({"text": self.prompt, "buttons": buttons})
             except ValueError as exc:
-                _fail(f"choices: {str(exc).removeprefix('buttons: ')}", "choices",
+                fail(f"choices: {str(exc).removeprefix('buttons: ')}", "choices",
                       prefix=False)
         return self
 
@@ -645,7 +353,7 @@ class Ask(_Model):
         """The event kinds taken as an answer: ``accept``, or the default for ``type``."""
         if self.accept is not None:
             return self.accept
-        return _ACCEPTS.get(self.type, ("text",))
+        return ASK_ACCEPTS.get(self.type, ("text",))
 
 
 class Timeout(_Model):
@@ -659,7 +367,7 @@ class Timeout(_Model):
     @model_validator(mode="after")
     def _does_something(self) -> Timeout:
         if self.say is None and self.goto is None:
-            _fail("a timeout needs say, goto or both", prefix=False)
+            fail("a timeout needs say, goto or both", prefix=False)
         return self
 
 
@@ -716,23 +424,23 @@ class State(_Model):
             if key in present:
                 for other in excluded:
                     if other in present:
-                        _fail(f"{other!r} cannot be used with {key} ({why})", other, at="key",
+                        fail(f"{other!r} cannot be used with {key} ({why})", other, at="key",
                               prefix=False)
         if self.ask is not None and self.next is None:
-            _fail("ask needs next: the state to go to once the answer is stored", "ask",
+            fail("ask needs next: the state to go to once the answer is stored", "ask",
                   at="key", prefix=False)
         if self.ask is None and self.next is not None:
             if self.on:
-                _fail("'on' cannot be used with next alone: the state moves on at once, "
+                fail("'on' cannot be used with next alone: the state moves on at once, "
                       "so its rules would never run (use goto in the rules instead)", "on",
                       at="key", prefix=False)
             if self.timeout is not None:
-                _fail("'timeout' cannot be used with next alone: the state moves on at "
+                fail("'timeout' cannot be used with next alone: the state moves on at "
                       "once and never waits", "timeout", at="key", prefix=False)
         if self.ask is not None:
             for index, rule in enumerate(self.on):
                 if rule.is_else:
-                    _fail("else cannot be used in a state with ask: it would take every "
+                    fail("else cannot be used in a state with ask: it would take every "
                           "answer", "on", index, "else", at="key", prefix=False)
         return self
 
@@ -788,7 +496,7 @@ class FlowSpec(_Model):
         "agent)."))
     states: Annotated[dict[StateName, State], Field(min_length=1)] = Field(
         description="The states by name: letters, digits and _.",
-        json_schema_extra={"propertyNames": {"pattern": _NAME.pattern}})
+        json_schema_extra={"propertyNames": {"pattern": NAME_PATTERN.pattern}})
 
     _path: str = PrivateAttr("<string>")
     _warnings: tuple[FlowProblem, ...] = PrivateAttr(())
