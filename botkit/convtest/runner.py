@@ -42,13 +42,20 @@ from botkit.convtest.spec import (
 from botkit.errors import ConfigError, FlowError
 from botkit.flows import bot_for_flow
 from botkit.flows.durations import format_duration
+from botkit.flows.loader import search_files
 from botkit.locales import LOCALES
 from botkit.preview import user_view
 from botkit.rendering.hints import menu_hint, menu_labels
 from botkit.settings import Settings
 from botkit.store import ConversationKey
 from botkit.store.memory import MemoryStore
-from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient, inbound_webhook
+from botkit.testing import (
+    DEFAULT_BOT,
+    DEFAULT_USER,
+    BotTestClient,
+    SentReply,
+    inbound_webhook,
+)
 
 __all__ = [
     "BotFactory",
@@ -274,7 +281,7 @@ async def _check_conversation(
 
 
 async def _act(client: BotTestClient, turn: Turn, action: str, channel: str,
-               user: str) -> list[dict[str, Any]]:
+               user: str) -> list[SentReply]:
     """Do the turn's action as the user (or the clock); the request bodies sent in reply."""
     if turn.user is not None:
         return await client.send(turn.user, channel=channel, user=user)
@@ -450,17 +457,7 @@ def find_test_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     order, leaving out hidden directories. A path that does not exist is kept, so that
     loading it reports the problem.
     """
-    found: list[Path] = []
-    for item in paths:
-        path = Path(item)
-        if not path.is_dir():
-            found.append(path)
-            continue
-        for candidate in sorted(path.rglob("*")):
-            hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
-            if not hidden and candidate.is_file() and is_test_file(candidate):
-                found.append(candidate)
-    return found
+    return search_files(paths, is_test_file)
 
 
 def display_path(path: Path, start: Path | None = None) -> str:

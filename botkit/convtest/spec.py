@@ -35,6 +35,7 @@ from pydantic_core import PydanticCustomError
 
 from botkit.errors import ConfigError, FlowProblem
 from botkit.flows.durations import parse_duration
+from botkit.flows.wording import describe_error, shown
 from botkit.flows.yamlpos import PositionIndex, parse_yaml
 
 __all__ = [
@@ -340,31 +341,6 @@ class TestFileError(ConfigError):
 
 # --- pydantic errors to positioned problems ---------------------------------------------
 
-_EXPECTED = {
-    "string_type": "text",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "dict_type": "a mapping (key: value lines)",
-    "model_type": "a mapping (key: value lines)",
-    "model_attributes_type": "a mapping (key: value lines)",
-    "tuple_type": "a list",
-}
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    return "a mapping" if isinstance(value, dict) else "a list"
-
-
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The model a field holds, looking inside ``X | None``, tuples and ``Annotated``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -391,26 +367,7 @@ def _keys_at(loc: tuple[str | int, ...]) -> list[str]:
 
 
 def _describe(error: Any, path: tuple[str | int, ...]) -> str:
-    kind, value, context = error["type"], error.get("input"), error.get("ctx") or {}
-    if kind == "literal_error":
-        expected = str(context.get("expected", ""))
-        message = f"expected one of {expected}, got {_shown(value)}"
-        close = difflib.get_close_matches(str(value), re.findall(r"'([^']*)'", expected), n=1)
-        return message + (f": did you mean {close[0]!r}?" if close else "")
-    if kind in _EXPECTED:
-        if value is None:
-            return "has no value; write one or leave the key out"
-        message = f"expected {_EXPECTED[kind]}, got {_shown(value)}"
-        if kind == "string_type" and isinstance(value, bool | float):
-            message += f'; to use it as text, put it in quotes: "{_shown(value)}"'
-        return message
-    if kind == "too_short":
-        return "is empty; it needs at least one item"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        bound = context.get("ge", context.get("le"))
-        side = "at least" if kind == "greater_than_equal" else "at most"
-        return f"must be {side} {bound}, got {_shown(value)}"
-    return f"{error['msg']}, got {_shown(value)}"
+    return describe_error(error)
 
 
 def _problem(path: str, index: PositionIndex, error: Any) -> FlowProblem:
@@ -462,7 +419,7 @@ def parse_test_file(text: str, path: str | os.PathLike[str] = "<string>") -> Tes
     if problems:
         raise TestFileError(problems)
     if not isinstance(data, dict):
-        what = "empty" if data is None else f"{_shown(data)}, not a mapping"
+        what = "empty" if data is None else f"{shown(data)}, not a mapping"
         raise TestFileError([FlowProblem(name, 1, 1, f"the file is {what}; it needs cases:")])
     try:
         test_file = TestFile.model_validate(data)

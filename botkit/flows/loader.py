@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import NoneType, UnionType
@@ -40,6 +39,7 @@ from botkit.flows.spec import (
     Rule,
     State,
 )
+from botkit.flows.wording import EXPECTED, describe_error, shown
 from botkit.flows.yamlpos import PositionIndex, parse_yaml
 
 __all__ = ["check", "find_flow_files", "load_flow", "load_flows", "main_check", "parse_flow"]
@@ -187,73 +187,13 @@ def _close(word: str, choices: Sequence[str]) -> list[str]:
     return difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
 
 
-def _shown(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
-
-
-_EXPECTED = {
-    "string_type": "text",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "finite_number": "a finite number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "dict_type": "a mapping (key: value lines)",
-    "model_type": "a mapping (key: value lines)",
-    "model_attributes_type": "a mapping (key: value lines)",
-    "tuple_type": "a list",
-    "list_type": "a list",
-    "iterable_type": "a list",
-    "timedelta_type": "a duration like 10m",
-}
-
-
 def _describe(error: Any, path: tuple[str | int, ...]) -> str:
     """The message for one pydantic error, said to a flow author."""
-    kind, value, context = error["type"], error.get("input"), error.get("ctx") or {}
-    if kind in _EXPECTED:
-        if value is None:
-            if len(path) == 2 and path[0] == "states":
-                return (f"state {path[1]!r} is empty; give it say, on, ask, next, call, "
-                        f"handoff or final")
-            return "has no value; write one or leave the key out"
-        message = f"expected {_EXPECTED[kind]}, got {_shown(value)}"
-        if kind == "string_type" and isinstance(value, bool | int | float):
-            shown = ("true" if value else "false") if isinstance(value, bool) else repr(value)
-            message += f'; to use it as text, put it in quotes: "{shown}"'
-        if kind in ("tuple_type", "list_type") and isinstance(value, dict):
-            message += "; start each item on its own line with '- '"
-        return message
-    if kind == "literal_error":
-        expected = str(context.get("expected", ""))
-        message = f"expected one of {expected}, got {_shown(value)}"
-        if isinstance(value, str):
-            close = _close(value, re.findall(r"'([^']*)'", expected))
-            if close:
-                message += f": did you mean {close[0]!r}?"
-        return message
-    if kind == "too_short":
-        return "is empty; it needs at least one item"
-    if kind == "greater_than_equal":
-        return f"must be at least {context.get('ge')}, got {_shown(value)}"
-    if kind == "less_than_equal":
-        return f"must be at most {context.get('le')}, got {_shown(value)}"
-    return f"{error['msg']}, got {_shown(value)}"
+    if error["type"] in EXPECTED and error.get("input") is None and len(path) == 2 \
+            and path[0] == "states":
+        return (f"state {path[1]!r} is empty; give it say, on, ask, next, call, "
+                f"handoff or final")
+    return describe_error(error)
 
 
 def _prefixed(path: tuple[str | int, ...], message: str) -> str:
@@ -314,7 +254,7 @@ def _validate(source: _Source, known: KnownNames) -> FlowSpec | None:
         where = source.index.location(()).value
         source.problem(where.line, where.column,
                        f"a flow file is a mapping with flow, start and states; got "
-                       f"{_shown(data)}")
+                       f"{shown(data)}")
         return None
     states = data.get("states")
     known = KnownNames(
@@ -511,14 +451,10 @@ def _is_flow_file(path: Path) -> bool:
             and not name.endswith((".test.yaml", ".test.yml")))
 
 
-def find_flow_files(paths: Iterable[PathLike]) -> list[Path]:
-    """The flow files named by ``paths``: files as given, directories searched.
-
-    A directory is searched recursively for ``*.yaml`` and ``*.yml`` files, in name
-    order, leaving out conversation tests (``*.test.yaml``) and hidden directories
-    (``.github`` holds YAML that is not a flow). A path that does not exist is kept, so
-    that loading it reports the problem.
-    """
+def search_files(paths: Iterable[PathLike], wanted: Callable[[Path], bool]) -> list[Path]:
+    """Files as given, and in each directory (recursively, in name order, hidden
+    directories left out) the files ``wanted`` accepts. A path that does not exist is
+    kept, so that loading it reports the problem."""
     found: list[Path] = []
     for item in paths:
         path = Path(item)
@@ -527,9 +463,20 @@ def find_flow_files(paths: Iterable[PathLike]) -> list[Path]:
             continue
         for candidate in sorted(path.rglob("*")):
             hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
-            if not hidden and candidate.is_file() and _is_flow_file(candidate):
+            if not hidden and candidate.is_file() and wanted(candidate):
                 found.append(candidate)
     return found
+
+
+def find_flow_files(paths: Iterable[PathLike]) -> list[Path]:
+    """The flow files named by ``paths``: files as given, directories searched.
+
+    A directory is searched recursively for ``*.yaml`` and ``*.yml`` files, in name
+    order, leaving out conversation tests (``*.test.yaml``) and hidden directories
+    (``.github`` holds YAML that is not a flow). A path that does not exist is kept, so
+    that loading it reports the problem.
+    """
+    return search_files(paths, _is_flow_file)
 
 
 def check(paths: PathLike | Iterable[PathLike], *, actions: Iterable[str] | None = None,
