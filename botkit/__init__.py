@@ -18,9 +18,11 @@ from botkit.bot import Bot, Middleware
 from botkit.clock import Clock, FakeClock, SystemClock
 from botkit.context import Context, ErrorContext
 from botkit.errors import (
+    AlreadyDone,
     BotkitError,
     ConfigError,
     FlowError,
+    LeaseLost,
     MessagesApiError,
     PayloadError,
     SignatureError,
@@ -60,6 +62,7 @@ from botkit.store import Conversation, ConversationKey, Store, open_store
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlreadyDone",
     "Audio",
     "Bot",
     "BotkitError",
@@ -82,6 +85,7 @@ __all__ = [
     "Handler",
     "Image",
     "InboundEvent",
+    "LeaseLost",
     "Location",
     "LocationInfo",
     "MediaInfo",

@@ -15,10 +15,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from botkit.errors import WebhookError
-from botkit.webhooks import ingest
+from botkit.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from botkit.webhooks import check_capacity, ingest
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
@@ -102,7 +103,8 @@ def _is_json(content_type: str) -> bool:
 
 def create_app(bot: Bot) -> Starlette:
     """Build the Starlette app for ``bot``: ``POST /webhooks/inbound``, ``POST /webhooks/status``,
-    ``GET /healthz``. Its lifespan runs the bot (store, worker, sender)."""
+    ``GET /healthz``, ``GET /metrics`` (Prometheus text format), and in sandbox mode the
+    sandbox's ``/sandbox`` routes. Its lifespan runs the bot (store, worker, sender)."""
 
     async def webhook(request: Request, *, status: bool) -> Response:
         try:
@@ -112,6 +114,8 @@ def create_app(bot: Bot) -> Starlette:
                     status_code=415,
                     reason="unsupported_media_type",
                 )
+            # Before reading the body: under a flood, refusing must cost next to nothing.
+            check_capacity(bot)
             body = await _read_capped(request, bot.settings.max_body)
             if bot.public_url is None:
                 # Files botkit serves to Vonage (vCards) need an absolute URL; without
@@ -134,17 +138,28 @@ def create_app(bot: Bot) -> Starlette:
         except Exception as exc:  # health must answer even when the store does not
             store = {"ok": False, "error": str(exc)}
         running = bot.is_running
+        sends = bot.sender.pending if running else 0
         body = {
-            "ok": bool(store.get("ok")) and running,
+            # Not ok while shutting down, so a load balancer stops sending webhooks here.
+            "ok": bool(store.get("ok")) and bot.accepting,
             "running": running,
+            "accepting": bot.accepting,
             "sandbox": bot.settings.sandbox_enabled,
             "store": store,
             "queue": {
                 "turns_pending": bot.worker.lanes.pending if running else 0,
-                "sends_pending": bot.sender.lanes.pending if running else 0,
+                "sends_pending": sends,
+            },
+            "outbound": {
+                "retrying": bot.sender.retrying if running else 0,
+                "queue_max": bot.settings.queue_max,
+                "full": sends >= bot.settings.queue_max,
             },
         }
         return JSONResponse(body, status_code=200 if body["ok"] else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(bot.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     async def vcard(request: Request) -> Response:
         found = await bot.store.get_file(request.path_params["file_id"])
@@ -173,12 +188,17 @@ def create_app(bot: Bot) -> Starlette:
             else:
                 yield
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/webhooks/inbound", inbound, methods=["POST"]),
         Route("/webhooks/status", status, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/vcards/{file_id}.vcf", vcard, methods=["GET"]),
     ]
+    if bot.settings.sandbox_enabled:
+        from botkit.sandbox import sandbox_routes
+
+        routes.extend(sandbox_routes(bot))  # the web chat; never served with credentials
     app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error}
     )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
     from botkit.client import MessagesClient
     from botkit.flows.runtime import FlowRoute
+    from botkit.ratelimit import RateLimiter
+    from botkit.retry import RetryPolicy, Sleeper
     from botkit.sandbox import SandboxRecorder
     from botkit.sender import Sender
     from botkit.worker import Worker
@@ -60,6 +63,7 @@ class RenderedTurn:
     shows_buttons: bool = False
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     decisions: list[str] = field(default_factory=list)
+    decisions_by_ref: dict[str, list[str]] = field(default_factory=dict)
 
 
 Middleware = Callable[[Context, Callable[[], Awaitable[bool]]], Awaitable[bool]]
@@ -85,6 +89,14 @@ class Bot(Router):
             ``httpx.MockTransport``); defaults to the sandbox recorder in sandbox mode,
             else the fast HTTP transport.
         clock: the time source for signatures and timestamps (tests pass a ``FakeClock``).
+        sleep: how botkit waits (send backoff, the send rate, the shutdown grace);
+            ``asyncio.sleep`` by default, a ``FakeSleeper`` on the fake clock in tests.
+
+    Attributes:
+        retry_policy: backoff for refused sends; None builds one from the settings
+            (``BOTKIT_SEND_ATTEMPTS``, ``BOTKIT_SEND_RETRY_BUDGET``). Set before running.
+        rate_limiter: paces sends per sender number; None uses ``BOTKIT_RATE`` in this
+            process. Set before running (a limiter shared between processes, say).
     """
 
     def __init__(
@@ -94,15 +106,23 @@ class Bot(Router):
         store: Store | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
+        sleep: Sleeper | None = None,
         name: str = "bot",
     ) -> None:
         super().__init__(name=name)
         self.settings = settings if settings is not None else Settings.from_env()
         self.store: Store = store if store is not None else open_store(self.settings.store)
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self.sleep: Sleeper = sleep if sleep is not None else asyncio.sleep
+        self.retry_policy: RetryPolicy | None = None
+        self.rate_limiter: RateLimiter | None = None
         self.metrics = Metrics()
+        self._export_queue_gauges()
+        self._accepting = False
         self.middleware: list[Middleware] = []
         self.sandbox: SandboxRecorder | None = None
+        # Called with each RenderedTurn: the sandbox and the test client keep the decisions.
+        self.render_observers: list[Callable[[RenderedTurn], None]] = []
         self.public_url: str | None = (self.settings.public_url or "").rstrip("/") or None
         self._transport = transport
         self._client: MessagesClient | None = None
@@ -248,19 +268,51 @@ class Bot(Router):
     def is_running(self) -> bool:
         return self._running
 
+    @property
+    def accepting(self) -> bool:
+        """True while webhooks are taken: running, and not shutting down."""
+        return self._running and self._accepting
+
+    def _export_queue_gauges(self) -> None:
+        def turns() -> float:
+            return self._worker.lanes.pending if self._worker is not None else 0
+
+        def sends() -> float:
+            return self._sender.pending if self._sender is not None else 0
+
+        def retrying() -> float:
+            return self._sender.retrying if self._sender is not None else 0
+
+        gauge = self.metrics.gauge
+        gauge("botkit_turns_pending", "Events accepted and not processed yet, here.", turns)
+        gauge("botkit_sends_pending", "Messages queued or in flight, here.", sends)
+        gauge("botkit_sends_retrying", "Messages waiting out a backoff, here.", retrying)
+        gauge(
+            "botkit_queue_max",
+            "BOTKIT_QUEUE_MAX: pending sends at which webhooks are refused.",
+            lambda: self.settings.queue_max,
+        )
+        gauge("botkit_accepting", "1 while webhooks are accepted.", lambda: float(self.accepting))
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Bot]:
         """Open the store, start the worker and sender, and recover unfinished work.
 
         The ASGI app's lifespan uses this; so do the test client and ``botkit run``.
+        Leaving the block shuts down gracefully: webhooks are refused (503, so Vonage
+        retries them later), turns and sends under way get ``BOTKIT_SHUTDOWN_GRACE``
+        seconds to finish, and whatever is left is cancelled; it stays in the store
+        and is picked up at the next start. Leaving it with an exception skips the grace.
         """
         from botkit.client import MessagesClient
+        from botkit.housekeeping import run_housekeeping
         from botkit.sender import Sender
         from botkit.worker import Worker
 
         if self._running:
             raise RuntimeError("the bot is already running")
         timers: asyncio.Task[None] | None = None
+        chores: asyncio.Task[None] | None = None  # sweep and prune (botkit.housekeeping)
         self.check_flows()
         await self.store.open()
         try:
@@ -279,16 +331,33 @@ class Bot(Router):
                     "botkit: recovered %d unfinished events, %d unsent messages", recovered, queued
                 )
             timers = asyncio.get_running_loop().create_task(self._timer_loop())
+            chores = asyncio.get_running_loop().create_task(run_housekeeping(self))
+            self._accepting = True
             yield self
+            self._accepting = False  # refuse webhooks first: nothing new while draining
+            timers.cancel()
+            chores.cancel()
+            if not await self._drain(self.settings.shutdown_grace):
+                log.warning(
+                    "botkit: the shutdown grace (%.1f s) is over; %d events and %d messages "
+                    "left unfinished stay in the store for the next start",
+                    self.settings.shutdown_grace,
+                    self.worker.lanes.pending,
+                    self.sender.pending,
+                )
         finally:
+            self._accepting = False
             self._running = False
             if timers is not None:
                 timers.cancel()
                 await asyncio.gather(timers, return_exceptions=True)
+            if chores is not None:
+                chores.cancel()
+                await asyncio.gather(chores, return_exceptions=True)
             if self._worker is not None:
                 await self._worker.lanes.cancel()
             if self._sender is not None:
-                await self._sender.lanes.cancel()
+                await self._sender.cancel()
             if self._client is not None:
                 await self._client.aclose()
             self._client = self._worker = self._sender = None
@@ -337,6 +406,20 @@ class Bot(Router):
             await self.worker.lanes.idle()
             await self.sender.lanes.idle()
 
+    async def _drain(self, grace: float) -> bool:
+        """Wait up to ``grace`` seconds (by :attr:`sleep`) for :meth:`idle`; True if reached."""
+        if not (self.worker.lanes.pending or self.sender.pending):
+            return True
+        idle = asyncio.ensure_future(self.idle())
+        deadline = asyncio.ensure_future(self.sleep(grace))
+        try:
+            await asyncio.wait({idle, deadline}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (idle, deadline):
+                task.cancel()
+            await asyncio.gather(idle, deadline, return_exceptions=True)
+        return not (self.worker.lanes.pending or self.sender.pending)
+
     def _auth(self) -> Any:
         from botkit.auth import ApplicationJwtAuth, BasicAuth
 
@@ -353,7 +436,9 @@ class Bot(Router):
         if self.settings.sandbox_enabled:
             from botkit.sandbox import SandboxRecorder
 
-            self.sandbox = SandboxRecorder()
+            if self.sandbox is None:  # kept across restarts, with the page's history
+                self.sandbox = SandboxRecorder(self)
+                self.render_observers.append(self.sandbox.remember)
             log.info(
                 "botkit: sandbox mode (no Vonage credentials): messages are recorded, not sent"
             )
@@ -372,7 +457,12 @@ class Bot(Router):
                 return await self.dispatch(ctx)
             return await self.middleware[index](ctx, lambda: call(index + 1))
 
-        return await call(0)
+        # Real elapsed time, not the bot's clock: this measures, it decides nothing.
+        started = time.perf_counter()
+        try:
+            return await call(0)
+        finally:
+            self.metrics.observe_turn(time.perf_counter() - started)
 
     async def report_error(self, ctx: ErrorContext) -> list[Reply]:
         """Give ``ctx.error`` to the first matching ``on_error`` handler; returns its replies."""
@@ -414,8 +504,11 @@ class Bot(Router):
                 )
                 addressed["client_ref"] = ref
                 turn.outbound.append(NewOutbound(key, addressed, ref))
+                turn.decisions_by_ref[ref] = rendered.decisions
         if turn.decisions:
             log.debug("botkit: %s: %s", key, "; ".join(turn.decisions))
+        for observe in self.render_observers:
+            observe(turn)
         return turn
 
     async def queue(

@@ -1,4 +1,5 @@
-"""The ``botkit`` command: ``run``, ``check``, ``graph``, ``test``, ``preview`` and ``chat``.
+"""The ``botkit`` command: ``run``, ``check``, ``graph``, ``test``, ``preview``, ``chat``
+and ``forget``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -7,6 +8,7 @@ TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import logging
@@ -23,6 +25,7 @@ from botkit.routing import CHANNELS
 __all__ = ["load_target", "main"]
 
 _TARGET_ENV = "BOTKIT_RUN_TARGET"
+_WATCH_ENV = "BOTKIT_RUN_WATCH"
 
 
 def load_target(target: str) -> Any:
@@ -85,7 +88,7 @@ def asgi_for(target: str, *, watch: bool = False) -> Any:
 def _reload_factory() -> Any:
     # uvicorn's reloader re-imports the app in a fresh process by import string; the
     # target travels in the environment.
-    return asgi_for(os.environ[_TARGET_ENV])
+    return asgi_for(os.environ[_TARGET_ENV], watch=os.environ.get(_WATCH_ENV) == "1")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -114,6 +117,10 @@ def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, not {args.workers}")
+    if args.workers > 1:
+        return _run_workers(args)
     if args.reload:
         os.environ[_TARGET_ENV] = args.target
         uvicorn.run(
@@ -129,11 +136,99 @@ def _run(args: argparse.Namespace) -> int:
             f"botkit: chat with it on five channels at http://{args.host}:{args.port}/sandbox",
             flush=True,
         )
-        # The sandbox page holds a live connection; do not wait long for it on shutdown.
-        uvicorn.run(app, host=args.host, port=args.port, timeout_graceful_shutdown=2)
+        _serve_sandbox(bot, uvicorn.Config(app, host=args.host, port=args.port))
         return 0
     uvicorn.run(app, host=args.host, port=args.port)
     return 0
+
+
+def _run_workers(args: argparse.Namespace) -> int:
+    """Serve with ``--workers N`` uvicorn processes, each importing the target by itself.
+
+    uvicorn starts workers from an import string, so the target travels in the
+    environment to :func:`_reload_factory`, as for ``--reload``.
+    """
+    import uvicorn
+
+    if args.reload:
+        raise ConfigError("--reload serves from one process; use it without --workers")
+    # Loaded here too (nothing is opened) to refuse a store the workers cannot share
+    # before any of them starts.
+    _require_shared_store(asgi_for(args.target, watch=args.watch), args.workers)
+    os.environ[_TARGET_ENV] = args.target
+    os.environ[_WATCH_ENV] = "1" if args.watch else ""
+    uvicorn.run(
+        "botkit.cli:_reload_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+    )
+    return 0
+
+
+def _require_shared_store(app: Any, workers: int) -> None:
+    """Refuse several workers on a store of one process (memory, SQLite).
+
+    Raises:
+        ConfigError: naming the store and the Redis setting that fixes it.
+    """
+    from botkit.settings import Settings
+    from botkit.store import open_store
+
+    bot = getattr(getattr(app, "state", None), "bot", None)
+    store = bot.store if isinstance(bot, Bot) else open_store(Settings.from_env().store)
+    if store.shared:
+        return
+    path = getattr(store, "path", None)
+    if path is not None:
+        what = f"the SQLite store {path!r}"
+    else:
+        what = "the memory store" if type(store).__name__ == "MemoryStore" else "this store"
+    raise ConfigError(
+        f"--workers {workers} needs a store that processes share, and {what} belongs to one "
+        "process (each worker would keep conversations in order only among its own events). "
+        "Use Redis: BOTKIT_STORE=redis://host:6379/0 (pip install 'botkit[redis]'); "
+        "or run one worker"
+    )
+
+
+def _forget(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from botkit.settings import Settings
+    from botkit.store import open_store
+
+    store = open_store(Settings.from_env().store)
+
+    async def forget() -> int:
+        await store.open()
+        try:
+            return await store.forget(args.channel, args.address)
+        finally:
+            await store.close()
+
+    removed = asyncio.run(forget())
+    print(
+        f"botkit: forgot {args.channel} user {args.address}: {removed} records deleted "
+        "(conversations with every bot number, their inbox and outbound entries, timers, "
+        "leases)"
+    )
+    return 0
+
+
+def _serve_sandbox(bot: Bot, config: Any) -> None:
+    """Serve with uvicorn, ending the sandbox page's live stream as soon as it must stop."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if bot.sandbox is not None:
+                bot.sandbox.closing = True  # a plain flag: safe to set from a signal
+            super().handle_exit(sig, frame)
+
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run does
+        Server(config).run()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -147,7 +242,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--reload", action="store_true", help="restart when the code changes")
     run.add_argument("--watch", action="store_true", help="reload changed flow files in place")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (above 1 needs BOTKIT_STORE=redis://...)",
+    )
     run.set_defaults(handler=_run)
+
+    forget = commands.add_parser(
+        "forget", help="delete everything the store (BOTKIT_STORE) keeps about one user"
+    )
+    forget.add_argument("channel", choices=CHANNELS)
+    forget.add_argument("address", help="the user's number or id on that channel")
+    forget.set_defaults(handler=_forget)
 
     check = commands.add_parser("check", help="check YAML flows; non-zero exit on any error")
     check.add_argument("paths", nargs="*", default=[], help="flow files or folders")

@@ -9,7 +9,9 @@ The hierarchy::
     │   ├── SignatureError       missing, malformed, forged, stale or mismatched signature
     │   └── PayloadError         body that is not JSON (400) or not a Vonage webhook (422)
     ├── StoreError               the store cannot be reached or refused a write
-    │   └── VersionConflict      a compare-and-set write lost against a newer version
+    │   ├── VersionConflict      a compare-and-set write lost against a newer version
+    │   ├── LeaseLost            a turn's lease on its conversation passed to another worker
+    │   └── AlreadyDone          the inbox entry a turn would finish was finished already
     └── MessagesApiError         the Messages API refused a send (its problem-details fields)
 """
 
@@ -21,10 +23,12 @@ from typing import Any, Literal
 import httpx
 
 __all__ = [
+    "AlreadyDone",
     "BotkitError",
     "ConfigError",
     "FlowError",
     "FlowProblem",
+    "LeaseLost",
     "MessagesApiError",
     "PayloadError",
     "SignatureError",
@@ -107,6 +111,22 @@ class StoreError(BotkitError):
 
 class VersionConflict(StoreError):
     """A conversation write was based on a version that is no longer current."""
+
+
+class LeaseLost(StoreError):
+    """A fenced write came from a worker whose lease on the conversation is gone.
+
+    Another worker took the conversation over (the lease expired, say while a handler
+    hung); the write was refused and nothing of it was stored.
+    """
+
+
+class AlreadyDone(StoreError):
+    """A turn tried to finish an inbox entry that is no longer pending.
+
+    The entry was finished by another run of the same turn (a second process, or a late
+    write by a worker that hung); the write was refused and nothing of it was stored.
+    """
 
 
 class MessagesApiError(BotkitError):

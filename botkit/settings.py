@@ -46,9 +46,13 @@ class Settings:
     rate: float | None = None
     queue_max: int = 10_000
     lock_lease: float = 60.0
+    retention: float = 7 * 24 * 3600.0
+    prune_interval: float = 3600.0
     shutdown_grace: float = 10.0
     http_transport: str = "aiohttp"
     concurrency: int = 64
+    send_attempts: int = 8
+    send_retry_budget: float = 300.0
 
     def __post_init__(self) -> None:
         _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
@@ -65,6 +69,24 @@ class Settings:
         if self.max_body < 1:
             raise ConfigError(
                 f"BOTKIT_MAX_BODY must be a positive number of bytes, not {self.max_body}"
+            )
+        _require_positive("BOTKIT_RATE", self.rate, allow_none=True)
+        _require_positive("BOTKIT_QUEUE_MAX", self.queue_max)
+        _require_positive("BOTKIT_SEND_ATTEMPTS", self.send_attempts)
+        _require_positive("BOTKIT_LOCK_LEASE", self.lock_lease)
+        if self.retention < 0:
+            raise ConfigError(f"BOTKIT_RETENTION must be >= 0 seconds, not {self.retention}")
+        if self.prune_interval < 0:
+            raise ConfigError(
+                f"BOTKIT_PRUNE_INTERVAL must be >= 0 seconds (0: never), not {self.prune_interval}"
+            )
+        if self.shutdown_grace < 0:
+            raise ConfigError(
+                f"BOTKIT_SHUTDOWN_GRACE must be >= 0 seconds, not {self.shutdown_grace}"
+            )
+        if self.send_retry_budget < 0:
+            raise ConfigError(
+                f"BOTKIT_SEND_RETRY_BUDGET must be >= 0 seconds, not {self.send_retry_budget}"
             )
         if self.sandbox == "off" and not self.has_credentials:
             raise ConfigError(
@@ -124,9 +146,13 @@ class Settings:
             rate=None if rate is None else number("BOTKIT_RATE", 0.0),
             queue_max=int(number("BOTKIT_QUEUE_MAX", 10_000)),
             lock_lease=number("BOTKIT_LOCK_LEASE", 60.0),
+            retention=number("BOTKIT_RETENTION", 7 * 24 * 3600.0),
+            prune_interval=number("BOTKIT_PRUNE_INTERVAL", 3600.0),
             shutdown_grace=number("BOTKIT_SHUTDOWN_GRACE", 10.0),
             http_transport=text("BOTKIT_HTTP_TRANSPORT") or "aiohttp",
             concurrency=int(number("BOTKIT_CONCURRENCY", 64)),
+            send_attempts=int(number("BOTKIT_SEND_ATTEMPTS", 8)),
+            send_retry_budget=number("BOTKIT_SEND_RETRY_BUDGET", 300.0),
         )
 
 
@@ -136,6 +162,13 @@ def _require_pair(name_a: str, a: str | None, name_b: str, b: str | None) -> Non
         raise ConfigError(f"{name_a} is set but {name_b} is missing; set both or neither")
     if b and not a:
         raise ConfigError(f"{name_b} is set but {name_a} is missing; set both or neither")
+
+
+def _require_positive(name: str, value: float | None, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or not value > 0:
+        raise ConfigError(f"{name} must be a positive number, not {value}")
 
 
 def _choice(env: Mapping[str, str], name: str, default: str) -> str:

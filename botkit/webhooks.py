@@ -6,17 +6,21 @@ webhook again, so the event must be durable first.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from botkit.errors import StoreError, WebhookError
 from botkit.events import InboundEvent, StatusEvent, parse_body
+from botkit.metrics import log_fields
 from botkit.signature import verify_webhook
 from botkit.store.base import InboxEntry, NewInboxEntry
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
 
-__all__ = ["ingest"]
+__all__ = ["check_capacity", "ingest"]
+
+log = logging.getLogger("botkit")
 
 _KNOWN_STATUSES = frozenset({"submitted", "delivered", "read", "rejected", "undeliverable"})
 
@@ -26,8 +30,10 @@ async def ingest(bot: Bot, body: bytes, authorization: str | None, *, status: bo
 
     Raises:
         WebhookError: the request is refused (signature 401/503, JSON 400, schema 422,
-            store unavailable 503); nothing of it was processed or stored.
+            store unavailable, queue full or shutting down 503); nothing of it was
+            processed or stored.
     """
+    check_capacity(bot)
     settings = bot.settings
     now = bot.clock.now()
     if settings.signature_secret:
@@ -54,11 +60,45 @@ async def ingest(bot: Bot, body: bytes, authorization: str | None, *, status: bo
         ) from exc
     if inbox_id is None:
         bot.metrics.count("duplicate")
+        log.debug(
+            "botkit: %s %s is a redelivery; answered, not processed again",
+            event.key,
+            event.message_uuid,
+            extra=log_fields(event.key, event.message_uuid),
+        )
         return False
     bot.metrics.count("accepted")
     committed = InboxEntry(inbox_id, entry.dedupe_key, entry.key, entry.kind, body, now)
     bot.worker.submit(committed, event)
     return True
+
+
+def check_capacity(bot: Bot) -> None:
+    """Refuse a webhook with 503 (Vonage retries it later) when this process cannot take it.
+
+    Checked before anything is stored: while shutting down, and while the sends queued
+    or in flight here have reached ``BOTKIT_QUEUE_MAX`` (the bound is soft: webhooks
+    already past this check may each add their replies). Refusing is what keeps memory
+    bounded when the Messages API is slower than the traffic; Vonage keeps the webhook
+    and delivers it again, with its retries spread over 24 hours.
+
+    Raises:
+        WebhookError: 503 with reason ``shutting_down`` or ``queue_full``.
+    """
+    if not bot.accepting:
+        raise WebhookError(
+            "the bot is shutting down (or not started); Vonage will retry",
+            status_code=503,
+            reason="shutting_down",
+        )
+    pending, limit = bot.sender.pending, bot.settings.queue_max
+    if pending >= limit:
+        raise WebhookError(
+            f"{pending} messages are waiting to be sent (BOTKIT_QUEUE_MAX={limit}); "
+            "Vonage will retry",
+            status_code=503,
+            reason="queue_full",
+        )
 
 
 def _unknown_type(event: InboundEvent | StatusEvent) -> bool:

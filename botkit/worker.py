@@ -3,18 +3,42 @@
 For each inbox entry: load the conversation, run middleware and routing, render the
 replies, then save the conversation, finish the entry and queue the replies in one
 store step. Only then are the replies handed to the sender.
+
+One turn at a time per conversation, in acceptance order, is kept in one of two ways:
+
+* **A store of one process** (memory, SQLite): the in-process lanes alone. Each accepted
+  entry is a job in its conversation's lane; a turn costs no store call beyond its own
+  (load, commit).
+* **A shared store** (Redis, :attr:`~botkit.store.base.Store.shared`): any process may
+  have accepted any entry, so a lane job is a *drain* of the conversation. It takes the
+  conversation's lease (waiting with a short backoff while another process holds it; a
+  lease held by a dead or hung worker expires after ``BOTKIT_LOCK_LEASE`` seconds), then
+  processes **all** the conversation's pending entries in acceptance order, whichever
+  process accepted them, commits each with the lease's fencing token, and releases the
+  lease. Entries submitted while a drain waits to start join it, so a burst of messages
+  costs one lease, not one per message. A commit refused because the lease passed to
+  another worker (:class:`~botkit.errors.LeaseLost`) stops the drain and leaves the rest
+  to the new holder; one refused because its entry was finished meanwhile
+  (:class:`~botkit.errors.AlreadyDone`) is skipped and counted as ``duplicate_turn``.
+
+Either way a :class:`~botkit.errors.VersionConflict` reloads the conversation and runs
+the turn again, inside botkit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+import os
+import random
+import socket
+import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from botkit import _messages
 from botkit.context import MENU_KEY, Context, ErrorContext
-from botkit.errors import PayloadError, VersionConflict
+from botkit.errors import AlreadyDone, LeaseLost, PayloadError, StoreError, VersionConflict
 from botkit.events import (
     ButtonAnswer,
     Event,
@@ -24,6 +48,7 @@ from botkit.events import (
     parse_body,
 )
 from botkit.menu import ShownMenu
+from botkit.metrics import log_fields
 from botkit.recognise import recognise
 from botkit.replies import Reply
 from botkit.store.base import (
@@ -42,12 +67,28 @@ __all__ = ["Worker", "client_ref_base"]
 log = logging.getLogger("botkit")
 
 _MAX_CONFLICTS = 5
+_DRAIN_BATCH = 100  # entries per pending_for call; a drain goes on while batches are full
+_BACKOFF_FIRST = 0.01  # seconds before asking again for a lease another worker holds
+_BACKOFF_MAX = 0.25  # the longest wait between asks: a freed lease is taken within this
+_SWEEP_PAGE = 500
+_SWEEP_PAGES = 10  # at most this many pages per sweep: a sweep stays cheap
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
+    """One entry to process (store of one process)."""
+
     entry: InboxEntry
     event: Event | None  # parsed already by the webhook route; None after a restart
+
+
+@dataclass(slots=True)
+class _Drain:
+    """Process every pending entry of one conversation under its lease (shared store)."""
+
+    key: ConversationKey
+    # Events the webhook route parsed already, by inbox id, to skip parsing them again.
+    events: dict[int, Event] = field(default_factory=dict)
 
 
 def client_ref_base(event: Event) -> str:
@@ -72,19 +113,42 @@ def _parse_entry(entry: InboxEntry) -> Event:
 
 
 class Worker:
-    """Processes inbox entries through the bot's routing, serially per conversation."""
+    """Processes inbox entries through the bot's routing, serially per conversation.
+
+    Attributes:
+        lanes: the per-conversation lanes; ``lanes.pending`` counts entries on a store of
+            one process, and conversations waiting for or running a drain on a shared one.
+        shared: whether the bot's store is shared, i.e. whether turns take leases.
+        owner: this worker's name on the leases it takes (host, process id and a random
+            part, so two bots in one process are two owners).
+    """
 
     def __init__(self, bot: Bot) -> None:
         from botkit.lanes import Lanes
 
         self._bot = bot
-        self.lanes: Lanes[ConversationKey, _Job] = Lanes(self._turn, limit=bot.settings.concurrency)
+        self.shared = bot.store.shared
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.lanes: Lanes[ConversationKey, _Job | _Drain] = Lanes(
+            self._work, limit=bot.settings.concurrency
+        )
         self._last_id = 0
+        # Drains submitted and not started, by conversation: later entries join them.
+        # An entry leaves when its drain starts, so this holds active conversations only.
+        self._queued: dict[ConversationKey, _Drain] = {}
 
     def submit(self, entry: InboxEntry, event: Event | None = None) -> None:
         """Queue a committed entry behind the others of its conversation."""
         self._last_id = max(self._last_id, entry.id)
-        self.lanes.submit(entry.key, _Job(entry, event))
+        if not self.shared:
+            self.lanes.submit(entry.key, _Job(entry, event))
+            return
+        drain = self._queued.get(entry.key)
+        if drain is None:
+            drain = self._queued[entry.key] = _Drain(entry.key)
+            self.lanes.submit(entry.key, drain)
+        if event is not None:
+            drain.events[entry.id] = event
 
     async def recover(self) -> int:
         """Queue every unfinished entry left in the store (e.g. by a process that died)."""
@@ -97,9 +161,125 @@ class Worker:
                 self.submit(entry)
             count += len(batch)
 
-    async def _turn(self, job: _Job) -> None:
-        bot, entry = self._bot, job.entry
-        event = job.event
+    async def sweep(self) -> int:
+        """Queue pending entries accepted more than a lease ago; returns how many.
+
+        On a shared store, an entry still pending a lease after it was accepted belongs
+        to a process that died or hangs: its lease has expired, so any process may take
+        the conversation over. Run every few seconds by the running bot; one store call
+        (rarely a few) per sweep. A store of one process has no one else to sweep up
+        after: 0.
+        """
+        if not self.shared:
+            return 0
+        bot = self._bot
+        cutoff = bot.clock.now() - bot.settings.lock_lease
+        after, swept = 0, 0
+        for _ in range(_SWEEP_PAGES):
+            batch = await bot.store.pending_inbox(after_id=after, limit=_SWEEP_PAGE)
+            for entry in batch:
+                if entry.accepted_at > cutoff:  # ids follow acceptance: the rest is newer
+                    return swept
+                self.submit(entry)
+                swept += 1
+            if len(batch) < _SWEEP_PAGE:
+                break
+            after = batch[-1].id
+        return swept
+
+    async def _work(self, job: _Job | _Drain) -> None:
+        if isinstance(job, _Job):
+            await self._process(job.entry, job.event, None)
+        else:
+            await self._drain(job)
+
+    async def _drain(self, drain: _Drain) -> None:
+        """Process the conversation's pending entries under its lease (shared store)."""
+        key = drain.key
+        if self._queued.get(key) is drain:
+            del self._queued[key]  # started: entries submitted from now on need a new drain
+        bot = self._bot
+        store, lease = bot.store, bot.settings.lock_lease
+        token: int | None = None
+        try:
+            token = await self._acquire(key)
+            taken_at = bot.clock.now()
+            while True:
+                entries = await store.pending_for(key, limit=_DRAIN_BATCH)
+                for entry in entries:
+                    now = bot.clock.now()
+                    if now - taken_at > lease / 2:
+                        # Renewed between turns only, never during one: a handler that
+                        # hangs must lose the lease, one that finishes proves we live.
+                        token = await store.acquire_lease(key, self.owner, ttl=lease, now=now)
+                        if token is None:
+                            self._lost(key, entry)
+                            return
+                        taken_at = now
+                    if not await self._process(entry, drain.events.pop(entry.id, None), token):
+                        token = None  # another worker holds it: nothing to release
+                        return
+                if len(entries) < _DRAIN_BATCH:
+                    return
+        except StoreError as exc:
+            # The entries stay pending; the sweep hands them out again after the lease.
+            log.warning("botkit: cannot process %s now: %s", key, exc, extra=log_fields(key))
+        finally:
+            if token is not None:
+                try:
+                    await store.release_lease(key, token)
+                except StoreError as exc:
+                    log.warning("botkit: cannot release the lease on %s (%s); it expires", key, exc)
+
+    async def _acquire(self, key: ConversationKey) -> int:
+        """The conversation's lease: wait, with backoff and jitter, while another holds it."""
+        bot = self._bot
+        lease = bot.settings.lock_lease
+        delay = _BACKOFF_FIRST
+        waited = False
+        while True:
+            token = await bot.store.acquire_lease(key, self.owner, ttl=lease, now=bot.clock.now())
+            if token is not None:
+                return token
+            if not waited:
+                bot.metrics.count("lease_wait")
+                waited = True
+            # Jitter keeps the waiters of one conversation (one per process) from asking
+            # in lockstep; the cap bounds how late a freed or expired lease is noticed.
+            await bot.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, _BACKOFF_MAX, lease / 4)
+
+    def _lost(self, key: ConversationKey, entry: InboxEntry) -> None:
+        self._bot.metrics.count("lease_lost")
+        log.warning(
+            "botkit: the lease on %s passed to another worker before inbox entry %s was "
+            "committed; its write was refused and the new holder goes on",
+            key,
+            entry.id,
+            extra=log_fields(key),
+        )
+
+    async def _process(self, entry: InboxEntry, event: Event | None, fence: int | None) -> bool:
+        """Run one entry's turn and commit it; False when the lease was lost."""
+        try:
+            await self._turn(entry, event, fence)
+        except AlreadyDone:
+            # Finished by another run of this turn (another process, or a retry): its
+            # commit stands, and this one must not repeat it.
+            self._bot.metrics.count("duplicate_turn")
+            log.info(
+                "botkit: inbox entry %s of %s was finished by another run; not committed twice",
+                entry.id,
+                entry.key,
+                extra=log_fields(entry.key),
+            )
+        except LeaseLost:
+            self._lost(entry.key, entry)
+            return False
+        return True
+
+    async def _turn(self, entry: InboxEntry, event: Event | None, fence: int | None) -> None:
+        bot = self._bot
         if event is None:
             try:
                 event = _parse_entry(entry)
@@ -108,15 +288,14 @@ class Worker:
                 # between versions; finish the entry rather than retry it forever.
                 log.error("botkit: inbox entry %s no longer parses (%s); dropped", entry.id, exc)
                 bot.metrics.count("inbox_unparsable")
-                conversation = await bot.store.load(entry.key)
-                await bot.store.complete_turn(entry.id, conversation, [], now=bot.clock.now())
+                await self._finish_unchanged(entry, fence)
                 return
         for _ in range(_MAX_CONFLICTS):
             conversation = await bot.store.load(entry.key)
             if isinstance(event, TimerEvent):
                 if timer_of(conversation) != (event.timer_id, event.due):
                     # Replaced or cancelled after it was committed: nothing to do.
-                    await bot.store.complete_turn(entry.id, conversation, [], now=bot.clock.now())
+                    await self._finish_unchanged(entry, fence)
                     return
                 conversation.meta.pop(TIMER_META_KEY, None)
             locale = conversation.locale or bot.settings.locale
@@ -133,13 +312,28 @@ class Worker:
                 await bot.store.put_files(turn.files, now=now)
             try:
                 committed = await bot.store.complete_turn(
-                    entry.id, conversation, turn.outbound, now=now
+                    entry.id, conversation, turn.outbound, now=now, fence=fence
                 )
             except VersionConflict:
                 bot.metrics.count("version_conflict")
                 continue
             bot.metrics.count("turns")
             bot.sender.submit(committed.outbound)
+            return
+        log.error("botkit: gave up on %s after %d version conflicts", entry.key, _MAX_CONFLICTS)
+
+    async def _finish_unchanged(self, entry: InboxEntry, fence: int | None) -> None:
+        """Finish the entry without running a turn (the conversation stays as it is)."""
+        bot = self._bot
+        for _ in range(_MAX_CONFLICTS):
+            conversation = await bot.store.load(entry.key)
+            try:
+                await bot.store.complete_turn(
+                    entry.id, conversation, [], now=bot.clock.now(), fence=fence
+                )
+            except VersionConflict:
+                bot.metrics.count("version_conflict")
+                continue
             return
         log.error("botkit: gave up on %s after %d version conflicts", entry.key, _MAX_CONFLICTS)
 

@@ -9,15 +9,18 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from botkit.errors import StoreError, VersionConflict
+from botkit.errors import AlreadyDone, LeaseLost, StoreError, VersionConflict
 from botkit.store.base import Conversation, ConversationKey, NewOutbound
 
 __all__ = [
+    "already_done",
     "conversation_doc",
     "conversation_from_doc",
     "decode_json",
     "encode_bodies",
     "encode_json",
+    "lease_lost",
+    "not_its_entry",
     "version_conflict",
 ]
 
@@ -80,3 +83,24 @@ def version_conflict(key: ConversationKey, stored: int, expected: int) -> Versio
         f"conversation {key} is at version {stored}, not {expected}: another turn "
         "committed first; reload it and run the turn again"
     )
+
+
+def lease_lost(key: ConversationKey, fence: int) -> LeaseLost:
+    """The error for a fenced write whose lease has passed to another worker."""
+    return LeaseLost(
+        f"the lease on conversation {key} is no longer token {fence}: another worker took "
+        "the conversation over; this turn's write was refused"
+    )
+
+
+def already_done(inbox_id: int) -> AlreadyDone:
+    """The error for finishing an inbox entry that is not pending."""
+    return AlreadyDone(
+        f"inbox entry {inbox_id} is not pending (finished by another run of its turn, or "
+        "never accepted); this turn's write was refused"
+    )
+
+
+def not_its_entry(inbox_id: int, owner: ConversationKey, key: ConversationKey) -> StoreError:
+    """The error for finishing another conversation's inbox entry (a bug in the caller)."""
+    return StoreError(f"inbox entry {inbox_id} belongs to conversation {owner}, not {key}")

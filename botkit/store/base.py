@@ -6,6 +6,12 @@ the conversation, runs the turn, and commits the new conversation, the finished
 inbox entry and the replies to send in **one** step; the sender marks each reply
 sent or failed. Every store (memory, SQLite, Redis) passes the same contract suite
 in ``tests/store/``.
+
+A store that several processes share (:attr:`Store.shared`: Redis) also hands out
+**leases**: a worker takes a conversation's lease before its turns and passes the lease's
+fencing token to :meth:`Store.complete_turn`, which refuses the write once another worker
+holds the conversation. That bounds how long a dead or hung worker can hold a user up,
+and keeps its late write out.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 __all__ = [
+    "DEDUPE_RETENTION",
+    "FILE_RETENTION",
     "TIMER_META_KEY",
     "Committed",
     "Conversation",
@@ -36,6 +44,13 @@ TIMER_META_KEY = "timer"
 Every store indexes it on :meth:`Store.complete_turn`, so :meth:`Store.due_timers` finds
 due timers without reading every conversation.
 """
+
+
+DEDUPE_RETENTION = 25 * 3600
+"""Seconds a dedupe key is kept at least: longer than Vonage's 24 hours of redelivery."""
+
+FILE_RETENTION = 7 * 24 * 3600
+"""Seconds a served file (MMS vCard) is kept: the Messages API fetches it within minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +205,7 @@ class Store(Protocol):
         outbound: Sequence[NewOutbound],
         *,
         now: float,
+        fence: int | None = None,
     ) -> Committed:
         """Save the conversation, finish the inbox entry and queue the replies, atomically.
 
@@ -198,8 +214,19 @@ class Store(Protocol):
         conversation's timer (``meta["timer"]``, see :func:`timer_of`) is indexed in the
         same step: set, moved or removed.
 
+        Checked in this order, each refusal writing nothing:
+
+        1. ``fence`` (a token from :meth:`acquire_lease`), when given, must be the
+           conversation's current lease token;
+        2. ``inbox_id``, when given, must be pending, and an entry of this conversation, so
+           one event can never be committed twice (two processes, or a late write);
+        3. the version.
+
         Raises:
-            VersionConflict: the stored version moved on; nothing was written.
+            LeaseLost: the conversation's lease is not ``fence`` any more.
+            AlreadyDone: ``inbox_id`` is finished (or was never accepted).
+            StoreError: ``inbox_id`` is pending but belongs to another conversation.
+            VersionConflict: the stored version moved on.
         """
 
     async def enqueue(
@@ -230,3 +257,58 @@ class Store(Protocol):
 
     async def health(self) -> dict[str, Any]:
         """A small, cheap report for ``/healthz``: ``{"ok": bool, "inbox_pending": n, ...}``."""
+
+    @property
+    def shared(self) -> bool:
+        """True when several processes may use this store at once (Redis).
+
+        Workers then take a conversation's lease before its turns; on a store of one
+        process (memory, SQLite) the in-process lanes are enough and leases are skipped.
+        """
+
+    async def pending_for(self, key: ConversationKey, *, limit: int = 1000) -> list[InboxEntry]:
+        """The conversation's unfinished inbox entries, in acceptance order (indexed).
+
+        Whichever process accepted them: a lease holder processes them all.
+        """
+
+    async def acquire_lease(
+        self, key: ConversationKey, owner: str, *, ttl: float, now: float
+    ) -> int | None:
+        """Take (or renew) the conversation's lease for ``ttl`` seconds from ``now``.
+
+        Returns a fencing token, unique and growing across the whole store (tokens never
+        repeat, even after a lease was released), or None while another owner holds an
+        unexpired lease. The same owner taking it again gets a new token and a new
+        expiry; its older tokens stop fencing.
+        """
+
+    async def release_lease(self, key: ConversationKey, token: int) -> bool:
+        """Drop the conversation's lease if ``token`` is still current; True if dropped.
+
+        Released leases leave nothing behind: the store keeps no record per user ever seen.
+        """
+
+    async def prune(
+        self, *, now: float, inbox_before: float, outbox_before: float, files_before: float
+    ) -> dict[str, int]:
+        """Delete what is no longer needed; returns counts by kind.
+
+        * ``inbox``: finished entries accepted before ``inbox_before``, going in
+          acceptance order and stopping at the first entry accepted at or after it
+          (pending entries are skipped, never deleted);
+        * ``outbox``: sent or failed messages finished before ``outbox_before``, going in
+          queue order and stopping at the first message created at or after it;
+        * ``dedupe``: keys seen more than :data:`DEDUPE_RETENTION` before ``now`` (Redis
+          expires them by itself: always 0 there);
+        * ``files``: files stored before ``files_before`` (Redis: expired by itself, 0).
+        """
+
+    async def forget(self, channel: str, user: str) -> int:
+        """Delete everything stored about one user; returns how many records went.
+
+        Their conversations with every bot number, those conversations' inbox entries
+        (pending or not), outbound messages, timers and leases. Dedupe keys (opaque
+        message ids, kept so a redelivery is still recognised) and served files (not
+        linked to a user; they expire) stay.
+        """

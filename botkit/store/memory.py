@@ -21,13 +21,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botkit.errors import StoreError
 from botkit.store._codec import (
+    already_done,
     conversation_doc,
     conversation_from_doc,
     decode_json,
     encode_bodies,
+    lease_lost,
+    not_its_entry,
     version_conflict,
 )
 from botkit.store.base import (
+    DEDUPE_RETENTION,
     Committed,
     Conversation,
     ConversationKey,
@@ -91,13 +95,24 @@ class MemoryStore:
         # Dicts keep insertion order and ids are handed out increasingly, so iterating
         # these is iterating in id order.
         self._inbox_pending: dict[int, InboxEntry] = {}
+        # The same pending entries per conversation (for pending_for); a conversation
+        # leaves the index when its last entry is finished.
+        self._pending_by_key: dict[ConversationKey, dict[int, InboxEntry]] = {}
         self._inbox_done: dict[int, tuple[InboxEntry, float]] = {}
         self._outbox: dict[int, _OutboxRow] = {}
         self._outbox_pending: dict[int, _OutboxRow] = {}
-        self._files: dict[str, tuple[str, bytes]] = {}
+        self._files: dict[str, tuple[str, bytes, float]] = {}
         self._timers: dict[ConversationKey, tuple[str, float]] = {}
+        # conversation -> (owner, token, expires at); released leases are deleted.
+        self._leases: dict[ConversationKey, tuple[str, int, float]] = {}
         self._inbox_ids = itertools.count(1)
         self._outbox_ids = itertools.count(1)
+        self._lease_tokens = itertools.count(1)
+
+    @property
+    def shared(self) -> bool:
+        """False: the data lives in this process only."""
+        return False
 
     async def open(self) -> None:
         """Mark the store usable. Idempotent."""
@@ -118,7 +133,7 @@ class MemoryStore:
             return None
         inbox_id = next(self._inbox_ids)
         self._dedupe[entry.dedupe_key] = entry.accepted_at
-        self._inbox_pending[inbox_id] = InboxEntry(
+        committed = InboxEntry(
             id=inbox_id,
             dedupe_key=entry.dedupe_key,
             key=entry.key,
@@ -126,6 +141,8 @@ class MemoryStore:
             body=entry.body,
             accepted_at=entry.accepted_at,
         )
+        self._inbox_pending[inbox_id] = committed
+        self._pending_by_key.setdefault(entry.key, {})[inbox_id] = committed
         return inbox_id
 
     async def pending_inbox(self, *, after_id: int = 0, limit: int = 1000) -> list[InboxEntry]:
@@ -134,6 +151,12 @@ class MemoryStore:
         # InboxEntry is frozen and its body is bytes, so sharing the objects is safe.
         later = (e for i, e in self._inbox_pending.items() if i > after_id)
         return list(itertools.islice(later, max(limit, 0)))
+
+    async def pending_for(self, key: ConversationKey, *, limit: int = 1000) -> list[InboxEntry]:
+        """The conversation's unfinished inbox entries, in acceptance order."""
+        self._check_open()
+        entries = self._pending_by_key.get(key, {})
+        return list(itertools.islice(entries.values(), max(limit, 0)))
 
     async def load(self, key: ConversationKey) -> Conversation:
         """The stored conversation (a fresh copy), or a new one at version 0."""
@@ -150,21 +173,33 @@ class MemoryStore:
         outbound: Sequence[NewOutbound],
         *,
         now: float,
+        fence: int | None = None,
     ) -> Committed:
         """Save the conversation, finish the inbox entry and queue the replies, atomically.
 
-        Finishing an inbox id that is unknown or already finished is a no-op.
-
         Raises:
+            LeaseLost: ``fence`` is not the conversation's lease token; nothing was written.
+            AlreadyDone: ``inbox_id`` is not pending; nothing was written.
             VersionConflict: the stored version is not ``conversation.version``; nothing
                 was written.
-            StoreError: the conversation or a body is not JSON-serialisable.
+            StoreError: the conversation or a body is not JSON-serialisable, or the entry
+                belongs to another conversation.
         """
         self._check_open()
         # Encode everything before touching state so a bad value leaves nothing behind.
         doc = conversation_doc(conversation)
         bodies = encode_bodies(outbound)
         key = conversation.key
+        if fence is not None:
+            lease = self._leases.get(key)
+            if lease is None or lease[1] != fence:
+                raise lease_lost(key, fence)
+        if inbox_id is not None:
+            entry = self._inbox_pending.get(inbox_id)
+            if entry is None:
+                raise already_done(inbox_id)
+            if entry.key != key:
+                raise not_its_entry(inbox_id, entry.key, key)
         stored_version = self._conversations.get(key, (0, ""))[0]
         if stored_version != conversation.version:
             raise version_conflict(key, stored_version, conversation.version)
@@ -176,10 +211,16 @@ class MemoryStore:
         else:
             self._timers[key] = timer
         if inbox_id is not None:
-            entry = self._inbox_pending.pop(inbox_id, None)
-            if entry is not None:
-                self._inbox_done[inbox_id] = (entry, now)
+            self._finish(self._inbox_pending.pop(inbox_id), now)
         return Committed(version=version, outbound=self._queue(outbound, bodies, now))
+
+    def _finish(self, entry: InboxEntry, now: float) -> None:
+        """Move a pending entry to the finished ones (and out of its conversation's index)."""
+        self._inbox_done[entry.id] = (entry, now)
+        by_key = self._pending_by_key[entry.key]
+        del by_key[entry.id]
+        if not by_key:
+            del self._pending_by_key[entry.key]
 
     async def enqueue(
         self, outbound: Sequence[NewOutbound], *, now: float
@@ -233,12 +274,110 @@ class MemoryStore:
     async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
         """Keep files botkit serves (MMS vCards)."""
         self._check_open()
-        self._files.update({k: (media, bytes(content)) for k, (media, content) in files.items()})
+        for file_id, (media, content) in files.items():
+            # Replacing a file keeps its first time, as SQLite's upsert does.
+            created = self._files[file_id][2] if file_id in self._files else now
+            self._files[file_id] = (media, bytes(content), created)
 
     async def get_file(self, file_id: str) -> tuple[str, bytes] | None:
         """A kept file as ``(media_type, content)``, or None."""
         self._check_open()
-        return self._files.get(file_id)
+        found = self._files.get(file_id)
+        return None if found is None else (found[0], found[1])
+
+    async def acquire_lease(
+        self, key: ConversationKey, owner: str, *, ttl: float, now: float
+    ) -> int | None:
+        """A new fencing token for ``owner``, or None while another owner holds the lease."""
+        self._check_open()
+        held = self._leases.get(key)
+        if held is not None and held[0] != owner and held[2] > now:
+            return None
+        token = next(self._lease_tokens)
+        self._leases[key] = (owner, token, now + ttl)
+        return token
+
+    async def release_lease(self, key: ConversationKey, token: int) -> bool:
+        """Drop the lease if ``token`` is still current; True if dropped."""
+        self._check_open()
+        held = self._leases.get(key)
+        if held is None or held[1] != token:
+            return False
+        del self._leases[key]
+        return True
+
+    async def prune(
+        self, *, now: float, inbox_before: float, outbox_before: float, files_before: float
+    ) -> dict[str, int]:
+        """Delete finished entries, finished messages, old dedupe keys and old files."""
+        self._check_open()
+        # Both passes stop where the first entry at or after the cutoff is, exactly like
+        # the SQLite and Redis stores, which walk their ids in order.
+        first_new = min(
+            (
+                i
+                for i, e in itertools.chain(
+                    self._inbox_pending.items(),
+                    ((i, e) for i, (e, _) in self._inbox_done.items()),
+                )
+                if e.accepted_at >= inbox_before
+            ),
+            default=None,
+        )
+        inbox = [
+            i
+            for i, (e, _) in self._inbox_done.items()
+            if e.accepted_at < inbox_before and (first_new is None or i < first_new)
+        ]
+        for i in inbox:
+            del self._inbox_done[i]
+        outbox = []
+        for outbound_id, row in self._outbox.items():
+            if row.created_at >= outbox_before:
+                break
+            if row.finished_at is not None and row.finished_at < outbox_before:
+                outbox.append(outbound_id)
+        for outbound_id in outbox:
+            del self._outbox[outbound_id]
+        dedupe_cutoff = now - DEDUPE_RETENTION
+        dedupe = [k for k, seen in self._dedupe.items() if seen < dedupe_cutoff]
+        for k in dedupe:
+            del self._dedupe[k]
+        files = [k for k, (_, _, created) in self._files.items() if created < files_before]
+        for k in files:
+            del self._files[k]
+        return {
+            "inbox": len(inbox),
+            "outbox": len(outbox),
+            "dedupe": len(dedupe),
+            "files": len(files),
+        }
+
+    async def forget(self, channel: str, user: str) -> int:
+        """Delete the user's conversations, inbox and outbound entries, timers and leases."""
+        self._check_open()
+
+        def theirs(key: ConversationKey) -> bool:
+            return key.channel == channel and key.user == user
+
+        removed = 0
+        for table in (self._conversations, self._timers, self._leases):
+            keys = [k for k in table if theirs(k)]
+            for k in keys:
+                del table[k]
+            removed += len(keys)
+        for inbox_id in [i for i, e in self._inbox_pending.items() if theirs(e.key)]:
+            entry = self._inbox_pending.pop(inbox_id)
+            self._pending_by_key.pop(entry.key, None)
+            removed += 1
+        for inbox_id in [i for i, (e, _) in self._inbox_done.items() if theirs(e.key)]:
+            del self._inbox_done[inbox_id]
+            removed += 1
+        for outbound_id in [i for i, row in self._outbox.items() if theirs(row.key)]:
+            del self._outbox[outbound_id]
+            self._outbox_pending.pop(outbound_id, None)
+            removed += 1
+        return removed
 
     async def health(self) -> dict[str, Any]:
         """``{"ok": True, "store": "memory", "inbox_pending": n, "outbound_pending": n}``."""

@@ -9,6 +9,7 @@ which no channel, user or bot string can make ambiguous::
     P inbox:seq       string  counter (INCR) handing out inbox ids 1, 2, 3, ...
     P inbox           stream  entry "<id>-0": key, dedupe, kind, body (raw bytes), at
     P inbox:pending   zset    unfinished inbox ids (score = id)
+    P inbox:pending:K zset    the same, for one conversation (pending_for); gone when empty
     P outbox:seq      string  counter for outbound ids
     P outbox          stream  entry "<id>-0": key, ref (client_ref), body (JSON), at
     P outbox:pending  zset    outbound ids not yet sent or failed (score = id)
@@ -16,11 +17,17 @@ which no channel, user or bot string can make ambiguous::
     P timers          zset    K scored by the conversation's timer due time
     P timers:id       hash    K -> the timer's id
     P file:F          hash    media_type, content, created_at; expires after FILE_TTL
+    P lease:seq       string  counter handing out fencing tokens (never reset)
+    P lease:K         hash    owner, token, expires (the caller's clock); deleted on release,
+                              and expires on Redis's clock after LEASE_GC past its last take
 
 Stream ids are the store's integer ids (``<id>-0``), so acceptance order, queue order and
 stream order are one order. Finished work stays in the streams and ``outbox:done`` until
-housekeeping prunes it (``XTRIM MINID`` below the oldest pending id); dedupe keys and
-files expire on their own. ``health()`` counts with ``ZCARD`` (O(1)).
+``prune()`` deletes it (``XDEL``, walking the streams from their oldest entry and stopping
+at the retention cutoff); dedupe keys and files expire on their own. ``health()`` counts
+with ``ZCARD`` (O(1)). Nothing here grows with every user ever seen but conversations
+themselves: per-conversation pending sets vanish when empty, leases on release (or, when
+their holder died, by expiry).
 
 Atomicity: every write that spans keys is one Lua script (run with ``EVALSHA``), which
 Redis executes without interleaving any other client's command, so concurrent processes
@@ -45,14 +52,19 @@ from redis.exceptions import RedisError
 
 from botkit.errors import StoreError
 from botkit.store._codec import (
+    already_done,
     conversation_doc,
     conversation_from_doc,
     decode_json,
     encode_bodies,
     encode_json,
+    lease_lost,
+    not_its_entry,
     version_conflict,
 )
 from botkit.store.base import (
+    DEDUPE_RETENTION,
+    FILE_RETENTION,
     Committed,
     Conversation,
     ConversationKey,
@@ -68,15 +80,19 @@ from botkit.store.base import (
 if TYPE_CHECKING:
     from botkit.store.base import Store
 
-__all__ = ["DEDUPE_TTL", "FILE_TTL", "RedisStore", "redact"]
+__all__ = ["DEDUPE_TTL", "FILE_TTL", "LEASE_GC", "RedisStore", "redact"]
 
-DEDUPE_TTL = 25 * 3600
+DEDUPE_TTL = DEDUPE_RETENTION
 """Seconds a dedupe key lives: longer than Vonage's 24 hours of redelivery."""
 
-FILE_TTL = 7 * 24 * 3600
+FILE_TTL = FILE_RETENTION
 """Seconds a served file (MMS vCard) lives: the Messages API fetches it within minutes."""
 
-# KEYS: dedupe key, inbox:seq, inbox, inbox:pending
+LEASE_GC = 3600.0
+"""Seconds (on Redis's clock) a lease key outlives its lease, if its holder never releases
+it (a process that died): then it goes by itself, so dead leases never pile up."""
+
+# KEYS: dedupe key, inbox:seq, inbox, inbox:pending, inbox:pending:K
 # ARGV: ttl, accepted_at, dedupe key, K, kind, body
 # Returns the new inbox id, or nil (None) for a redelivery. The dedupe key is checked
 # first but set only after the XADD that may fail, so a failed accept leaves no key
@@ -88,6 +104,7 @@ redis.call('XADD', KEYS[3], id .. '-0', 'key', ARGV[4], 'dedupe', ARGV[3],
            'kind', ARGV[5], 'body', ARGV[6], 'at', ARGV[2])
 redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1])
 redis.call('ZADD', KEYS[4], id, id)
+redis.call('ZADD', KEYS[5], id, id)
 return id
 """
 
@@ -107,20 +124,30 @@ local function queue(seq, stream, pending, at, first)
 end
 """
 
-# KEYS: conv:K, inbox:pending, outbox:seq, outbox, outbox:pending, timers, timers:id
+# KEYS: conv:K, inbox:pending, outbox:seq, outbox, outbox:pending, timers, timers:id,
+#       inbox:pending:K, lease:K
 # ARGV: expected version, doc, now, inbox id or '', K, timer id or '', timer due,
-#       then one (K, client_ref, body) triple per outbound message
-# Returns {0, stored version} when the compare-and-set loses (nothing written), else
-# {new version, outbound ids...}.
+#       fence or '', then one (K, client_ref, body) triple per outbound message
+# Returns, with nothing written: {-1} when the lease is not the fence, {-2} when the inbox
+# entry is not pending, {-3} when it is another conversation's, {0, stored version} when
+# the compare-and-set loses. Else {new version, outbound ids...}.
 COMPLETE_TURN_LUA = (
     _QUEUE_FUNCTION
     + """
+if ARGV[8] ~= '' and redis.call('HGET', KEYS[9], 'token') ~= ARGV[8] then return {-1} end
+if ARGV[4] ~= '' and not redis.call('ZSCORE', KEYS[8], ARGV[4]) then
+  if redis.call('ZSCORE', KEYS[2], ARGV[4]) then return {-3} end
+  return {-2}
+end
 local stored = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if stored ~= tonumber(ARGV[1]) then return {0, stored} end
-local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 8)
+local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 9)
 table.insert(result, 1, stored + 1)
 redis.call('HSET', KEYS[1], 'version', stored + 1, 'doc', ARGV[2], 'updated_at', ARGV[3])
-if ARGV[4] ~= '' then redis.call('ZREM', KEYS[2], ARGV[4]) end
+if ARGV[4] ~= '' then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  redis.call('ZREM', KEYS[8], ARGV[4])
+end
 if ARGV[6] == '' then
   redis.call('ZREM', KEYS[6], ARGV[5])
   redis.call('HDEL', KEYS[7], ARGV[5])
@@ -167,7 +194,111 @@ end
 return timers
 """
 
+# KEYS: lease:K, lease:seq.  ARGV: owner, now, expires, gc milliseconds.
+# Returns a new token, or false while another owner's lease has not expired.
+ACQUIRE_LEASE_LUA = """
+local held = redis.call('HMGET', KEYS[1], 'owner', 'expires')
+if held[1] and held[1] ~= ARGV[1] and tonumber(held[2]) > tonumber(ARGV[2]) then
+  return false
+end
+local token = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', string.format('%d', token),
+           'expires', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return token
+"""
+
+# KEYS: lease:K.  ARGV: token.  Returns 1 when the lease was this token's and is gone.
+RELEASE_LEASE_LUA = """
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# The stream walks below go in id order from ARGV[1] (an exclusive start, '-' at first),
+# ARGV[2] entries per call, and say where to go on: {deleted, last id seen, finished}.
+_FIELD_FUNCTION = """
+local function field(fields, name)
+  for i = 1, #fields, 2 do if fields[i] == name then return fields[i + 1] end end
+end
+"""
+
+# KEYS: inbox, inbox:pending.  ARGV: start, count, cutoff.
+# Deletes finished entries accepted before the cutoff; stops at the first one at or after.
+PRUNE_INBOX_LUA = (
+    _FIELD_FUNCTION
+    + """
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local deleted, last, finished = 0, ARGV[1], 0
+for _, entry in ipairs(entries) do
+  if tonumber(field(entry[2], 'at')) >= tonumber(ARGV[3]) then finished = 1 break end
+  last = '(' .. entry[1]
+  local id = string.match(entry[1], '^(%d+)-')
+  if not redis.call('ZSCORE', KEYS[2], id) then
+    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
+  end
+end
+if #entries < tonumber(ARGV[2]) then finished = 1 end
+return {deleted, last, finished}
+"""
+)
+
+# KEYS: outbox, outbox:done.  ARGV: start, count, cutoff.
+# Deletes sent or failed messages finished before the cutoff; stops at the first message
+# created at or after it (none after it can have finished earlier).
+PRUNE_OUTBOX_LUA = (
+    _FIELD_FUNCTION
+    + """
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local deleted, last, finished = 0, ARGV[1], 0
+for _, entry in ipairs(entries) do
+  if tonumber(field(entry[2], 'at')) >= tonumber(ARGV[3]) then finished = 1 break end
+  last = '(' .. entry[1]
+  local id = string.match(entry[1], '^(%d+)-')
+  local outcome = redis.call('HGET', KEYS[2], id)
+  if outcome and tonumber(cjson.decode(outcome)['at']) < tonumber(ARGV[3]) then
+    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
+    redis.call('HDEL', KEYS[2], id)
+  end
+end
+if #entries < tonumber(ARGV[2]) then finished = 1 end
+return {deleted, last, finished}
+"""
+)
+
+# KEYS: a stream, its pending zset, its done hash.  ARGV: start, count, K prefix.
+# Deletes the entries whose conversation key starts with the prefix (one user's),
+# wherever they are in their life; returns {deleted, last id seen, finished}.
+FORGET_STREAM_LUA = (
+    _FIELD_FUNCTION
+    + """
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local deleted, last = 0, ARGV[1]
+for _, entry in ipairs(entries) do
+  last = '(' .. entry[1]
+  local key = field(entry[2], 'key')
+  if string.sub(key, 1, #ARGV[3]) == ARGV[3] then
+    local id = string.match(entry[1], '^(%d+)-')
+    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+  end
+end
+return {deleted, last, #entries < tonumber(ARGV[2]) and 1 or 0}
+"""
+)
+
+# KEYS: conv:K, timers, timers:id, lease:K, inbox:pending:K.  ARGV: K.
+# Deletes one conversation's own keys; returns how many records went.
+FORGET_CONVERSATION_LUA = """
+local removed = redis.call('DEL', KEYS[1], KEYS[4])
+removed = removed + redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[5])
+return removed
+"""
+
 _OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys _QUEUE_FUNCTION writes
+_WALK = 500  # stream entries per script call when pruning or forgetting
 
 
 def redact(url: str) -> str:
@@ -205,6 +336,26 @@ def _fields(entry: list[Any]) -> tuple[int, dict[bytes, bytes]]:
     """A stream entry ``[b"<id>-0", [field, value, ...]]`` as ``(id, {field: value})``."""
     stream_id, flat = entry
     return int(stream_id.partition(b"-")[0]), dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _inbox_entries(found: list[Any]) -> list[InboxEntry]:
+    """Inbox entries from PENDING_LUA's answer."""
+    return [
+        InboxEntry(
+            i,
+            _text(f[b"dedupe"]),
+            _key_of(f[b"key"]),
+            _kind(f[b"kind"]),
+            f[b"body"],
+            float(f[b"at"]),
+        )
+        for i, f in map(_fields, found)
+    ]
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a literal in a ``SCAN MATCH`` pattern (``*?[]\\`` escaped)."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
 def _triples(outbound: Sequence[NewOutbound], bodies: list[str]) -> list[str]:
@@ -295,8 +446,15 @@ class RedisStore:
 
     async def accept(self, entry: NewInboxEntry) -> int | None:
         """Commit the entry and its dedupe key; ``None`` for a dedupe key seen before."""
-        keys = self._keys(f"dedupe:{entry.dedupe_key}", "inbox:seq", "inbox", "inbox:pending")
-        args = [DEDUPE_TTL, entry.accepted_at, entry.dedupe_key, _member(entry.key)]
+        member = _member(entry.key)
+        keys = self._keys(
+            f"dedupe:{entry.dedupe_key}",
+            "inbox:seq",
+            "inbox",
+            "inbox:pending",
+            f"inbox:pending:{member}",
+        )
+        args = [DEDUPE_TTL, entry.accepted_at, entry.dedupe_key, member]
         inbox_id = await self._run(ACCEPT_LUA, keys, [*args, entry.kind, entry.body])
         return None if inbox_id is None else int(inbox_id)
 
@@ -306,18 +464,15 @@ class RedisStore:
         if limit <= 0:
             return []
         keys = self._keys("inbox:pending", "inbox")
-        entries = map(_fields, await self._run(PENDING_LUA, keys, [after_id, limit]))
-        return [
-            InboxEntry(
-                i,
-                _text(f[b"dedupe"]),
-                _key_of(f[b"key"]),
-                _kind(f[b"kind"]),
-                f[b"body"],
-                float(f[b"at"]),
-            )
-            for i, f in entries
-        ]
+        return _inbox_entries(await self._run(PENDING_LUA, keys, [after_id, limit]))
+
+    async def pending_for(self, key: ConversationKey, *, limit: int = 1000) -> list[InboxEntry]:
+        """The conversation's unfinished inbox entries, in acceptance order."""
+        self._opened()
+        if limit <= 0:
+            return []
+        keys = self._keys(f"inbox:pending:{_member(key)}", "inbox")
+        return _inbox_entries(await self._run(PENDING_LUA, keys, [0, limit]))
 
     async def load(self, key: ConversationKey) -> Conversation:
         """The stored conversation (a fresh copy), or a new one at version 0."""
@@ -333,29 +488,56 @@ class RedisStore:
         outbound: Sequence[NewOutbound],
         *,
         now: float,
+        fence: int | None = None,
     ) -> Committed:
         """Save the conversation, finish the inbox entry and queue the replies, atomically.
 
-        Finishing an inbox id that is unknown or already finished is a no-op.
-
         Raises:
+            LeaseLost: ``fence`` is not the conversation's lease token; nothing was written.
+            AlreadyDone: ``inbox_id`` is not pending; nothing was written.
             VersionConflict: the stored version is not ``conversation.version``; nothing
                 was written.
-            StoreError: the conversation or a body is not JSON-serialisable, or Redis
-                failed.
+            StoreError: the conversation or a body is not JSON-serialisable, the entry
+                belongs to another conversation, or Redis failed.
         """
         doc = conversation_doc(conversation)
         bodies = encode_bodies(outbound)
         key, member = conversation.key, _member(conversation.key)
         timer_id, due = timer_of(conversation) or ("", "")
-        keys = self._keys(f"conv:{member}", "inbox:pending", *_OUTBOX, "timers", "timers:id")
+        keys = self._keys(
+            f"conv:{member}",
+            "inbox:pending",
+            *_OUTBOX,
+            "timers",
+            "timers:id",
+            f"inbox:pending:{member}",
+            f"lease:{member}",
+        )
         finished = "" if inbox_id is None else inbox_id
         args = [conversation.version, doc, now, finished, member, timer_id, due]
-        args += _triples(outbound, bodies)
+        args += ["" if fence is None else fence, *_triples(outbound, bodies)]
         version, *ids = await self._run(COMPLETE_TURN_LUA, keys, args)
+        if version > 0:
+            return Committed(version=version, outbound=self._queued(outbound, bodies, ids, now))
         if version == 0:
             raise version_conflict(key, ids[0], conversation.version)
-        return Committed(version=version, outbound=self._queued(outbound, bodies, ids, now))
+        if version == -1 and fence is not None:
+            raise lease_lost(key, fence)
+        if version == -2 and inbox_id is not None:
+            raise already_done(inbox_id)
+        if inbox_id is not None:
+            entry = await self._entry_key(inbox_id)
+            raise not_its_entry(inbox_id, entry, key)
+        raise StoreError(f"Redis store {redact(self.url)}: unexpected answer {version}")
+
+    async def _entry_key(self, inbox_id: int) -> ConversationKey:
+        """The conversation an inbox entry belongs to (for an error message)."""
+        stream_id = f"{inbox_id}-0"
+        with self._connected() as client:
+            found = await client.xrange(self.prefix + "inbox", stream_id, stream_id)
+        fields = found[0][1] if found else None
+        member = fields.get(b"key") if fields else None
+        return _key_of(member) if isinstance(member, bytes) else ConversationKey("?", "?", "?")
 
     async def enqueue(
         self, outbound: Sequence[NewOutbound], *, now: float
@@ -443,6 +625,85 @@ class RedisStore:
         if media_type is None or content is None:
             return None
         return _text(media_type), bytes(content)
+
+    @property
+    def shared(self) -> bool:
+        """True: any number of processes and hosts may use one Redis store together."""
+        return True
+
+    async def acquire_lease(
+        self, key: ConversationKey, owner: str, *, ttl: float, now: float
+    ) -> int | None:
+        """A new fencing token for ``owner``, or None while another owner holds the lease.
+
+        Expiry is judged on the callers' clocks (``now``), which must agree across hosts
+        to well under the lease (NTP does); the key itself also expires on Redis's clock
+        :data:`LEASE_GC` seconds after the lease would, so a dead holder leaves nothing.
+        """
+        member = _member(key)
+        keys = self._keys(f"lease:{member}", "lease:seq")
+        gc_ms = max(1, int((ttl + LEASE_GC) * 1000))
+        token = await self._run(ACQUIRE_LEASE_LUA, keys, [owner, now, repr(now + ttl), gc_ms])
+        return None if token is None else int(token)
+
+    async def release_lease(self, key: ConversationKey, token: int) -> bool:
+        """Drop the lease if ``token`` is still current; True if dropped."""
+        keys = self._keys(f"lease:{_member(key)}")
+        return bool(await self._run(RELEASE_LEASE_LUA, keys, [token]))
+
+    async def prune(
+        self, *, now: float, inbox_before: float, outbox_before: float, files_before: float
+    ) -> dict[str, int]:
+        """Delete finished inbox entries and finished outbound messages past retention.
+
+        Each script call walks :data:`_WALK` stream entries, so Redis is never held for
+        long. Dedupe keys and files expire by their TTLs: their counts are 0.
+        """
+        inbox = await self._walk(PRUNE_INBOX_LUA, ["inbox", "inbox:pending"], inbox_before)
+        outbox = await self._walk(PRUNE_OUTBOX_LUA, ["outbox", "outbox:done"], outbox_before)
+        return {"inbox": inbox, "outbox": outbox, "dedupe": 0, "files": 0}
+
+    async def _walk(self, lua: str, names: list[str], arg: Any) -> int:
+        """Run a stream walk script until it reports it finished; returns the total deleted."""
+        keys, start, total = self._keys(*names), "-", 0
+        while True:
+            deleted, last, finished = await self._run(lua, keys, [start, _WALK, arg])
+            total += int(deleted)
+            if finished:
+                return total
+            start = last.decode("ascii") if isinstance(last, bytes) else str(last)
+
+    async def forget(self, channel: str, user: str) -> int:
+        """Delete the user's conversations, inbox and outbound entries, timers and leases.
+
+        Finds their conversations with ``SCAN`` and walks both streams whole: fine for an
+        occasional request, and never holds Redis for more than one step of the walk.
+        """
+        # K is '["channel","user","bot"]': every key of this user starts the same way.
+        opening = encode_json([channel, user], what="user")[:-1] + ","
+        members: set[str] = set()
+        with self._connected() as client:
+            for name in ("conv:", "lease:", "inbox:pending:"):
+                pattern = _glob_escape(self.prefix + name + opening) + "*"
+                async for found in client.scan_iter(match=pattern, count=1000):
+                    members.add(_text(found).removeprefix(self.prefix + name))
+        removed = 0
+        for member in sorted(members):
+            keys = self._keys(
+                f"conv:{member}",
+                "timers",
+                "timers:id",
+                f"lease:{member}",
+                f"inbox:pending:{member}",
+            )
+            removed += int(await self._run(FORGET_CONVERSATION_LUA, keys, [member]))
+        removed += await self._walk(
+            FORGET_STREAM_LUA, ["inbox", "inbox:pending", "inbox:done"], opening
+        )
+        removed += await self._walk(
+            FORGET_STREAM_LUA, ["outbox", "outbox:pending", "outbox:done"], opening
+        )
+        return removed
 
     async def health(self) -> dict[str, Any]:
         """``{"ok", "store": "redis", "inbox_pending", "outbound_pending"}`` (two ZCARDs).

@@ -22,13 +22,17 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from botkit.errors import StoreError
 from botkit.store._codec import (
+    already_done,
     conversation_doc,
     conversation_from_doc,
     decode_json,
     encode_bodies,
+    lease_lost,
+    not_its_entry,
     version_conflict,
 )
 from botkit.store.base import (
+    DEDUPE_RETENTION,
     Committed,
     Conversation,
     ConversationKey,
@@ -50,7 +54,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 #: Stored in ``PRAGMA user_version``; bump it with a migration when the tables change.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS conversations (
@@ -97,6 +101,20 @@ _SCHEMA = (
         PRIMARY KEY (channel, user, bot)
     )""",
     "CREATE INDEX IF NOT EXISTS timers_due ON timers (due)",
+    # Version 4: a conversation's pending entries (pending_for), again a partial index
+    # that holds unfinished rows only; and conversation leases. AUTOINCREMENT makes the
+    # token a fencing token: never reused, even after its row is deleted on release.
+    """CREATE INDEX IF NOT EXISTS inbox_pending_key ON inbox (channel, user, bot, id)
+        WHERE done = 0""",
+    """CREATE TABLE IF NOT EXISTS leases (
+        token INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        bot TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        UNIQUE (channel, user, bot)
+    )""",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
@@ -106,7 +124,10 @@ _INSERT_INBOX = """INSERT INTO inbox (dedupe_key, channel, user, bot, kind, body
     VALUES (?, ?, ?, ?, ?, ?, ?)"""
 _SELECT_PENDING_INBOX = """SELECT id, dedupe_key, channel, user, bot, kind, body, accepted_at
     FROM inbox WHERE done = 0 AND id > ? ORDER BY id LIMIT ?"""
-_FINISH_INBOX = "UPDATE inbox SET done = 1, done_at = ? WHERE id = ? AND done = 0"
+_SELECT_PENDING_FOR = f"""SELECT id, dedupe_key, channel, user, bot, kind, body, accepted_at
+    FROM inbox WHERE done = 0 AND {_KEY} ORDER BY id LIMIT ?"""
+_FINISH_INBOX = f"UPDATE inbox SET done = 1, done_at = ? WHERE id = ? AND done = 0 AND {_KEY}"
+_SELECT_INBOX_STATE = "SELECT done, channel, user, bot FROM inbox WHERE id = ?"
 _SELECT_CONVERSATION = f"SELECT version, doc FROM conversations WHERE {_KEY}"
 _INSERT_CONVERSATION = """INSERT INTO conversations (channel, user, bot, version, doc, updated_at)
     VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (channel, user, bot) DO NOTHING"""
@@ -129,6 +150,24 @@ _SET_TIMER = """INSERT INTO timers (channel, user, bot, timer_id, due) VALUES (?
 _CLEAR_TIMER = f"DELETE FROM timers WHERE {_KEY}"
 _DUE_TIMERS = """SELECT channel, user, bot, timer_id, due FROM timers WHERE due <= ?
     ORDER BY due, channel, user, bot LIMIT ?"""
+_LEASE_TOKEN = f"SELECT token FROM leases WHERE {_KEY}"
+_SELECT_LEASE = f"SELECT owner, expires_at FROM leases WHERE {_KEY}"
+_DELETE_LEASE = f"DELETE FROM leases WHERE {_KEY}"
+_INSERT_LEASE = "INSERT INTO leases (channel, user, bot, owner, expires_at) VALUES (?, ?, ?, ?, ?)"
+_RELEASE_LEASE = f"DELETE FROM leases WHERE {_KEY} AND token = ?"
+# Pruning walks ids in order and stops at the first row at or after the cutoff: both
+# scans touch only the old rows (rowid order), never the whole table.
+_PRUNE_INBOX = """DELETE FROM inbox WHERE done = 1 AND accepted_at < :cut AND id < coalesce(
+    (SELECT id FROM inbox WHERE accepted_at >= :cut ORDER BY id LIMIT 1), 9223372036854775807)"""
+_PRUNE_OUTBOX = """DELETE FROM outbox WHERE status != 'pending' AND finished_at < :cut
+    AND id < coalesce(
+    (SELECT id FROM outbox WHERE created_at >= :cut ORDER BY id LIMIT 1), 9223372036854775807)"""
+_PRUNE_DEDUPE = "DELETE FROM dedupe WHERE seen_at < ?"
+_PRUNE_FILES = "DELETE FROM files WHERE created_at < ?"
+_FORGET = tuple(
+    f"DELETE FROM {table} WHERE channel = ? AND user = ?"
+    for table in ("conversations", "inbox", "outbox", "timers", "leases")
+)
 _COUNT_PENDING = """SELECT (SELECT count(*) FROM inbox WHERE done = 0),
     (SELECT count(*) FROM outbox WHERE status = 'pending')"""
 
@@ -282,6 +321,14 @@ class SQLiteStore:
             for id_, dedupe, ch, user, bot, kind, body, at in rows
         ]
 
+    async def pending_for(self, key: ConversationKey, *, limit: int = 1000) -> list[InboxEntry]:
+        """The conversation's unfinished inbox entries, in acceptance order."""
+        rows = await self._call(_run, _SELECT_PENDING_FOR, (*_key(key), max(limit, 0)))
+        return [
+            InboxEntry(id_, dedupe, ConversationKey(ch, user, bot), cast(EventKind, kind), body, at)
+            for id_, dedupe, ch, user, bot, kind, body, at in rows
+        ]
+
     async def load(self, key: ConversationKey) -> Conversation:
         """The stored conversation (a fresh copy), or a new one at version 0."""
         rows = await self._call(_run, _SELECT_CONVERSATION, _key(key))
@@ -297,22 +344,25 @@ class SQLiteStore:
         outbound: Sequence[NewOutbound],
         *,
         now: float,
+        fence: int | None = None,
     ) -> Committed:
         """Save the conversation, finish the inbox entry and queue the replies, atomically.
 
-        Finishing an inbox id that is unknown or already finished is a no-op.
-
         Raises:
+            LeaseLost: ``fence`` is not the conversation's lease token; nothing was written.
+            AlreadyDone: ``inbox_id`` is not pending; nothing was written.
             VersionConflict: the stored version is not ``conversation.version``; nothing
                 was written.
-            StoreError: the conversation or a body is not JSON-serialisable, or SQLite
-                failed; nothing was written.
+            StoreError: the conversation or a body is not JSON-serialisable, the entry
+                belongs to another conversation, or SQLite failed; nothing was written.
         """
         # Encode on the caller's side: what is stored is the conversation as it was when
         # complete_turn was called, even if another task changes the object meanwhile.
         doc = conversation_doc(conversation)
         bodies = encode_bodies(outbound)
-        return await self._call(_complete_turn, inbox_id, conversation, doc, outbound, bodies, now)
+        return await self._call(
+            _complete_turn, inbox_id, conversation, doc, outbound, bodies, now, fence
+        )
 
     async def enqueue(
         self, outbound: Sequence[NewOutbound], *, now: float
@@ -358,6 +408,39 @@ class SQLiteStore:
         media_type, content = rows[0]
         return str(media_type), bytes(content)
 
+    @property
+    def shared(self) -> bool:
+        """False: one process owns the file (``botkit run --workers`` above 1 is refused)."""
+        return False
+
+    async def acquire_lease(
+        self, key: ConversationKey, owner: str, *, ttl: float, now: float
+    ) -> int | None:
+        """A new fencing token for ``owner``, or None while another owner holds the lease."""
+        return await self._call(_acquire_lease, key, owner, now + ttl, now)
+
+    async def release_lease(self, key: ConversationKey, token: int) -> bool:
+        """Drop the lease if ``token`` is still current; True if dropped."""
+        return await self._call(_release_lease, key, token)
+
+    async def prune(
+        self, *, now: float, inbox_before: float, outbox_before: float, files_before: float
+    ) -> dict[str, int]:
+        """Delete finished entries, finished messages, old dedupe keys and old files.
+
+        One transaction; the deletes walk only the rows they remove (and old pending ones).
+        """
+        cutoffs = (inbox_before, outbox_before, now - DEDUPE_RETENTION, files_before)
+        return await self._call(_prune, *cutoffs)
+
+    async def forget(self, channel: str, user: str) -> int:
+        """Delete the user's conversations, inbox and outbound rows, timers and leases.
+
+        The inbox and outbox are scanned whole (they have no index by user); fine for an
+        occasional request, and it is one transaction.
+        """
+        return await self._call(_forget, channel, user)
+
     async def health(self) -> dict[str, Any]:
         """``{"ok", "store": "sqlite", "inbox_pending", "outbound_pending"}``.
 
@@ -397,10 +480,23 @@ def _complete_turn(
     outbound: Sequence[NewOutbound],
     bodies: list[str],
     now: float,
+    fence: int | None,
 ) -> Committed:
     key, expected = conversation.key, conversation.version
     where = _key(key)
     with _transaction(conn):
+        # The checks in the Store contract's order: lease, inbox entry, version. A refusal
+        # raises inside the transaction, which rolls back whatever was written before it.
+        if fence is not None:
+            lease = conn.execute(_LEASE_TOKEN, where).fetchone()
+            if lease is None or lease[0] != fence:
+                raise lease_lost(key, fence)
+        finish = (now, inbox_id, *where)
+        if inbox_id is not None and conn.execute(_FINISH_INBOX, finish).rowcount != 1:
+            state = conn.execute(_SELECT_INBOX_STATE, (inbox_id,)).fetchone()
+            if state is not None and state[0] == 0:
+                raise not_its_entry(inbox_id, ConversationKey(*state[1:]), key)
+            raise already_done(inbox_id)
         # Compare-and-set in the write itself: version 0 means "insert, must not exist".
         if expected == 0:
             cursor = conn.execute(_INSERT_CONVERSATION, (*where, doc, now))
@@ -409,8 +505,6 @@ def _complete_turn(
         if cursor.rowcount != 1:
             row = conn.execute(_SELECT_CONVERSATION, where).fetchone()
             raise version_conflict(key, row[0] if row else 0, expected)
-        if inbox_id is not None:
-            conn.execute(_FINISH_INBOX, (now, inbox_id))
         timer = timer_of(conversation)
         if timer is None:
             conn.execute(_CLEAR_TIMER, where)
@@ -442,6 +536,44 @@ def _enqueue_rows(
 def _put_files(conn: sqlite3.Connection, rows: list[tuple[str, str, bytes, float]]) -> None:
     with _transaction(conn):
         conn.executemany(_PUT_FILE, rows)
+
+
+def _acquire_lease(
+    conn: sqlite3.Connection, key: ConversationKey, owner: str, expires_at: float, now: float
+) -> int | None:
+    where = _key(key)
+    with _transaction(conn):
+        held = conn.execute(_SELECT_LEASE, where).fetchone()
+        if held is not None and held[0] != owner and held[1] > now:
+            return None
+        # A new row, so a new AUTOINCREMENT token, also when the owner renews its lease.
+        conn.execute(_DELETE_LEASE, where)
+        return _rowid(conn.execute(_INSERT_LEASE, (*where, owner, expires_at)))
+
+
+def _release_lease(conn: sqlite3.Connection, key: ConversationKey, token: int) -> bool:
+    return conn.execute(_RELEASE_LEASE, (*_key(key), token)).rowcount == 1
+
+
+def _prune(
+    conn: sqlite3.Connection,
+    inbox_before: float,
+    outbox_before: float,
+    dedupe_before: float,
+    files_before: float,
+) -> dict[str, int]:
+    with _transaction(conn):
+        return {
+            "inbox": conn.execute(_PRUNE_INBOX, {"cut": inbox_before}).rowcount,
+            "outbox": conn.execute(_PRUNE_OUTBOX, {"cut": outbox_before}).rowcount,
+            "dedupe": conn.execute(_PRUNE_DEDUPE, (dedupe_before,)).rowcount,
+            "files": conn.execute(_PRUNE_FILES, (files_before,)).rowcount,
+        }
+
+
+def _forget(conn: sqlite3.Connection, channel: str, user: str) -> int:
+    with _transaction(conn):
+        return sum(conn.execute(sql, (channel, user)).rowcount for sql in _FORGET)
 
 
 def _key(key: ConversationKey) -> tuple[str, str, str]:

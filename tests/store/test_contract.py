@@ -16,7 +16,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from botkit.errors import StoreError, VersionConflict
+from botkit.errors import AlreadyDone, LeaseLost, StoreError, VersionConflict
 from botkit.store import (
     Committed,
     Conversation,
@@ -190,14 +190,58 @@ async def test_complete_turn_without_an_inbox_entry(store: Store) -> None:
     assert [m.key for m in await store.pending_outbound()] == [BOB]
 
 
-async def test_finishing_an_unknown_or_finished_inbox_entry_is_a_no_op(store: Store) -> None:
-    inbox_id = await accepted(store, inbound("m-1"))
-    await store.complete_turn(inbox_id, Conversation(ALICE), [], now=NOW)
+async def test_finishing_a_finished_or_unknown_inbox_entry_is_refused(store: Store) -> None:
+    inbox_entry = inbound("m-1")
+    inbox_id = await accepted(store, inbox_entry)
+    await store.complete_turn(inbox_id, Conversation(ALICE), [reply("first")], now=NOW)
+    before = await store.pending_outbound()
 
-    committed = await store.complete_turn(inbox_id, await store.load(ALICE), [], now=NOW)
-    assert committed.version == 2
-    committed = await store.complete_turn(999_999, await store.load(ALICE), [], now=NOW)
-    assert committed.version == 3
+    # The same event's turn run again, even on the fresh version, must not commit again.
+    fresh = await store.load(ALICE)
+    fresh.data["again"] = True
+    with pytest.raises(AlreadyDone, match=f"inbox entry {inbox_id} is not pending"):
+        await store.complete_turn(inbox_id, fresh, [reply("second")], now=NOW)
+    with pytest.raises(AlreadyDone):
+        await store.complete_turn(999_999, fresh, [reply("third")], now=NOW)
+
+    assert await store.load(ALICE) == Conversation(ALICE, version=1)
+    assert await store.pending_outbound() == before
+    assert await store.accept(inbox_entry) is None
+
+
+async def test_finishing_another_conversations_entry_is_refused(store: Store) -> None:
+    inbox_id = await accepted(store, inbound("m-1", BOB))
+
+    with pytest.raises(StoreError, match=f"belongs to conversation {BOB}") as info:
+        await store.complete_turn(inbox_id, Conversation(ALICE), [reply("x")], now=NOW)
+
+    assert type(info.value) is StoreError
+    assert await store.load(ALICE) == Conversation(ALICE)
+    assert [e.id for e in await store.pending_for(BOB)] == [inbox_id]
+    assert await store.pending_outbound() == []
+
+
+async def test_one_entry_finished_by_racing_turns_commits_once(store: Store) -> None:
+    inbox_id = await accepted(store, inbound("m-1"))
+    await store.complete_turn(None, Conversation(ALICE), [], now=NOW)
+
+    async def turn(n: int) -> Committed:
+        # Each racer retries its version conflicts, as a worker does: only the inbox
+        # entry can stop the second commit.
+        while True:
+            conversation = await store.load(ALICE)
+            conversation.data["by"] = n
+            try:
+                return await store.complete_turn(inbox_id, conversation, [reply(str(n))], now=NOW)
+            except VersionConflict:
+                continue
+
+    results = await asyncio.gather(*(turn(n) for n in range(10)), return_exceptions=True)
+
+    assert sum(isinstance(r, Committed) for r in results) == 1
+    assert all(isinstance(r, AlreadyDone) for r in results if not isinstance(r, Committed))
+    assert (await store.load(ALICE)).version == 2
+    assert len(await store.pending_outbound()) == 1
 
 
 async def test_stale_version_conflicts_and_writes_nothing(store: Store) -> None:
@@ -406,6 +450,11 @@ async def test_calls_before_open_raise_store_error(store_factory: StoreFactory) 
         lambda: store.mark_sent(1, "uuid", now=NOW),
         lambda: store.mark_failed(1, "error", now=NOW),
         lambda: store.health(),
+        lambda: store.pending_for(ALICE),
+        lambda: store.acquire_lease(ALICE, "a", ttl=1, now=NOW),
+        lambda: store.release_lease(ALICE, 1),
+        lambda: store.prune(now=NOW, inbox_before=NOW, outbox_before=NOW, files_before=NOW),
+        lambda: store.forget("sms", "447700900001"),
     ]
     for call in calls:
         with pytest.raises(StoreError, match=r"open\(\)"):
@@ -446,7 +495,9 @@ async def test_committed_data_survives_close_and_reopen(store_factory: StoreFact
 
 # -- a reference model, driven by Hypothesis -------------------------------------------
 
-KEYS = [ALICE, BOB, CAROL]
+ALICE_TOO = ConversationKey(ALICE.channel, ALICE.user, "447700900999")  # same user, other bot
+KEYS = [ALICE, BOB, CAROL, ALICE_TOO]
+OWNERS = ["a", "b"]
 json_scalars = (
     st.none()
     | st.booleans()
@@ -480,10 +531,14 @@ class StoreModel(RuleBasedStateMachine):
         self.now = NOW
         self.seen: set[str] = set()
         self.inbox: dict[int, NewInboxEntry] = {}  # pending only, in acceptance order
-        self.finished: list[int] = []
+        self.finished: dict[int, NewInboxEntry] = {}  # finished and not pruned
+        self.gone: list[int] = []  # pruned or forgotten ids
         self.conversations: dict[ConversationKey, Conversation] = {}
         self.outbox: dict[int, OutboundMessage] = {}  # pending only, in queue order
-        self.outbox_done: list[int] = []
+        self.outbox_done: dict[int, tuple[OutboundMessage, float]] = {}  # with finish time
+        self.outbox_ids: list[int] = []  # every id handed out
+        self.leases: dict[ConversationKey, tuple[str, int, float]] = {}
+        self.tokens: list[int] = []  # every token handed out
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.runner.run(coro)
@@ -499,19 +554,17 @@ class StoreModel(RuleBasedStateMachine):
         return self.now
 
     def last_inbox_id(self) -> int:
-        return max([*self.inbox, *self.finished], default=0)
-
-    def last_outbox_id(self) -> int:
-        return max([*self.outbox, *self.outbox_done], default=0)
+        return max([*self.inbox, *self.finished, *self.gone], default=0)
 
     def queue(self, outbound: list[NewOutbound], queued: list[OutboundMessage], at: float) -> None:
         assert [(m.key, m.body, m.client_ref) for m in queued] == [
             (m.key, m.body, m.client_ref) for m in outbound
         ]
         ids = [m.id for m in queued]
-        assert ids == sorted(set(ids)) and all(i > self.last_outbox_id() for i in ids)
+        assert ids == sorted(set(ids)) and all(i > max(self.outbox_ids, default=0) for i in ids)
         assert all(m.created_at == at and m.attempts == 0 for m in queued)
         self.outbox.update((m.id, m) for m in queued)
+        self.outbox_ids += ids
 
     @rule(
         dedupe_key=st.sampled_from("abcdefgh"),
@@ -546,22 +599,42 @@ class StoreModel(RuleBasedStateMachine):
         payload: dict[str, Any],
         outbound: list[NewOutbound],
     ) -> None:
-        inbox_id = data.draw(st.sampled_from([None, *self.inbox, *self.finished, 10**6]))
+        own = [i for i, e in self.inbox.items() if e.key == key]
+        inbox_id = data.draw(
+            st.sampled_from([None, *own, *own, *self.inbox, *self.finished, *self.gone, 10**6])
+        )
+        lease = self.leases.get(key)
+        fence = data.draw(
+            st.sampled_from([None, None, *([lease[1]] if lease else []), *self.tokens[-2:]])
+        )
         current = self.conversations.get(key, Conversation(key)).version
         conversation = Conversation(key, current + skew, "flow", state, payload, {"k": payload})
         at = self.tick()
-        if skew:
-            with pytest.raises(VersionConflict):
-                self.run(self.store.complete_turn(inbox_id, conversation, outbound, now=at))
+        refused: type[StoreError] | None = None
+        if fence is not None and (lease is None or lease[1] != fence):
+            refused = LeaseLost
+        elif inbox_id is not None and inbox_id not in self.inbox:
+            refused = AlreadyDone
+        elif inbox_id is not None and self.inbox[inbox_id].key != key:
+            refused = StoreError
+        elif skew:
+            refused = VersionConflict
+        if refused is not None:
+            with pytest.raises(StoreError) as info:
+                self.run(
+                    self.store.complete_turn(inbox_id, conversation, outbound, now=at, fence=fence)
+                )
+            assert type(info.value) is refused
             return
-        committed = self.run(self.store.complete_turn(inbox_id, conversation, outbound, now=at))
+        committed = self.run(
+            self.store.complete_turn(inbox_id, conversation, outbound, now=at, fence=fence)
+        )
         assert committed.version == current + 1
         self.conversations[key] = Conversation(
             key, current + 1, "flow", state, payload, {"k": payload}
         )
-        if inbox_id in self.inbox:
-            del self.inbox[inbox_id]
-            self.finished.append(inbox_id)
+        if inbox_id is not None:
+            self.finished[inbox_id] = self.inbox.pop(inbox_id)
         self.queue(outbound, committed.outbound, at)
 
     @rule(outbound=st.lists(new_outbound, max_size=3))
@@ -569,16 +642,79 @@ class StoreModel(RuleBasedStateMachine):
         at = self.tick()
         self.queue(outbound, self.run(self.store.enqueue(outbound, now=at)), at)
 
-    @precondition(lambda self: bool(self.outbox or self.outbox_done))
+    @precondition(lambda self: bool(self.outbox_ids))
     @rule(data=st.data(), sent=st.booleans())
     def mark(self, data: st.DataObject, sent: bool) -> None:
-        outbound_id = data.draw(st.sampled_from([*self.outbox, *self.outbox_done, 10**6]))
+        outbound_id = data.draw(st.sampled_from([*self.outbox_ids, 10**6]))
+        at = self.tick()
         if sent:
-            self.run(self.store.mark_sent(outbound_id, "uuid", now=self.tick()))
+            self.run(self.store.mark_sent(outbound_id, "uuid", now=at))
         else:
-            self.run(self.store.mark_failed(outbound_id, "refused", now=self.tick()))
-        if self.outbox.pop(outbound_id, None) is not None:
-            self.outbox_done.append(outbound_id)
+            self.run(self.store.mark_failed(outbound_id, "refused", now=at))
+        message = self.outbox.pop(outbound_id, None)
+        if message is not None:
+            self.outbox_done[outbound_id] = (message, at)
+
+    @rule(key=st.sampled_from(KEYS), owner=st.sampled_from(OWNERS), ttl=st.sampled_from([1, 5]))
+    def acquire_lease(self, key: ConversationKey, owner: str, ttl: float) -> None:
+        at = self.tick()
+        token = self.run(self.store.acquire_lease(key, owner, ttl=ttl, now=at))
+        held = self.leases.get(key)
+        if held is not None and held[0] != owner and held[2] > at:
+            assert token is None
+            return
+        assert token is not None and token > max(self.tokens, default=0)
+        self.tokens.append(token)
+        self.leases[key] = (owner, token, at + ttl)
+
+    @precondition(lambda self: bool(self.tokens))
+    @rule(data=st.data(), key=st.sampled_from(KEYS))
+    def release_lease(self, data: st.DataObject, key: ConversationKey) -> None:
+        token = data.draw(st.sampled_from(self.tokens))
+        released = self.run(self.store.release_lease(key, token))
+        held = self.leases.get(key)
+        assert released is (held is not None and held[1] == token)
+        if released:
+            del self.leases[key]
+
+    @rule(back=st.sampled_from([0.0, 3.0, 10.0, 100.0]))
+    def prune(self, back: float) -> None:
+        cutoff = self.now - back  # accepted_at and created_at grow: no early stop here
+        prune = self.store.prune(
+            now=self.now, inbox_before=cutoff, outbox_before=cutoff, files_before=0
+        )
+        pruned = self.run(prune)
+        inbox = [i for i, e in self.finished.items() if e.accepted_at < cutoff]
+        outbox = [i for i, (_, at) in self.outbox_done.items() if at < cutoff]
+        assert pruned == {"inbox": len(inbox), "outbox": len(outbox), "dedupe": 0, "files": 0}
+        for i in inbox:
+            del self.finished[i]
+        for i in outbox:
+            del self.outbox_done[i]
+        self.gone += inbox
+
+    @rule(key=st.sampled_from(KEYS))
+    def forget(self, key: ConversationKey) -> None:
+        removed = self.run(self.store.forget(key.channel, key.user))
+
+        def theirs(k: ConversationKey) -> bool:
+            return (k.channel, k.user) == (key.channel, key.user)
+
+        expected = 0
+        for table in (self.conversations, self.leases):
+            for k in [k for k in table if theirs(k)]:
+                del table[k]
+                expected += 1
+        for entries in (self.inbox, self.finished):
+            for i in [i for i, e in entries.items() if theirs(e.key)]:
+                del entries[i]
+                self.gone.append(i)
+                expected += 1
+        for outbox in (self.outbox, self.outbox_done):
+            for i in [i for i, m in outbox.items() if theirs(_message(m).key)]:
+                del outbox[i]
+                expected += 1
+        assert removed == expected
 
     @invariant()
     def store_agrees_with_model(self) -> None:
@@ -586,6 +722,10 @@ class StoreModel(RuleBasedStateMachine):
         assert [(e.id, e.dedupe_key, e.key, e.kind, e.body, e.accepted_at) for e in pending] == [
             (i, e.dedupe_key, e.key, e.kind, e.body, e.accepted_at) for i, e in self.inbox.items()
         ]
+        for key in KEYS:
+            assert [e.id for e in self.run(self.store.pending_for(key))] == [
+                i for i, e in self.inbox.items() if e.key == key
+            ]
         assert self.run(self.store.pending_outbound()) == list(self.outbox.values())
         for key in KEYS:
             assert self.run(self.store.load(key)) == self.conversations.get(key, Conversation(key))
@@ -596,10 +736,14 @@ class StoreModel(RuleBasedStateMachine):
         )
 
 
+def _message(row: OutboundMessage | tuple[OutboundMessage, float]) -> OutboundMessage:
+    return row if isinstance(row, OutboundMessage) else row[0]
+
+
 def test_random_operations_agree_with_a_reference_model(store_factory: StoreFactory) -> None:
     # A sync test: each Hypothesis example runs its store on its own event loop.
     machine = type("StoreModelRun", (StoreModel,), {"factory": store_factory})
-    quick = settings(max_examples=40, stateful_step_count=25, deadline=None, database=None)
+    quick = settings(max_examples=40, stateful_step_count=30, deadline=None, database=None)
     run_state_machine_as_test(machine, settings=quick)  # type: ignore[no-untyped-call]
 
 
@@ -645,3 +789,267 @@ async def test_a_conflicting_turn_leaves_the_timer_index_alone(store: Store) -> 
     with pytest.raises(VersionConflict):
         await store.complete_turn(None, stale, [], now=2.0)
     assert [t.timer_id for t in await store.due_timers(now=10.0)] == ["t1"]
+
+
+# -- one conversation's inbox, leases and fencing -------------------------------------
+
+
+async def test_shared_is_true_only_for_stores_processes_share(store_factory: StoreFactory) -> None:
+    assert store_factory.new().shared is (store_factory.kind == "redis")
+
+
+async def test_pending_for_lists_one_conversations_entries_in_order(store: Store) -> None:
+    ids = {
+        (key, n): await accepted(store, inbound(f"{key.channel}-{n}", key))
+        for n in range(4)
+        for key in (ALICE, BOB)
+    }
+    alice = [ids[ALICE, n] for n in range(4)]
+
+    assert [e.id for e in await store.pending_for(ALICE)] == alice
+    assert [e.dedupe_key for e in await store.pending_for(BOB)] == [f"sms-{n}" for n in range(4)]
+    assert await store.pending_for(CAROL) == []
+    assert [e.id for e in await store.pending_for(ALICE, limit=2)] == alice[:2]
+    assert await store.pending_for(ALICE, limit=0) == []
+
+    await store.complete_turn(alice[1], Conversation(ALICE), [], now=NOW)
+    entries = await store.pending_for(ALICE)
+    assert [e.id for e in entries] == [alice[0], *alice[2:]]
+    body = inbound("whatsapp-0").body
+    assert entries[0] == InboxEntry(alice[0], "whatsapp-0", ALICE, "inbound", body, NOW)
+
+
+async def test_lease_tokens_fence_one_owner_at_a_time(store: Store) -> None:
+    first = await store.acquire_lease(ALICE, "a", ttl=10, now=NOW)
+    assert isinstance(first, int)
+    assert await store.acquire_lease(ALICE, "b", ttl=10, now=NOW + 9.9) is None
+    other = await store.acquire_lease(BOB, "b", ttl=10, now=NOW)  # other conversations: free
+    assert isinstance(other, int) and other > first
+
+    renewed = await store.acquire_lease(ALICE, "a", ttl=10, now=NOW + 5)  # the holder renews
+    assert isinstance(renewed, int) and renewed > other
+    assert await store.acquire_lease(ALICE, "b", ttl=10, now=NOW + 14.9) is None
+    assert await store.release_lease(ALICE, first) is False  # an old token releases nothing
+    assert await store.acquire_lease(ALICE, "b", ttl=10, now=NOW + 14.9) is None
+
+    taken = await store.acquire_lease(ALICE, "b", ttl=10, now=NOW + 15)  # expired: b takes it
+    assert isinstance(taken, int) and taken > renewed
+    assert await store.release_lease(ALICE, renewed) is False
+    assert await store.acquire_lease(ALICE, "a", ttl=10, now=NOW + 16) is None
+
+    assert await store.release_lease(ALICE, taken) is True
+    assert await store.release_lease(ALICE, taken) is False
+    again = await store.acquire_lease(ALICE, "a", ttl=10, now=NOW + 16)
+    # Tokens never repeat, also after the lease was released (its record deleted).
+    assert isinstance(again, int) and again > taken
+
+
+async def test_a_fenced_turn_commits_only_while_its_lease_holds(store: Store) -> None:
+    first_id = await accepted(store, inbound("m-1"))
+    second_id = await accepted(store, inbound("m-2"))
+    token = await store.acquire_lease(ALICE, "a", ttl=1, now=NOW)
+    assert token is not None
+    conversation = await store.load(ALICE)
+    conversation.data["by"] = "a"
+    committed = await store.complete_turn(
+        first_id, conversation, [reply("a")], now=NOW + 0.5, fence=token
+    )
+    assert committed.version == 1
+
+    # a hangs past its lease; b takes the conversation over.
+    stale = await store.load(ALICE)
+    taken = await store.acquire_lease(ALICE, "b", ttl=1, now=NOW + 2)
+    assert taken is not None
+    stale.data["by"] = "a, late"
+    with pytest.raises(LeaseLost, match=f"no longer token {token}"):
+        await store.complete_turn(second_id, stale, [reply("late")], now=NOW + 3, fence=token)
+    assert (await store.load(ALICE)).data == {"by": "a"}
+    assert [e.id for e in await store.pending_for(ALICE)] == [second_id]
+    assert await store.pending_outbound() == committed.outbound
+
+    fresh = await store.load(ALICE)
+    fresh.data["by"] = "b"
+    await store.complete_turn(second_id, fresh, [], now=NOW + 3, fence=taken)
+    assert (await store.load(ALICE)).data == {"by": "b"}
+    assert await store.release_lease(ALICE, taken) is True
+
+    # With no lease at all, a fenced write is refused too; an unfenced one is not.
+    with pytest.raises(LeaseLost):
+        await store.complete_turn(None, await store.load(ALICE), [], now=NOW, fence=taken)
+    assert (await store.complete_turn(None, await store.load(ALICE), [], now=NOW)).version == 3
+
+
+async def test_refusals_come_in_order_lease_entry_version(store: Store) -> None:
+    inbox_id = await accepted(store, inbound("m-1"))
+    await store.complete_turn(inbox_id, Conversation(ALICE), [], now=NOW)
+    token = await store.acquire_lease(ALICE, "a", ttl=10, now=NOW)
+    assert token is not None
+    stale = Conversation(ALICE)  # version 0: a conflict too
+
+    with pytest.raises(LeaseLost):
+        await store.complete_turn(inbox_id, stale, [], now=NOW, fence=token + 1000)
+    with pytest.raises(AlreadyDone):
+        await store.complete_turn(inbox_id, stale, [], now=NOW, fence=token)
+    with pytest.raises(VersionConflict):
+        await store.complete_turn(None, stale, [], now=NOW, fence=token)
+
+
+async def test_lease_tokens_keep_growing_after_a_reopen(store_factory: StoreFactory) -> None:
+    async with store_factory.opened() as store:
+        token = await store.acquire_lease(ALICE, "a", ttl=10, now=NOW)
+        assert token is not None
+        assert await store.release_lease(ALICE, token)
+
+    async with store_factory.opened(store_factory.reopen(store)) as reopened:
+        again = await reopened.acquire_lease(ALICE, "a", ttl=10, now=NOW)
+        assert again is not None and again > token
+        held = await reopened.acquire_lease(BOB, "a", ttl=10, now=NOW)
+        assert held is not None
+
+    async with store_factory.opened(store_factory.reopen(store)) as reopened:
+        assert await reopened.acquire_lease(BOB, "b", ttl=10, now=NOW + 1) is None
+
+
+# -- housekeeping ---------------------------------------------------------------------
+
+
+async def test_prune_deletes_old_finished_work_and_keeps_the_rest(store: Store) -> None:
+    day = 86_400.0
+    old_done = await accepted(store, inbound("m-1", at=NOW))
+    old_pending = await accepted(store, inbound("m-2", at=NOW + 1))
+    recent_done = await accepted(store, inbound("m-3", at=NOW + 2 * day))
+    for inbox_id, at in ((old_done, NOW + 10), (recent_done, NOW + 2 * day)):
+        conversation = await store.load(ALICE)
+        await store.complete_turn(inbox_id, conversation, [], now=at)
+    sent, failed, waiting = await store.enqueue([reply("a"), reply("b"), reply("c")], now=NOW)
+    (late,) = await store.enqueue([reply("d")], now=NOW + 2 * day)
+    await store.mark_sent(sent.id, "uuid-a", now=NOW + 1)
+    await store.mark_failed(failed.id, "refused", now=NOW + 1)
+    await store.mark_sent(late.id, "uuid-d", now=NOW + 2 * day)
+
+    cutoff = NOW + day
+    pruned = await store.prune(
+        now=NOW + day, inbox_before=cutoff, outbox_before=cutoff, files_before=0.0
+    )
+
+    assert pruned == {"inbox": 1, "outbox": 2, "dedupe": 0, "files": 0}
+    assert [e.id for e in await store.pending_inbox()] == [old_pending]
+    assert await store.pending_outbound() == [waiting]
+    # Pruned entries stay finished: their dedupe keys still refuse redeliveries, and a
+    # late write for one is refused.
+    assert await store.accept(inbound("m-1")) is None
+    with pytest.raises(AlreadyDone):
+        await store.complete_turn(old_done, await store.load(ALICE), [], now=NOW)
+    again = await store.prune(
+        now=NOW + day, inbox_before=cutoff, outbox_before=cutoff, files_before=0.0
+    )
+    assert again == {"inbox": 0, "outbox": 0, "dedupe": 0, "files": 0}
+    # Everything finished goes once the cutoff passes it.
+    later = NOW + 3 * day
+    final = await store.prune(now=NOW, inbox_before=later, outbox_before=later, files_before=0)
+    assert (final["inbox"], final["outbox"]) == (1, 1)
+    assert [e.id for e in await store.pending_inbox()] == [old_pending]
+
+
+async def test_prune_stops_at_the_first_entry_after_the_cutoff(store: Store) -> None:
+    # Walking in id order, it stops at the first entry accepted at or after the cutoff,
+    # even if a later one (a process with a slow clock) was accepted earlier.
+    first = await accepted(store, inbound("m-1", at=NOW))
+    await accepted(store, inbound("m-2", at=NOW + 100))
+    skewed = await accepted(store, inbound("m-3", at=NOW + 1))
+    for inbox_id in (first, skewed):
+        await store.complete_turn(inbox_id, await store.load(ALICE), [], now=NOW + 200)
+    (early,) = await store.enqueue([reply("a")], now=NOW)
+    await store.enqueue([reply("b")], now=NOW + 100)
+    (skewed_out,) = await store.enqueue([reply("c")], now=NOW + 1)
+    for message in (early, skewed_out):
+        await store.mark_sent(message.id, "uuid", now=NOW + 2)
+
+    cutoff = NOW + 50
+    pruned = await store.prune(now=NOW, inbox_before=cutoff, outbox_before=cutoff, files_before=0)
+
+    assert (pruned["inbox"], pruned["outbox"]) == (1, 1)
+
+
+async def test_prune_keeps_dedupe_keys_for_25_hours(store: Store) -> None:
+    await accepted(store, inbound("m-1", at=NOW))
+
+    await store.prune(
+        now=NOW + 24.9 * 3600, inbox_before=NOW, outbox_before=NOW, files_before=0.0
+    )
+
+    assert await store.accept(inbound("m-1", at=NOW + 24.9 * 3600)) is None
+
+
+async def test_prune_deletes_older_dedupe_keys_and_files(store_factory: StoreFactory) -> None:
+    if store_factory.kind == "redis":
+        pytest.skip("Redis expires dedupe keys and files by their TTLs (tested in test_redis)")
+    async with store_factory.opened() as store:
+        await accepted(store, inbound("m-1", at=NOW))
+        await accepted(store, inbound("m-2", at=NOW + 3600))
+        await store.put_files({"old": ("text/vcard", b"a")}, now=NOW)
+        await store.put_files({"new": ("text/vcard", b"b")}, now=NOW + 3600)
+
+        pruned = await store.prune(
+            now=NOW + 25.5 * 3600, inbox_before=0.0, outbox_before=0.0, files_before=NOW + 1
+        )
+
+        assert pruned == {"inbox": 0, "outbox": 0, "dedupe": 1, "files": 1}
+        assert await store.get_file("old") is None
+        assert await store.get_file("new") == ("text/vcard", b"b")
+        assert isinstance(await store.accept(inbound("m-1", at=NOW + 25.5 * 3600)), int)
+        assert await store.accept(inbound("m-2", at=NOW + 25.5 * 3600)) is None
+
+
+async def test_forget_deletes_everything_about_one_user(store: Store) -> None:
+    other_bot = ConversationKey(ALICE.channel, ALICE.user, "447700900999")
+    done = await accepted(store, inbound("m-1"))
+    pending = await accepted(store, inbound("m-2"))
+    await accepted(store, inbound("m-3", other_bot))
+    bob_entry = await accepted(store, inbound("b-1", BOB))
+    timer = {"timer": {"id": "t1", "due": NOW + 60}}
+    await store.complete_turn(
+        done, Conversation(ALICE, data={"name": "Ada"}, meta=timer), [reply("a")], now=NOW
+    )
+    await store.complete_turn(None, Conversation(other_bot), [], now=NOW)
+    await store.complete_turn(None, Conversation(BOB, data={"b": 1}), [reply("b", BOB)], now=NOW)
+    (queued,) = await store.enqueue([reply("c")], now=NOW)
+    await store.mark_sent(queued.id, "uuid", now=NOW)
+    await store.acquire_lease(ALICE, "a", ttl=60, now=NOW)
+
+    removed = await store.forget(ALICE.channel, ALICE.user)
+
+    # 2 conversations, 3 inbox entries, 2 outbound messages, 1 timer, 1 lease
+    assert removed == 9
+    assert await store.load(ALICE) == Conversation(ALICE)
+    assert await store.load(other_bot) == Conversation(other_bot)
+    assert await store.pending_for(ALICE) == [] and await store.pending_for(other_bot) == []
+    assert [e.id for e in await store.pending_inbox()] == [bob_entry]
+    assert [m.key for m in await store.pending_outbound()] == [BOB]
+    assert await store.due_timers(now=NOW + 3600) == []
+    assert await store.acquire_lease(ALICE, "b", ttl=60, now=NOW) is not None
+    assert (await store.load(BOB)).data == {"b": 1}
+    with pytest.raises(AlreadyDone):
+        await store.complete_turn(pending, Conversation(ALICE), [], now=NOW)
+    assert await store.accept(inbound("m-1")) is None  # dedupe keys stay
+    assert await store.forget(ALICE.channel, ALICE.user) == 1  # the lease b just took
+    assert await store.forget("sms", "nobody") == 0
+
+
+async def test_forget_matches_the_user_exactly(store: Store) -> None:
+    tricky = [
+        ConversationKey("sms", "4477*", "b"),
+        ConversationKey("sms", "4477", "b"),
+        ConversationKey("sms", "44771", "b"),
+        ConversationKey("sms", 'a"]', "b"),
+        ConversationKey("mms", "4477", "b"),
+    ]
+    for n, key in enumerate(tricky):
+        await accepted(store, inbound(f"m-{n}", key))
+        await store.complete_turn(None, Conversation(key), [], now=NOW)
+
+    assert await store.forget("sms", "4477*") == 2
+    assert await store.forget("sms", "4477") == 2
+    remaining = [key for key in tricky if (await store.load(key)).version == 1]
+    assert remaining == [tricky[2], tricky[3], tricky[4]]
+    assert {e.key for e in await store.pending_inbox()} == set(remaining)

@@ -16,9 +16,9 @@ import pytest
 import redis
 
 import botkit
-from botkit.errors import ConfigError, StoreError, VersionConflict
+from botkit.errors import AlreadyDone, ConfigError, StoreError, VersionConflict
 from botkit.store import Conversation, ConversationKey, NewInboxEntry, NewOutbound, open_store
-from botkit.store.redis import DEDUPE_TTL, FILE_TTL, RedisStore, redact
+from botkit.store.redis import DEDUPE_TTL, FILE_TTL, LEASE_GC, RedisStore, redact
 
 from .conftest import delete_prefixed, require_redis, unique_prefix
 
@@ -129,11 +129,15 @@ async def test_keys_follow_the_documented_layout(
     turn = await store.complete_turn(inbox_id, conversation, [reply("a"), reply("b")], now=NOW)
     await store.mark_sent(turn.outbound[0].id, "uuid-a", now=NOW + 1)
     await store.put_files({"f1": ("text/vcard", b"BEGIN:VCARD")}, now=NOW)
+    token = await store.acquire_lease(KEY, "worker-1", ttl=60, now=NOW)
 
     k = '["whatsapp","447700900001","447700900000"]'
     types = {str(key).removeprefix(prefix): raw.type(key) for key in raw.scan_iter(f"{prefix}*")}
     assert types == {
         f"conv:{k}": "hash",
+        f"inbox:pending:{k}": "zset",
+        f"lease:{k}": "hash",
+        "lease:seq": "string",
         "dedupe:m-1": "string",
         "dedupe:m-2": "string",
         "inbox:seq": "string",
@@ -153,6 +157,12 @@ async def test_keys_follow_the_documented_layout(
         f"{pending_id}-0",
     ]
     assert raw.zrange(f"{prefix}inbox:pending", 0, -1) == [str(pending_id)]
+    assert raw.zrange(f"{prefix}inbox:pending:{k}", 0, -1) == [str(pending_id)]
+    assert raw.hgetall(f"{prefix}lease:{k}") == {
+        "owner": "worker-1",
+        "token": str(token),
+        "expires": repr(NOW + 60),
+    }
     assert raw.zrange(f"{prefix}outbox:pending", 0, -1) == [str(turn.outbound[1].id)]
     assert raw.hget(f"{prefix}conv:{k}", "version") == "1"
     assert raw.zscore(f"{prefix}timers", k) == NOW + 60
@@ -171,6 +181,53 @@ async def test_dedupe_keys_and_files_expire(
     assert DEDUPE_TTL - 5 <= raw.ttl(f"{prefix}dedupe:m-1") <= DEDUPE_TTL
     assert FILE_TTL - 5 <= raw.ttl(f"{prefix}file:f1") <= FILE_TTL
     assert raw.ttl(f"{prefix}inbox") == -1  # the rest waits for housekeeping
+
+
+async def test_a_released_or_finished_conversation_leaves_no_keys_behind(
+    store: RedisStore, raw: redis.Redis, prefix: str
+) -> None:
+    # What exists per conversation beyond its own hash must go when it is idle, so
+    # nothing grows with every user ever seen.
+    keys = [ConversationKey("sms", f"4477009{n:05d}", "447700900000") for n in range(20)]
+    for n, key in enumerate(keys):
+        inbox_id = await store.accept(NewInboxEntry(f"m-{n}", key, "inbound", b"{}", NOW))
+        token = await store.acquire_lease(key, "w", ttl=60, now=NOW)
+        assert inbox_id is not None and token is not None
+        await store.complete_turn(inbox_id, Conversation(key), [], now=NOW, fence=token)
+        assert await store.release_lease(key, token)
+
+    names = {str(k).removeprefix(prefix).partition(":[")[0] for k in raw.scan_iter(f"{prefix}*")}
+    assert "lease" not in names and "inbox:pending" not in names
+    assert len([k for k in raw.scan_iter(f"{prefix}conv:*")]) == 20
+
+
+async def test_an_unreleased_lease_key_expires_on_redis_clock(
+    store: RedisStore, raw: redis.Redis, prefix: str
+) -> None:
+    await store.acquire_lease(KEY, "dead-worker", ttl=30, now=NOW)
+
+    ttl = raw.pttl(f'{prefix}lease:["whatsapp","447700900001","447700900000"]')
+    assert (30 + LEASE_GC) * 1000 - 5000 <= ttl <= (30 + LEASE_GC) * 1000
+
+
+async def test_prune_walks_long_streams_in_steps(
+    store: RedisStore, raw: redis.Redis, prefix: str
+) -> None:
+    ids = [await store.accept(inbound(f"m-{n}")) for n in range(1200)]
+    for inbox_id in ids[:-1]:
+        assert inbox_id is not None
+        await store.complete_turn(inbox_id, await store.load(KEY), [reply("a")], now=NOW)
+    for message in await store.pending_outbound(limit=2000):
+        await store.mark_sent(message.id, "uuid", now=NOW)
+
+    pruned = await store.prune(
+        now=NOW, inbox_before=NOW + 1, outbox_before=NOW + 1, files_before=NOW
+    )
+
+    assert pruned == {"inbox": 1199, "outbox": 1199, "dedupe": 0, "files": 0}
+    assert raw.xlen(f"{prefix}inbox") == 1
+    assert raw.xlen(f"{prefix}outbox") == 0
+    assert raw.hlen(f"{prefix}outbox:done") == 0
 
 
 async def test_stores_on_other_prefixes_share_nothing(
@@ -301,7 +358,12 @@ async def test_racing_clients_commit_each_version_once(url: str, prefix: str) ->
         turns = [s.complete_turn(1, Conversation(KEY), [reply("x")], now=NOW) for s in stores]
         results = await asyncio.gather(*turns, return_exceptions=True)
         assert sum(not isinstance(r, BaseException) for r in results) == 1
-        assert sum(isinstance(r, VersionConflict) for r in results) == 3
+        # The entry is checked before the version: the losers learn it is done.
+        assert sum(isinstance(r, AlreadyDone) for r in results) == 3
+
+        turns = [s.complete_turn(None, Conversation(KEY), [reply("y")], now=NOW) for s in stores]
+        results = await asyncio.gather(*turns, return_exceptions=True)
+        assert sum(isinstance(r, VersionConflict) for r in results) == 4
         assert len(await stores[0].pending_outbound()) == 1
     finally:
         for s in stores:

@@ -366,3 +366,54 @@ async def test_a_version_1_file_gains_the_files_table_on_open(db_path: Path) -> 
     check = sqlite3.connect(db_path)
     assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     check.close()
+
+
+async def test_per_conversation_and_pruning_queries_use_indexes(store: SQLiteStore) -> None:
+    from botkit.store import sqlite as module
+
+    def plans(conn: sqlite3.Connection) -> dict[str, str]:
+        def plan(sql: str, params: Any) -> str:
+            rows = conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+            return " | ".join(row[-1] for row in rows)
+
+        return {
+            "pending_for": plan(module._SELECT_PENDING_FOR, ("sms", "u", "b", 10)),
+            "lease": plan(module._LEASE_TOKEN, ("sms", "u", "b")),
+            "prune_inbox": plan(module._PRUNE_INBOX, {"cut": NOW}),
+            "prune_dedupe": plan(module._PRUNE_DEDUPE, (NOW,)),
+        }
+
+    found = await on_store_thread(store, plans)
+    assert "USING COVERING INDEX inbox_pending_key" in found["pending_for"] or (
+        "USING INDEX inbox_pending_key" in found["pending_for"]
+    ), found
+    assert "INDEX" in found["lease"], found
+    # Pruning walks rowids (the table's own order), never a sort or an index scan by time.
+    assert "USING INTEGER PRIMARY KEY (rowid<?)" in found["prune_inbox"], found
+    assert "dedupe_seen_at" in found["prune_dedupe"], found
+
+
+async def test_a_version_3_file_gains_leases_and_the_conversation_index(db_path: Path) -> None:
+    store = SQLiteStore(db_path)
+    await store.open()
+    inbox_id = await store.accept(inbound("m-1"))
+    await store.close()
+
+    def downgrade() -> None:
+        conn = sqlite3.connect(db_path)
+        conn.execute("DROP TABLE leases")
+        conn.execute("DROP INDEX inbox_pending_key")
+        conn.execute("PRAGMA user_version = 3")
+        conn.commit()
+        conn.close()
+
+    downgrade()
+    store = SQLiteStore(db_path)
+    await store.open()
+    try:
+        assert [e.id for e in await store.pending_for(KEY)] == [inbox_id]
+        token = await store.acquire_lease(KEY, "w", ttl=10, now=NOW)
+        assert token is not None
+        await store.complete_turn(inbox_id, Conversation(KEY), [], now=NOW, fence=token)
+    finally:
+        await store.close()

@@ -1,0 +1,295 @@
+"""The sandbox's HTTP routes, mounted by the app only in sandbox mode.
+
+=============================  ===========================================================
+``GET /sandbox``               the web chat (HTML, CSS and JavaScript from this package)
+``GET /sandbox/config``        the channels, the sample user and bot addresses per channel
+``GET /sandbox/messages``      the timeline as JSON; ``?since=REV`` for changes only
+``GET /sandbox/events``        the same changes as server-sent events, live
+``POST /sandbox/send``         act as the user: text, a button tap, a location, an image
+=============================  ===========================================================
+
+``POST /sandbox/send`` builds a v1 inbound webhook, signs it on the server when
+``VONAGE_SIGNATURE_SECRET`` is set (the secret never reaches the page), and delivers it to
+the bot's own ``/webhooks/inbound`` route in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from botkit.capabilities import CHANNEL_LABELS
+from botkit.sandbox.entries import READ_RECEIPTS
+from botkit.sandbox.recorder import SandboxRecorder
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot
+
+__all__ = ["PROFILE_NAME", "SENDS", "STATIC_DIR", "sandbox_routes", "sse_events"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+"""The page's files, shipped as package data."""
+
+PROFILE_NAME = "Alex"
+"""The WhatsApp profile name of the sandbox's user."""
+
+SENDS: dict[str, tuple[str, ...]] = {
+    "sms": ("text",),
+    "mms": ("text", "image"),
+    "whatsapp": ("text", "reply", "location", "image", "contacts"),
+    "messenger": ("text", "image"),
+    "viber_service": ("text", "image"),
+}
+"""What a user can send on each channel (v1 inbound message types, vonage-spec section 6)."""
+
+_SSE_LIFETIME = 15.0  # seconds; the browser reconnects, so a server shutdown never waits long
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["sms", "mms", "whatsapp", "messenger", "viber_service"]
+    user: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,50}$")] | None = None
+
+
+class _Text(_Action):
+    type: Literal["text"]
+    text: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class _Reply(_Action):
+    type: Literal["reply"]
+    id: Annotated[str, Field(min_length=1, max_length=256)]
+    title: Annotated[str, Field(min_length=1, max_length=256)]
+    description: Annotated[str, Field(max_length=256)] | None = None
+
+
+class _Location(_Action):
+    type: Literal["location"]
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    long: Annotated[float, Field(ge=-180, le=180)]
+    name: Annotated[str, Field(max_length=200)] | None = None
+    address: Annotated[str, Field(max_length=500)] | None = None
+
+
+class _Image(_Action):
+    type: Literal["image"]
+    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
+    caption: Annotated[str, Field(max_length=3000)] | None = None
+
+
+class _Contact(_Action):
+    type: Literal["contacts"]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    email: Annotated[str, Field(max_length=200)] | None = None
+
+
+_ACTIONS: TypeAdapter[_Text | _Reply | _Location | _Image | _Contact] = TypeAdapter(
+    Annotated[_Text | _Reply | _Location | _Image | _Contact, Field(discriminator="type")]
+)
+
+
+def _content(action: _Text | _Reply | _Location | _Image | _Contact) -> dict[str, Any]:
+    """The webhook fields of one user action (the type's content key and its value)."""
+    if isinstance(action, _Text):
+        return {"text": action.text}
+    if isinstance(action, _Reply):
+        reply = {"id": action.id, "title": action.title}
+        if action.description:
+            reply["description"] = action.description
+        return {"reply": reply}
+    if isinstance(action, _Location):
+        location: dict[str, Any] = {"lat": action.lat, "long": action.long}
+        location.update({k: v for k, v in (("name", action.name), ("address", action.address))
+                         if v})
+        return {"location": location}
+    if isinstance(action, _Image):
+        image = {"url": action.url}
+        if action.caption:
+            image["caption"] = action.caption
+        return {"image": image}
+    given, _, family = action.name.partition(" ")
+    name = {"formatted_name": action.name, "first_name": given}
+    if family:
+        name["last_name"] = family
+    card: dict[str, Any] = {"name": name}
+    if action.phone:
+        card["phones"] = [{"phone": action.phone}]
+    if action.email:
+        card["emails"] = [{"email": action.email}]
+    return {"contacts": [card]}
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    from botkit.app import problem
+
+    titles = {403: "Forbidden", 415: "Unsupported Media Type", 422: "Invalid action",
+              503: "Sandbox not recording"}
+    return problem(status, titles.get(status, "Error"), detail, reason="sandbox")
+
+
+def _same_origin(request: Request) -> bool:
+    # The page is served by this app; a cross-site form must not act as the user.
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+
+
+def sse_events(recorder: SandboxRecorder, since: int, lifetime: float) -> AsyncIterator[str]:
+    """The timeline's changes after revision ``since`` as server-sent events, for a while.
+
+    Each event is ``id: REV``, ``event: entry`` and the entry's JSON; the stream ends after
+    ``lifetime`` seconds and the browser reconnects with ``Last-Event-ID``.
+    """
+
+    async def stream() -> AsyncIterator[str]:
+        seen = since
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + lifetime
+        yield "retry: 300\n\n"
+        while True:
+            for entry in recorder.changes(seen):
+                seen = max(seen, entry.rev)
+                data = json.dumps(entry.to_json(), ensure_ascii=False)
+                yield f"id: {entry.rev}\nevent: entry\ndata: {data}\n\n"
+            remaining = deadline - loop.time()
+            if remaining <= 0 or recorder.closing:
+                return
+            # Short waits, so a server that is stopping is not kept waiting by the page.
+            await recorder.wait_for_change(seen, min(remaining, 0.5))
+
+    return stream()
+
+
+class _EventStream(Response):
+    """A server-sent event stream that ends quietly when the server shuts down."""
+
+    def __init__(self, events: AsyncIterator[str]) -> None:
+        super().__init__()
+        # No content-length: the stream's length is not known.
+        self.raw_headers = [(b"content-type", b"text/event-stream; charset=utf-8"),
+                            (b"cache-control", b"no-store"), (b"x-accel-buffering", b"no")]
+        self._events = events
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": self.raw_headers})
+        try:
+            async for chunk in self._events:
+                await send({"type": "http.response.body", "body": chunk.encode(),
+                            "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except (asyncio.CancelledError, OSError):
+            # A server stopping cancels open streams once its grace is over, and a closed
+            # tab closes the socket: neither is an error of the page's.
+            return
+
+
+def sandbox_routes(bot: Bot) -> list[BaseRoute]:
+    """The sandbox's routes for ``bot`` (see the module docstring)."""
+    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    security = {
+        "content-security-policy": "default-src 'self'; img-src * data:; media-src *; "
+                                   "frame-ancestors 'none'",
+        "x-content-type-options": "nosniff",
+        "cache-control": "no-store",
+    }
+
+    def recorder(request: Request) -> SandboxRecorder | None:
+        found = bot.sandbox
+        if found is not None:
+            found.attach(request.app, str(request.base_url))
+        return found
+
+    def not_recording() -> JSONResponse:
+        return _problem(503, "the sandbox is not recording: start the bot in sandbox mode "
+                             "(no Vonage credentials) and without a transport of its own")
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page, headers=security)
+
+    async def config(request: Request) -> Response:
+        from botkit.testing import DEFAULT_BOT, DEFAULT_USER
+
+        channels = [
+            {"id": channel, "label": label, "user": DEFAULT_USER[channel],
+             "bot": DEFAULT_BOT[channel], "sends": list(SENDS[channel]),
+             "read_receipts": channel in READ_RECEIPTS}
+            for channel, label in CHANNEL_LABELS.items()
+        ]
+        return JSONResponse({
+            "bot": bot.name,
+            "flows": sorted(bot.flows),
+            "api_version": bot.settings.api_version,
+            "signed": bool(bot.settings.signature_secret),
+            "profile_name": PROFILE_NAME,
+            "channels": channels,
+        }, headers={"cache-control": "no-store"})
+
+    async def messages(request: Request) -> Response:
+        found = recorder(request)
+        if found is None:
+            return not_recording()
+        since = request.query_params.get("since", "0")
+        after = int(since) if since.isdigit() else 0
+        return JSONResponse({"rev": found.rev,
+                             "messages": [e.to_json() for e in found.changes(after)]},
+                            headers={"cache-control": "no-store"})
+
+    async def events(request: Request) -> Response:
+        found = recorder(request)
+        if found is None:
+            return not_recording()
+        raw = request.headers.get("last-event-id") or request.query_params.get("since", "0")
+        since = int(raw) if raw.isdigit() else 0
+        return _EventStream(sse_events(found, since, _SSE_LIFETIME))
+
+    async def send(request: Request) -> Response:
+        if not _same_origin(request):
+            return _problem(403, "the sandbox only takes actions from its own page")
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return _problem(415, "send the action as application/json")
+        found = recorder(request)
+        if found is None:
+            return not_recording()
+        try:
+            action = _ACTIONS.validate_json(await request.body())
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            return _problem(422, f"{where}: {first['msg']}" if where else first["msg"])
+        if action.type not in SENDS[action.channel]:
+            label = CHANNEL_LABELS[action.channel]
+            return _problem(422, f"{label} users cannot send {action.type} "
+                                 f"(they send {', '.join(SENDS[action.channel])})")
+        from botkit.testing import inbound_webhook
+
+        message_type = "contacts" if action.type == "contacts" else action.type
+        body = inbound_webhook(action.channel, message_type, _content(action),
+                               user=action.user, timestamp=bot.clock.now())
+        if "profile" in body:
+            body["profile"] = {"name": PROFILE_NAME}
+        entry = found.record_inbound(body)
+        response = await found.deliver_webhook("/webhooks/inbound", body)
+        found.settle_inbound(entry, response)
+        return JSONResponse(entry.to_json(), status_code=200 if entry.answer == 200 else 502)
+
+    return [
+        Route("/sandbox", index, methods=["GET"]),
+        Route("/sandbox/", index, methods=["GET"]),
+        Route("/sandbox/config", config, methods=["GET"]),
+        Route("/sandbox/messages", messages, methods=["GET"]),
+        Route("/sandbox/events", events, methods=["GET"]),
+        Route("/sandbox/send", send, methods=["POST"]),
+        Mount("/sandbox/static", app=StaticFiles(directory=STATIC_DIR), name="sandbox-static"),
+    ]

@@ -1,0 +1,243 @@
+// The sandbox page: five panes, one per channel, fed by the timeline's live updates.
+import { el, icon, renderEntry } from "./render.js";
+
+const state = {
+  config: null,
+  rev: 0,
+  panes: new Map(), // channel -> {section, log, user}
+  entries: new Map(), // id -> entry
+  polling: null,
+};
+
+const $ = (selector, root = document) => root.querySelector(selector);
+
+function say(text) {
+  $("#connection").textContent = text;
+}
+
+async function post(action) {
+  const response = await fetch("/sandbox/send", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(action),
+  });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (data && data.id) upsert(data);
+  if (!response.ok && !(data && data.id)) {
+    say(`Not sent: ${(data && (data.detail || data.title)) || response.status}`);
+  }
+  return response.ok;
+}
+
+const actions = {
+  tap: (channel, reply) => post({ channel, type: "reply", ...reply }),
+};
+
+// --- panes -------------------------------------------------------------------------
+
+function buildPane(channel) {
+  const section = $("#pane-template").content.firstElementChild.cloneNode(true);
+  section.classList.add(`pane--${channel.id}`);
+  section.dataset.channel = channel.id;
+  section.id = `pane-${channel.id}`;
+  const title = $(".pane__title", section);
+  title.textContent = channel.label;
+  title.id = `title-${channel.id}`;
+  section.setAttribute("aria-labelledby", title.id);
+  $(".pane__avatar", section).textContent = channel.label[0];
+  const sub = $(".pane__sub", section);
+  sub.textContent = `Bot ${channel.bot}`;
+  sub.title = `The bot's address is ${channel.bot}; you write as ${channel.user}`;
+  const log = $(".log", section);
+  log.setAttribute("aria-label", `${channel.label} conversation`);
+
+  const composer = $(".composer", section);
+  const input = $("input[name=text]", composer);
+  input.id = `text-${channel.id}`;
+  input.placeholder = "Message";
+  const label = $("label", composer);
+  label.htmlFor = input.id;
+  label.textContent = `Message on ${channel.label}`;
+  $(".send", composer).setAttribute("aria-label", `Send on ${channel.label}`);
+
+  const extras = {
+    location: $(".extra--location", section),
+    image: $(".extra--image", section),
+  };
+  for (const button of section.querySelectorAll("[data-open]")) {
+    const kind = button.dataset.open;
+    const form = extras[kind];
+    if (!channel.sends.includes(kind)) {
+      button.remove();
+      form.remove();
+      continue;
+    }
+    const name = kind === "location" ? "Share a location" : "Send an image by URL";
+    button.append(icon(kind === "location" ? "pin" : "image"));
+    button.setAttribute("aria-label", name);
+    button.title = name;
+    button.setAttribute("aria-controls", (form.id = `${kind}-${channel.id}`));
+    button.addEventListener("click", () => {
+      const open = form.hidden;
+      Object.values(extras).forEach((f) => { if (f.isConnected) f.hidden = true; });
+      section.querySelectorAll("[data-open]").forEach((b) => b.setAttribute("aria-expanded", "false"));
+      form.hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+      if (open) form.querySelector("input").focus();
+    });
+    form.querySelector("[data-close]").addEventListener("click", () => {
+      form.hidden = true;
+      button.setAttribute("aria-expanded", "false");
+      button.focus();
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = Object.fromEntries(new FormData(form));
+      const action = { channel: channel.id, type: kind };
+      if (kind === "location") {
+        Object.assign(action, { lat: Number(data.lat), long: Number(data.long) });
+        if (data.name) action.name = data.name;
+        if (data.address) action.address = data.address;
+      } else {
+        action.url = data.url;
+        if (data.caption) action.caption = data.caption;
+      }
+      if (await post(action)) {
+        form.hidden = true;
+        button.setAttribute("aria-expanded", "false");
+      }
+    });
+  }
+
+  composer.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    await post({ channel: channel.id, type: "text", text });
+    input.focus();
+  });
+  state.panes.set(channel.id, { section, log, user: channel.user });
+  return section;
+}
+
+function setView(view) {
+  const panes = $("#panes");
+  panes.dataset.view = view;
+  for (const [channel, pane] of state.panes) {
+    pane.section.hidden = view !== "all" && view !== channel;
+  }
+  for (const tab of document.querySelectorAll(".tab")) {
+    tab.setAttribute("aria-pressed", String(tab.dataset.view === view));
+  }
+  if (location.hash.slice(1) !== view) history.replaceState(null, "", view === "all" ? "#" : `#${view}`);
+}
+
+function buildTabs(channels) {
+  const tabs = $(".tabs");
+  for (const channel of channels) {
+    tabs.append(el("button", { type: "button", class: "tab", "data-view": channel.id, "aria-pressed": "false" },
+      el("span", { class: `tab__dot tab__dot--${channel.id}`, "aria-hidden": "true" }),
+      channel.label));
+  }
+  tabs.addEventListener("click", (event) => {
+    const tab = event.target.closest(".tab");
+    if (tab) setView(tab.dataset.view);
+  });
+}
+
+// --- entries -----------------------------------------------------------------------
+
+function upsert(entry) {
+  state.rev = Math.max(state.rev, entry.rev);
+  state.entries.set(entry.id, entry);
+  const pane = state.panes.get(entry.channel);
+  if (!pane || entry.user !== pane.user) return;
+  const log = pane.log;
+  const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  const old = log.querySelector(`[data-id="${entry.id}"]`);
+  const open = old ? old.querySelector("details.inspect")?.open : false;
+  const item = renderEntry(entry, actions, { open });
+  if (old) {
+    old.replaceWith(item);
+  } else {
+    const later = [...log.children].find((li) => Number(li.dataset.id) > entry.id);
+    log.insertBefore(item, later || null);
+  }
+  if (nearBottom || !old) log.scrollTop = log.scrollHeight;
+}
+
+function poll() {
+  if (state.polling) return;
+  say("Live updates are not available; checking every second.");
+  state.polling = setInterval(async () => {
+    try {
+      const data = await (await fetch(`/sandbox/messages?since=${state.rev}`)).json();
+      data.messages.forEach(upsert);
+    } catch {
+      say("The bot is not reachable. Is it still running?");
+    }
+  }, 1000);
+}
+
+function listen() {
+  if (!("EventSource" in window)) return poll();
+  const source = new EventSource(`/sandbox/events?since=${state.rev}`);
+  let failures = 0;
+  source.addEventListener("open", () => { failures = 0; say(""); });
+  source.addEventListener("entry", (event) => upsert(JSON.parse(event.data)));
+  source.addEventListener("error", () => {
+    failures += 1;
+    if (source.readyState === EventSource.CLOSED || failures > 20) {
+      source.close();
+      poll();
+    } else if (failures > 2) {
+      say("Reconnecting to the bot…");
+    }
+  });
+}
+
+// --- start -------------------------------------------------------------------------
+
+function summarise(config) {
+  const summary = $("#summary");
+  summary.textContent = "";
+  const what = config.flows.length ? `flows ${config.flows.join(", ")}` : `bot “${config.bot}”`;
+  summary.append("Talking to ", el("strong", {}, what), ` as ${config.profile_name} · Messages API ${config.api_version}`,
+    el("span", { class: `badge${config.signed ? " badge--on" : ""}` },
+      config.signed ? "webhooks signed" : "webhooks unsigned"));
+}
+
+async function start() {
+  const config = await (await fetch("/sandbox/config")).json();
+  state.config = config;
+  summarise(config);
+  buildTabs(config.channels);
+  const panes = $("#panes");
+  config.channels.forEach((channel) => panes.append(buildPane(channel)));
+  const wanted = location.hash.slice(1);
+  setView(state.panes.has(wanted) ? wanted : "all");
+
+  $("#broadcast").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("#broadcast-text");
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    const shown = [...state.panes.entries()].filter(([, pane]) => !pane.section.hidden);
+    for (const [channel] of shown) await post({ channel, type: "text", text });
+  });
+
+  const data = await (await fetch("/sandbox/messages")).json();
+  data.messages.forEach(upsert);
+  state.rev = data.rev;
+  listen();
+  document.body.dataset.ready = "true";
+}
+
+start().catch((error) => say(`The sandbox could not start: ${error}`));

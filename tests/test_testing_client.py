@@ -1,0 +1,176 @@
+"""BotTestClient's additions: what the user reads, decisions, media and contacts, statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from botkit import Bot, Button, Buttons, Context, Location
+from botkit.testing import BotTestClient, SentReply, bot_client
+
+SIZES = Buttons("What size?", [Button("Small", "S"), Button("Medium", "M"),
+                               Button("Large", "L")])
+SIZES_ON_SMS = "What size?\n1. Small\n2. Medium\n3. Large\nReply 1-3"
+
+
+def _pizza(bot: Bot) -> None:
+    @bot.on_text(r"(?i)pizza")
+    async def order(ctx: Context) -> None:
+        await ctx.reply("Hello!", SIZES)
+
+    @bot.on_button("S", "M", "L")
+    async def size(ctx: Context) -> None:
+        assert ctx.event.button is not None
+        await ctx.reply(f"{ctx.event.button.title} it is.", Location(51.5, -0.12, "Shop"))
+
+    @bot.on_media("image")
+    async def photo(ctx: Context) -> None:
+        assert ctx.event.media is not None
+        await ctx.reply(f"Got {ctx.event.media.url} ({ctx.event.media.caption})")
+
+    @bot.on_contact()
+    async def contact(ctx: Context) -> None:
+        names = [c.name or "?" for c in ctx.event.contacts]
+        media = ctx.event.media.url if ctx.event.media else None
+        await ctx.reply(f"Contacts: {names} {media or ''}".strip())
+
+
+async def test_each_reply_shows_what_the_user_reads_next_to_its_body(
+    make_bot: Callable[..., Bot],
+) -> None:
+    bot = make_bot()
+    _pizza(bot)
+    async with BotTestClient(bot) as client:
+        hello, menu = await client.send("pizza", channel="sms")
+        native = (await client.send("pizza", channel="whatsapp"))[1]
+    assert isinstance(menu, SentReply) and menu == {**menu}  # still the exact body
+    assert hello.seen == "Hello!" and hello.decisions == ["SMS: GSM-7, 1 segment"]
+    assert menu.seen == SIZES_ON_SMS
+    assert menu["text"] == menu.seen
+    assert menu.decisions is not None
+    assert menu.decisions[0] == "buttons: SMS has no buttons -> numbered text menu"
+    assert native.seen == "What size?\n[ Small ]  [ Medium ]  [ Large ]"
+    assert native.decisions == [] and native["message_type"] == "custom"
+    assert native.channel == "whatsapp" and native.user == "447700900001"
+    assert native.message_uuid and native.message_uuid != menu.message_uuid
+
+
+async def test_the_transcript_reads_like_the_conversation(make_bot: Callable[..., Bot]) -> None:
+    bot = make_bot()
+    _pizza(bot)
+    async with BotTestClient(bot) as client:
+        await client.send("pizza", channel="sms")
+        await client.send("2", channel="sms")
+        await client.send("pizza", channel="whatsapp")
+        await client.tap("Large")
+    assert client.transcript.split("\n") == [
+        "--- sms ---",
+        "> pizza",
+        "< Hello!",
+        "< What size?",
+        "  1. Small",
+        "  2. Medium",
+        "  3. Large",
+        "  Reply 1-3",
+        "> 2",
+        "< Medium it is.",
+        "< Shop",
+        "  https://maps.google.com/?q=51.5,-0.12",
+        "--- whatsapp ---",
+        "> pizza",
+        "< Hello!",
+        "< What size?",
+        "  [ Small ]  [ Medium ]  [ Large ]",
+        "> [tap] Large",
+        "< Large it is.",
+        "< [location] Shop (51.5, -0.12)",
+    ]
+
+
+async def test_send_image_and_share_contact(make_bot: Callable[..., Bot]) -> None:
+    bot = make_bot()
+    _pizza(bot)
+    async with BotTestClient(bot) as client:
+        [photo] = await client.send_image("https://example.com/a.jpg", caption="me",
+                                          channel="messenger")
+        [card] = await client.share_contact("Ann Lee", phones=["+447700900002"])
+        [vcard] = await client.share_contact("Bo", url="https://example.com/bo.vcf",
+                                             channel="mms")
+        with pytest.raises(ValueError, match="SMS user cannot send an image"):
+            await client.send_image("https://example.com/a.jpg", channel="sms")
+        with pytest.raises(ValueError, match="viber_service user cannot share a contact"):
+            await client.share_contact("Ann", phones=["1"], channel="viber_service")
+        with pytest.raises(ValueError, match="url="):
+            await client.share_contact("Ann", channel="mms")
+    assert photo["text"] == "Got https://example.com/a.jpg (me)"
+    assert card["text"] == "Contacts: ['Ann Lee']"
+    assert vcard["text"] == "Contacts: [] https://example.com/bo.vcf"
+
+
+async def test_delivered_and_read_reach_the_status_handlers(
+    make_bot: Callable[..., Bot],
+) -> None:
+    bot = make_bot()
+    _pizza(bot)
+    seen: list[tuple[str, str, str | None]] = []
+
+    @bot.on_status("delivered", "read")
+    async def tick(ctx: Context) -> None:
+        assert ctx.status is not None
+        seen.append((ctx.status.status, ctx.status.message_uuid, ctx.status.client_ref))
+
+    async with BotTestClient(bot) as client:
+        hello, menu = await client.send("pizza", channel="whatsapp")
+        assert await client.delivered(hello) == []
+        await client.read(hello)
+        await client.read(hello)  # a redelivered status webhook is not handled twice
+        await client.status(menu.message_uuid, "read", channel="whatsapp")  # the raw form
+    ref = hello["client_ref"]
+    assert seen == [("delivered", hello.message_uuid, ref), ("read", hello.message_uuid, ref),
+                    ("read", menu.message_uuid, None)]
+
+
+async def test_the_existing_raw_deliver_still_posts_any_webhook(
+    make_bot: Callable[..., Bot],
+) -> None:
+    from botkit.testing import inbound_webhook
+
+    bot = make_bot()
+    _pizza(bot)
+    async with BotTestClient(bot) as client:
+        body = inbound_webhook("sms", "text", {"text": "pizza"}, timestamp=bot.clock.now())
+        replies = await client.deliver(body)
+    assert [r.seen for r in replies] == ["Hello!", SIZES_ON_SMS]
+
+
+# Importing ``bot_client`` registers the fixture, as a conftest.py would; it uses ``bot``.
+assert bot_client is not None
+
+
+@pytest.fixture
+def bot(make_bot: Callable[..., Bot]) -> Bot:
+    made = make_bot()
+    _pizza(made)
+    return made
+
+
+async def test_the_bot_client_fixture_runs_the_bot(bot_client: BotTestClient) -> None:
+    hello, menu = await bot_client.send("pizza", channel="viber_service")
+    assert bot_client.bot.is_running
+    assert menu.seen.endswith("Reply 1-3") and hello.seen == "Hello!"
+
+
+async def test_the_examples_in_docs_testing_md_run() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "testing.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    first = next(b for b in blocks if "def test_order_on_sms_and_whatsapp" in b)
+    status = next(b for b in blocks if "def test_read_receipts" in b)
+    namespace: dict[str, object] = {}
+    exec(compile(first, "docs/testing.md", "exec"), namespace)
+    await namespace["test_order_on_sms_and_whatsapp"]()  # type: ignore[operator]
+    exec(compile("from botkit import Context\n" + status, "docs/testing.md", "exec"), namespace)
+    await namespace["test_read_receipts"]()  # type: ignore[operator]
