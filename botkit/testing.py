@@ -375,7 +375,11 @@ class SentReply(dict[str, Any]):
     @property
     def channel(self) -> str:
         """The channel it was sent on."""
-        return str(self.get("channel") or self.get("to", {}).get("type", ""))
+        to = self.get("to")
+        if isinstance(to, dict):  # v0.1: {"type": ..., "number"|"id": ...}
+            kind = str(to.get("type", ""))
+            return "viber_service" if kind == "viber_service_msg" else kind
+        return str(self.get("channel", ""))
 
     @property
     def user(self) -> str:

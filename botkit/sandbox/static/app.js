@@ -119,8 +119,9 @@ function buildPane(channel) {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
+    // Back to typing after a click on Send; never steal the focus later, from another pane.
+    if (composer.contains(document.activeElement)) input.focus();
     await post({ channel: channel.id, type: "text", text });
-    input.focus();
   });
   state.panes.set(channel.id, { section, log, user: channel.user });
   return section;
