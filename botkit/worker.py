@@ -51,6 +51,7 @@ from botkit.menu import ShownMenu
 from botkit.metrics import log_fields
 from botkit.recognise import recognise
 from botkit.replies import Reply
+from botkit.store._codec import conversation_doc, conversation_from_doc
 from botkit.store.base import (
     TIMER_META_KEY,
     Conversation,
@@ -80,6 +81,17 @@ class _Job:
 
     entry: InboxEntry
     event: Event | None  # parsed already by the webhook route; None after a restart
+
+
+@dataclass(slots=True)
+class _Lease:
+    """A drain's hold on its conversation: the fencing token, and what it last stored."""
+
+    token: int
+    # The conversation as this drain's last commit stored it. Under the lease no other
+    # worker writes it, so the next turn starts from here without a load; were it stale
+    # anyway, the version check would catch it and the turn would load and run again.
+    known: Conversation | None = None
 
 
 @dataclass(slots=True)
@@ -188,10 +200,13 @@ class Worker:
         return swept
 
     async def _work(self, job: _Job | _Drain) -> None:
-        if isinstance(job, _Job):
-            await self._process(job.entry, job.event, None)
-        else:
+        if isinstance(job, _Drain):
             await self._drain(job)
+            return
+        try:  # the hot path of a store of one process: no lease, no extra frame
+            await self._turn(job.entry, job.event, None)
+        except AlreadyDone:
+            self._duplicate(job.entry)
 
     async def _drain(self, drain: _Drain) -> None:
         """Process the conversation's pending entries under its lease (shared store)."""
@@ -200,9 +215,9 @@ class Worker:
             del self._queued[key]  # started: entries submitted from now on need a new drain
         bot = self._bot
         store, lease = bot.store, bot.settings.lock_lease
-        token: int | None = None
+        held: _Lease | None = None
         try:
-            token = await self._acquire(key)
+            held = _Lease(await self._acquire(key))
             taken_at = bot.clock.now()
             while True:
                 entries = await store.pending_for(key, limit=_DRAIN_BATCH)
@@ -213,11 +228,12 @@ class Worker:
                         # hangs must lose the lease, one that finishes proves we live.
                         token = await store.acquire_lease(key, self.owner, ttl=lease, now=now)
                         if token is None:
+                            held = None  # another worker holds it: nothing to release
                             self._lost(key, entry)
                             return
-                        taken_at = now
-                    if not await self._process(entry, drain.events.pop(entry.id, None), token):
-                        token = None  # another worker holds it: nothing to release
+                        held.token, taken_at = token, now
+                    if not await self._process(entry, drain.events.pop(entry.id, None), held):
+                        held = None
                         return
                 if len(entries) < _DRAIN_BATCH:
                     return
@@ -225,9 +241,9 @@ class Worker:
             # The entries stay pending; the sweep hands them out again after the lease.
             log.warning("botkit: cannot process %s now: %s", key, exc, extra=log_fields(key))
         finally:
-            if token is not None:
+            if held is not None:
                 try:
-                    await store.release_lease(key, token)
+                    await store.release_lease(key, held.token)
                 except StoreError as exc:
                     log.warning("botkit: cannot release the lease on %s (%s); it expires", key, exc)
 
@@ -259,27 +275,38 @@ class Worker:
             extra=log_fields(key),
         )
 
-    async def _process(self, entry: InboxEntry, event: Event | None, fence: int | None) -> bool:
-        """Run one entry's turn and commit it; False when the lease was lost."""
+    async def _process(self, entry: InboxEntry, event: Event | None, held: _Lease) -> bool:
+        """Run one entry's turn and commit it under the lease; False when the lease was lost."""
         try:
-            await self._turn(entry, event, fence)
+            await self._turn(entry, event, held)
         except AlreadyDone:
-            # Finished by another run of this turn (another process, or a retry): its
-            # commit stands, and this one must not repeat it.
-            self._bot.metrics.count("duplicate_turn")
-            log.info(
-                "botkit: inbox entry %s of %s was finished by another run; not committed twice",
-                entry.id,
-                entry.key,
-                extra=log_fields(entry.key),
-            )
+            held.known = None  # someone else wrote meanwhile: load afresh
+            self._duplicate(entry)
         except LeaseLost:
             self._lost(entry.key, entry)
             return False
         return True
 
-    async def _turn(self, entry: InboxEntry, event: Event | None, fence: int | None) -> None:
+    def _duplicate(self, entry: InboxEntry) -> None:
+        # Finished by another run of this turn (another process, or a retry): its commit
+        # stands, and this one must not repeat it.
+        self._bot.metrics.count("duplicate_turn")
+        log.info(
+            "botkit: inbox entry %s of %s was finished by another run; not committed twice",
+            entry.id,
+            entry.key,
+            extra=log_fields(entry.key),
+        )
+
+    async def _turn(self, entry: InboxEntry, event: Event | None, held: _Lease | None) -> None:
+        """Run one entry's turn and commit it (fenced by ``held``'s token, if given).
+
+        Raises:
+            AlreadyDone: the entry was finished by another run of this turn.
+            LeaseLost: ``held`` is no longer the conversation's lease.
+        """
         bot = self._bot
+        fence = None if held is None else held.token
         if event is None:
             try:
                 event = _parse_entry(entry)
@@ -288,14 +315,17 @@ class Worker:
                 # between versions; finish the entry rather than retry it forever.
                 log.error("botkit: inbox entry %s no longer parses (%s); dropped", entry.id, exc)
                 bot.metrics.count("inbox_unparsable")
-                await self._finish_unchanged(entry, fence)
+                await self._finish_unchanged(entry, held)
                 return
         for _ in range(_MAX_CONFLICTS):
-            conversation = await bot.store.load(entry.key)
+            if held is not None and held.known is not None:
+                conversation, held.known = held.known, None
+            else:
+                conversation = await bot.store.load(entry.key)
             if isinstance(event, TimerEvent):
                 if timer_of(conversation) != (event.timer_id, event.due):
                     # Replaced or cancelled after it was committed: nothing to do.
-                    await self._finish_unchanged(entry, fence)
+                    await self._finish_unchanged(entry, held)
                     return
                 conversation.meta.pop(TIMER_META_KEY, None)
             locale = conversation.locale or bot.settings.locale
@@ -310,6 +340,8 @@ class Worker:
             now = bot.clock.now()
             if turn.files:
                 await bot.store.put_files(turn.files, now=now)
+            # Encoded right before the store encodes it (no await between): the same doc.
+            doc = None if held is None else conversation_doc(conversation)
             try:
                 committed = await bot.store.complete_turn(
                     entry.id, conversation, turn.outbound, now=now, fence=fence
@@ -317,14 +349,19 @@ class Worker:
             except VersionConflict:
                 bot.metrics.count("version_conflict")
                 continue
+            if held is not None and doc is not None:
+                held.known = conversation_from_doc(entry.key, committed.version, doc)
             bot.metrics.count("turns")
             bot.sender.submit(committed.outbound)
             return
         log.error("botkit: gave up on %s after %d version conflicts", entry.key, _MAX_CONFLICTS)
 
-    async def _finish_unchanged(self, entry: InboxEntry, fence: int | None) -> None:
+    async def _finish_unchanged(self, entry: InboxEntry, held: _Lease | None) -> None:
         """Finish the entry without running a turn (the conversation stays as it is)."""
         bot = self._bot
+        fence = None
+        if held is not None:
+            fence, held.known = held.token, None  # this commit moves the version on
         for _ in range(_MAX_CONFLICTS):
             conversation = await bot.store.load(entry.key)
             try:

@@ -267,9 +267,12 @@ class Store(Protocol):
         """
 
     async def pending_for(self, key: ConversationKey, *, limit: int = 1000) -> list[InboxEntry]:
-        """The conversation's unfinished inbox entries, in acceptance order (indexed).
+        """The conversation's unfinished inbox entries, in acceptance order.
 
-        Whichever process accepted them: a lease holder processes them all.
+        Whichever process accepted them: a lease holder processes them all. A shared store
+        indexes them per conversation (this is on its workers' hot path); a store of one
+        process may walk its pending entries instead, sparing every accept and commit an
+        index update.
         """
 
     async def acquire_lease(

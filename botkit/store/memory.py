@@ -95,9 +95,6 @@ class MemoryStore:
         # Dicts keep insertion order and ids are handed out increasingly, so iterating
         # these is iterating in id order.
         self._inbox_pending: dict[int, InboxEntry] = {}
-        # The same pending entries per conversation (for pending_for); a conversation
-        # leaves the index when its last entry is finished.
-        self._pending_by_key: dict[ConversationKey, dict[int, InboxEntry]] = {}
         self._inbox_done: dict[int, tuple[InboxEntry, float]] = {}
         self._outbox: dict[int, _OutboxRow] = {}
         self._outbox_pending: dict[int, _OutboxRow] = {}
@@ -142,7 +139,6 @@ class MemoryStore:
             accepted_at=entry.accepted_at,
         )
         self._inbox_pending[inbox_id] = committed
-        self._pending_by_key.setdefault(entry.key, {})[inbox_id] = committed
         return inbox_id
 
     async def pending_inbox(self, *, after_id: int = 0, limit: int = 1000) -> list[InboxEntry]:
@@ -153,10 +149,15 @@ class MemoryStore:
         return list(itertools.islice(later, max(limit, 0)))
 
     async def pending_for(self, key: ConversationKey, *, limit: int = 1000) -> list[InboxEntry]:
-        """The conversation's unfinished inbox entries, in acceptance order."""
+        """The conversation's unfinished inbox entries, in acceptance order.
+
+        A walk over the pending entries, like SQLite's: no index per conversation to keep
+        up on every accept and commit, since a store of one process never asks this on
+        its hot path.
+        """
         self._check_open()
-        entries = self._pending_by_key.get(key, {})
-        return list(itertools.islice(entries.values(), max(limit, 0)))
+        theirs = (e for e in self._inbox_pending.values() if e.key == key)
+        return list(itertools.islice(theirs, max(limit, 0)))
 
     async def load(self, key: ConversationKey) -> Conversation:
         """The stored conversation (a fresh copy), or a new one at version 0."""
@@ -211,16 +212,8 @@ class MemoryStore:
         else:
             self._timers[key] = timer
         if inbox_id is not None:
-            self._finish(self._inbox_pending.pop(inbox_id), now)
+            self._inbox_done[inbox_id] = (self._inbox_pending.pop(inbox_id), now)
         return Committed(version=version, outbound=self._queue(outbound, bodies, now))
-
-    def _finish(self, entry: InboxEntry, now: float) -> None:
-        """Move a pending entry to the finished ones (and out of its conversation's index)."""
-        self._inbox_done[entry.id] = (entry, now)
-        by_key = self._pending_by_key[entry.key]
-        del by_key[entry.id]
-        if not by_key:
-            del self._pending_by_key[entry.key]
 
     async def enqueue(
         self, outbound: Sequence[NewOutbound], *, now: float
@@ -367,8 +360,7 @@ class MemoryStore:
                 del table[k]
             removed += len(keys)
         for inbox_id in [i for i, e in self._inbox_pending.items() if theirs(e.key)]:
-            entry = self._inbox_pending.pop(inbox_id)
-            self._pending_by_key.pop(entry.key, None)
+            del self._inbox_pending[inbox_id]
             removed += 1
         for inbox_id in [i for i, (e, _) in self._inbox_done.items() if theirs(e.key)]:
             del self._inbox_done[inbox_id]

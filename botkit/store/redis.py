@@ -33,7 +33,10 @@ Atomicity: every write that spans keys is one Lua script (run with ``EVALSHA``),
 Redis executes without interleaving any other client's command, so concurrent processes
 see all of it or none. Redis does not undo a script that fails halfway, so each script
 checks first, then does the writes that can fail (``XADD`` with an explicit id), and only
-then the writes that make data visible. Dedupe TTLs run on Redis's clock, not ``now``.
+then the writes that make data visible. ``prune()`` and ``forget()`` walk the streams in
+steps of one script each (never holding Redis long); each step is atomic, the walk is not,
+and running it again finishes it. Dedupe TTLs run on Redis's clock, not ``now``; a lease's
+expiry is judged on the callers' clocks (``now``), which NTP keeps well within a lease.
 
 Durability is the server's: an accepted webhook survives a Redis crash only with
 ``appendonly yes``; without persistence a restarted Redis starts empty.
@@ -87,6 +90,12 @@ DEDUPE_TTL = DEDUPE_RETENTION
 
 FILE_TTL = FILE_RETENTION
 """Seconds a served file (MMS vCard) lives: the Messages API fetches it within minutes."""
+
+POOL_SIZE = 100
+"""Connections per store handle (a ``max_connections`` in the URL's query wins)."""
+
+POOL_TIMEOUT = 10.0
+"""Seconds a command waits for a free connection before it fails (StoreError)."""
 
 LEASE_GC = 3600.0
 """Seconds (on Redis's clock) a lease key outlives its lease, if its holder never releases
@@ -390,7 +399,16 @@ class RedisStore:
         if self._client is not None:
             return
         try:
-            client = redis.asyncio.from_url(self.url, encoding_errors="surrogatepass")
+            # A blocking pool: a command waits (up to POOL_TIMEOUT) for a free connection.
+            # redis-py's default pool refuses at once past 100 connections, which a burst
+            # of webhooks, turns and sends in one process reaches.
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=POOL_SIZE,
+                timeout=POOL_TIMEOUT,
+                encoding_errors="surrogatepass",
+            )
+            client = redis.asyncio.Redis.from_pool(pool)
         except ValueError as exc:
             raise StoreError(f"invalid Redis store URL {redact(self.url)!r}: {exc}") from exc
         try:

@@ -74,6 +74,28 @@ def test_open_store_builds_a_redis_store(url: str) -> None:
     assert (store.url, store.prefix) == (url, "botkit:")
 
 
+@pytest.mark.parametrize(
+    ("url", "expected", "prefix"),
+    [
+        ("redis://localhost:6379/0?prefix=bot-a:", "redis://localhost:6379/0", "bot-a:"),
+        (
+            "rediss://:pw@host/2?socket_timeout=5&prefix=t%3A1:",
+            "rediss://:pw@host/2?socket_timeout=5",
+            "t:1:",
+        ),
+    ],
+)
+def test_the_url_may_name_the_key_prefix(url: str, expected: str, prefix: str) -> None:
+    store = open_store(url)
+    assert isinstance(store, RedisStore)
+    assert (store.url, store.prefix) == (expected, prefix)
+
+
+def test_an_empty_prefix_is_refused() -> None:
+    with pytest.raises(ConfigError, match="prefix"):
+        open_store("redis://localhost:6379/0?prefix=")
+
+
 def test_open_store_without_redis_py_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "redis", None)  # makes "import redis" fail
     monkeypatch.delitem(sys.modules, "botkit.store.redis")

@@ -384,16 +384,18 @@ async def test_per_conversation_and_pruning_queries_use_indexes(store: SQLiteSto
         }
 
     found = await on_store_thread(store, plans)
-    assert "USING COVERING INDEX inbox_pending_key" in found["pending_for"] or (
-        "USING INDEX inbox_pending_key" in found["pending_for"]
-    ), found
+    # The partial index of unfinished rows: never a scan of the finished history.
+    assert "USING INDEX inbox_pending" in found["pending_for"], found
     assert "INDEX" in found["lease"], found
     # Pruning walks rowids (the table's own order), never a sort or an index scan by time.
     assert "USING INTEGER PRIMARY KEY (rowid<?)" in found["prune_inbox"], found
     assert "dedupe_seen_at" in found["prune_dedupe"], found
 
 
-async def test_a_version_3_file_gains_leases_and_the_conversation_index(db_path: Path) -> None:
+@pytest.mark.parametrize("version", [3, 4])
+async def test_an_older_file_gains_leases_and_loses_the_conversation_index(
+    db_path: Path, version: int
+) -> None:
     store = SQLiteStore(db_path)
     await store.open()
     inbox_id = await store.accept(inbound("m-1"))
@@ -401,9 +403,13 @@ async def test_a_version_3_file_gains_leases_and_the_conversation_index(db_path:
 
     def downgrade() -> None:
         conn = sqlite3.connect(db_path)
-        conn.execute("DROP TABLE leases")
-        conn.execute("DROP INDEX inbox_pending_key")
-        conn.execute("PRAGMA user_version = 3")
+        if version == 3:
+            conn.execute("DROP TABLE leases")
+        else:  # version 4 briefly had an index per conversation, dropped since
+            conn.execute(
+                "CREATE INDEX inbox_pending_key ON inbox (channel, user, bot, id) WHERE done = 0"
+            )
+        conn.execute(f"PRAGMA user_version = {version}")
         conn.commit()
         conn.close()
 
@@ -417,3 +423,8 @@ async def test_a_version_3_file_gains_leases_and_the_conversation_index(db_path:
         await store.complete_turn(inbox_id, Conversation(KEY), [], now=NOW, fence=token)
     finally:
         await store.close()
+    check = sqlite3.connect(db_path)
+    indexes = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "inbox_pending_key" not in indexes
+    assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    check.close()
