@@ -1,10 +1,10 @@
-"""When to try a refused send again: exponential backoff with full jitter, within a budget.
+"""When to try a refused send again: exponential backoff with jitter, within a budget.
 
 The policy only computes delays; the sender does the waiting, through the bot's
 injectable :data:`Sleeper`, so tests can run minutes of backoff in no real time.
 
 Example:
-    policy = RetryPolicy(base=0.5, factor=2, cap=30, max_attempts=8, budget=300)
+    policy = RetryPolicy(base=0.5, factor=2, cap=30, max_attempts=12, budget=300)
     delay = policy.next_delay(attempt=1, elapsed=0.0, retry_after=2.0)   # >= 2.0
 """
 
@@ -34,9 +34,11 @@ class Sleeper(Protocol):
 class RetryPolicy:
     """Backoff for retryable send failures (429, 5xx, no response).
 
-    The n-th retry waits a random time between 0 and ``min(cap, base * factor**(n-1))``
-    ("full jitter": many senders retrying after one outage spread out instead of
-    arriving together), but never less than the API's ``Retry-After``.
+    The n-th retry waits a random time between half of ``min(cap, base * factor**(n-1))``
+    and all of it ("equal jitter": many senders retrying after one outage spread out
+    instead of arriving together, while the waits still add up: the default 12 attempts
+    span at least 90 s, so a minute-long outage loses nothing), but never less than the
+    API's ``Retry-After``.
 
     Args:
         base: the first retry's longest wait, in seconds.
@@ -51,7 +53,7 @@ class RetryPolicy:
     base: float = 0.5
     factor: float = 2.0
     cap: float = 30.0
-    max_attempts: int = 8
+    max_attempts: int = 12
     budget: float = 300.0
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
@@ -79,7 +81,8 @@ class RetryPolicy:
         """
         if attempt >= self.max_attempts:
             return None
-        delay = self.rng.uniform(0.0, self.ceiling(attempt))
+        ceiling = self.ceiling(attempt)
+        delay = self.rng.uniform(ceiling / 2, ceiling)
         if retry_after is not None:
             # Retrying earlier than the API asked is pointless (it will refuse again)
             # and can get the account throttled harder.

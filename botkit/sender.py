@@ -6,7 +6,7 @@ is still pending. A send in flight at a crash may therefore be repeated after th
 restart (at least once); its ``client_ref`` is the same both times.
 
 Refusals the API may lift (429, 5xx, no response at all) are retried with exponential
-backoff and full jitter (:class:`~botkit.retry.RetryPolicy`), never sooner than a
+backoff and jitter (:class:`~botkit.retry.RetryPolicy`), never sooner than a
 ``Retry-After`` says, until the attempts or the time budget run out; any other refusal
 is final at once. Either way a final failure is recorded in the store, counted
 (``send_failed_terminal``) and reported once to ``@bot.on_error``. Attempts are counted
@@ -104,9 +104,19 @@ class Sender:
         return future
 
     async def recover(self) -> int:
-        """Queue every message left unsent in the store."""
-        pending = await self._bot.store.pending_outbound(limit=100_000)
-        self._bot.metrics.count("send_recovered", len(pending))
+        """Queue the messages left unsent in the store by a process that stopped.
+
+        On a shared store another live process may be sending (or retrying) its own
+        queued messages right now; taking those would send them twice. So only messages
+        queued longer ago than the retry budget are taken there: by then their process
+        has either sent them, failed them for good, or died.
+        """
+        bot = self._bot
+        pending = await bot.store.pending_outbound(limit=100_000)
+        if bot.store.shared:
+            cutoff = bot.clock.now() - self.policy.budget
+            pending = [m for m in pending if m.created_at <= cutoff]
+        bot.metrics.count("send_recovered", len(pending))
         self.submit(pending)
         return len(pending)
 

@@ -51,7 +51,7 @@ class Settings:
     shutdown_grace: float = 10.0
     http_transport: str = "aiohttp"
     concurrency: int = 64
-    send_attempts: int = 8
+    send_attempts: int = 12
     send_retry_budget: float = 300.0
 
     def __post_init__(self) -> None:
@@ -151,7 +151,7 @@ class Settings:
             shutdown_grace=number("BOTKIT_SHUTDOWN_GRACE", 10.0),
             http_transport=text("BOTKIT_HTTP_TRANSPORT") or "aiohttp",
             concurrency=int(number("BOTKIT_CONCURRENCY", 64)),
-            send_attempts=int(number("BOTKIT_SEND_ATTEMPTS", 8)),
+            send_attempts=int(number("BOTKIT_SEND_ATTEMPTS", 12)),
             send_retry_budget=number("BOTKIT_SEND_RETRY_BUDGET", 300.0),
         )
 

@@ -110,7 +110,9 @@ async def test_backoff_is_jittered_below_its_ceiling_and_capped(clock: FakeClock
     ceilings = [policy.ceiling(n) for n in range(1, 10)]
     assert ceilings == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
     delays = [policy.next_delay(n, 0.0, None) for n in range(1, 10)]
-    assert all(d is not None and 0 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    assert all(d is not None and c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    # The default 12 attempts wait at least half of each ceiling: over 90 s in all.
+    assert sum(policy.ceiling(n) for n in range(1, 12)) / 2 >= 90
     assert len(set(delays)) == len(delays)  # jittered, not a fixed schedule
     assert policy.ceiling(10_000) == 30.0  # no overflow for absurd attempt numbers
     # Retry-After is a floor; the attempts and the time budget are limits.
@@ -164,9 +166,9 @@ async def test_d6_an_outage_longer_than_the_budget_fails_each_message_once(
         health = await bot.store.health()
     assert sorted(failures) == ["down"] * len(users)  # once per message, never twice
     assert len(client.api.bodies) + len(failures) == len(users)  # none silently dropped
-    assert len(client.api.requests) == 8 * len(users)  # the default 8 attempts each
+    assert len(client.api.requests) == 12 * len(users)  # the default 12 attempts each
     assert bot.metrics["send_failed_terminal"] == len(users)
-    assert bot.metrics["send_retry"] == 7 * len(users)
+    assert bot.metrics["send_retry"] == 11 * len(users)
     assert health["outbound_pending"] == 0
     assert clock.now() - started <= 300  # within the 5-minute budget
 
@@ -221,7 +223,7 @@ def test_retry_settings_are_read_and_checked() -> None:
     s = Settings.from_env({"BOTKIT_SEND_ATTEMPTS": "3", "BOTKIT_SEND_RETRY_BUDGET": "42.5"})
     assert (s.send_attempts, s.send_retry_budget) == (3, 42.5)
     defaults = Settings.from_env({})
-    assert (defaults.send_attempts, defaults.send_retry_budget) == (8, 300.0)
+    assert (defaults.send_attempts, defaults.send_retry_budget) == (12, 300.0)
     with pytest.raises(ConfigError, match="BOTKIT_SEND_ATTEMPTS"):
         Settings.from_env({"BOTKIT_SEND_ATTEMPTS": "0"})
     with pytest.raises(ConfigError, match="BOTKIT_SEND_RETRY_BUDGET"):
