@@ -76,6 +76,9 @@ async def run_housekeeping(bot: Bot) -> None:
             if swept:
                 bot.metrics.count("swept", swept)
                 log.info("botkit: took over %d events left by another process", swept)
+            orphans = await bot.sender.sweep()
+            if orphans:
+                log.info("botkit: took over %d replies left unsent by another process", orphans)
             if settings.prune_interval > 0 and time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + settings.prune_interval
                 await prune(bot)

@@ -58,6 +58,10 @@ _UNBOUNDED: Final = 1 << 30
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+_ORPHAN_MARGIN = 60.0
+"""Seconds beyond the retry budget before another process takes a reply over: room for
+the last attempt's request timeout and the rate limiter's wait."""
+
 class Sender:
     """Sends queued messages, retrying what may succeed later; reports final refusals.
 
@@ -103,19 +107,30 @@ class Sender:
             self._waiters[message.id] = future
         return future
 
+    async def sweep(self) -> int:
+        """On a shared store, queue replies another process left unsent (see :meth:`recover`).
+
+        Run every few seconds by the running bot; 0 on a store of one process.
+        """
+        if not self._bot.store.shared:
+            return 0
+        return await self.recover()
+
     async def recover(self) -> int:
         """Queue the messages left unsent in the store by a process that stopped.
 
         On a shared store another live process may be sending (or retrying) its own
         queued messages right now; taking those would send them twice. So only messages
-        queued longer ago than the retry budget are taken there: by then their process
-        has either sent them, failed them for good, or died.
+        queued longer ago than the retry budget (and a margin for the last attempt) are
+        taken there: by then their process has either sent them, failed them for good, or
+        died. This is a time bound, not a claim: a process whose backlog delays a
+        message's first attempt past the budget could see it sent twice.
         """
         bot = self._bot
         pending = await bot.store.pending_outbound(limit=100_000)
         if bot.store.shared:
-            cutoff = bot.clock.now() - self.policy.budget
-            pending = [m for m in pending if m.created_at <= cutoff]
+            cutoff = bot.clock.now() - self.policy.budget - _ORPHAN_MARGIN
+            pending = [m for m in pending if m.created_at <= cutoff and m.id not in self._queued]
         bot.metrics.count("send_recovered", len(pending))
         self.submit(pending)
         return len(pending)
