@@ -58,9 +58,9 @@ _UNBOUNDED: Final = 1 << 30
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-_ORPHAN_MARGIN = 60.0
+_ORPHAN_MARGIN = 15.0
 """Seconds beyond the retry budget before another process takes a reply over: room for
-the last attempt's request timeout and the rate limiter's wait."""
+the last attempt's request timeout (10 s)."""
 
 class Sender:
     """Sends queued messages, retrying what may succeed later; reports final refusals.
