@@ -85,9 +85,15 @@ def asgi_for(target: str, *, watch: bool = False) -> Any:
     raise ConfigError(f"{target} is a {type(obj).__name__}, not a Bot or an ASGI app")
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
 def _reload_factory() -> Any:
-    # uvicorn's reloader re-imports the app in a fresh process by import string; the
-    # target travels in the environment.
+    # uvicorn's reloader and its workers import the app in fresh processes by import
+    # string; the target travels in the environment. Logging set up in the parent does
+    # not travel with it, so each process sets up its own (botkit's INFO lines included).
+    _configure_logging()
     return asgi_for(os.environ[_TARGET_ENV], watch=os.environ.get(_WATCH_ENV) == "1")
 
 
@@ -116,7 +122,7 @@ def _graph(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     if args.workers < 1:
         raise ConfigError(f"--workers must be 1 or more, not {args.workers}")
     if args.workers > 1:

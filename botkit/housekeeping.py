@@ -5,7 +5,9 @@ The running bot starts :func:`run_housekeeping` next to its timer loop:
 * **sweep** (shared stores only, every few seconds: a quarter of ``BOTKIT_LOCK_LEASE``,
   at most 5 s): inbox entries still pending a lease after they were accepted were taken
   by a process that died or hangs; they are queued here, so another process serves
-  those users now, not at the next restart. One store call per sweep.
+  those users now, not at the next restart. One store call per sweep. (Replies a dead
+  process left unsent are taken over by the sender's own claims, see
+  :mod:`botkit.sender`.)
 * **prune** (every ``BOTKIT_PRUNE_INTERVAL`` seconds, hourly by default; 0 never): finished
   inbox entries and sent or failed outbound messages older than ``BOTKIT_RETENTION``
   (7 days by default), files older than
@@ -76,9 +78,6 @@ async def run_housekeeping(bot: Bot) -> None:
             if swept:
                 bot.metrics.count("swept", swept)
                 log.info("botkit: took over %d events left by another process", swept)
-            orphans = await bot.sender.sweep()
-            if orphans:
-                log.info("botkit: took over %d replies left unsent by another process", orphans)
             if settings.prune_interval > 0 and time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + settings.prune_interval
                 await prune(bot)

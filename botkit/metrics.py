@@ -55,6 +55,14 @@ REASONS: Final = (
     "send_failed_terminal",
     "send_ambiguous",
     "send_recovered",
+    "unhandled",
+    "version_conflict",
+    "duplicate_turn",
+    "lease_wait",
+    "lease_lost",
+    "swept",
+    "inbox_unparsable",
+    "outcome_unrecorded",
 )
 """Counters exported from the start at 0, so a dashboard sees them before they first move."""
 

@@ -18,20 +18,28 @@ itself takes one of the ``BOTKIT_CONCURRENCY`` send slots.
 
 Possible repeats are counted, never silent: ``send_ambiguous`` when a retry follows a
 failure after which the API may have accepted the message anyway (a timeout or a
-dropped connection once the request was out), ``send_recovered`` for messages found
-pending at start (those in flight when the last process stopped may have been sent).
+dropped connection once the request was out), ``send_recovered`` for messages taken over
+from a process that stopped (those in flight when it stopped may have been sent).
+
+On a shared store (Redis) every process sends the replies it queued, and keeps a claim
+on them alive (:meth:`~botkit.store.base.Store.claim_outbound`, every few seconds, with
+``BOTKIT_LOCK_LEASE`` to live). Once a process's claim runs out (it died, or hangs), the
+others take its unsent replies over; a reply queued behind another process's pending
+reply of the same conversation waits for it (:meth:`~botkit.store.base.Store.claim_earlier`),
+so a conversation's replies reach the API in order whichever processes queued them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import TYPE_CHECKING, Final
 
 import httpx
 
 from botkit.context import ErrorContext
-from botkit.errors import MessagesApiError
+from botkit.errors import MessagesApiError, StoreError
 from botkit.lanes import Lanes
 from botkit.metrics import log_fields
 from botkit.ratelimit import LocalRateLimiter, RateLimiter
@@ -58,9 +66,11 @@ _UNBOUNDED: Final = 1 << 30
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-_ORPHAN_MARGIN = 15.0
-"""Seconds beyond the retry budget before another process takes a reply over: room for
-the last attempt's request timeout (10 s)."""
+_CLAIM_LIMIT = 1000  # messages taken over per claim; the next claim takes more
+_MAX_CLAIM_INTERVAL = 5.0
+_WAIT_FIRST = 0.02  # seconds before asking again whether earlier replies went out
+_WAIT_MAX = 0.5
+_MARK_ATTEMPTS = 5  # tries at recording a send or a final failure before giving up
 
 class Sender:
     """Sends queued messages, retrying what may succeed later; reports final refusals.
@@ -83,6 +93,7 @@ class Sender:
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._waiters: dict[int, asyncio.Future[str]] = {}
         self._queued: set[int] = set()
+        self._claims: asyncio.Task[None] | None = None
         self.retrying = 0
         """Messages waiting out a backoff before their next attempt."""
 
@@ -107,43 +118,106 @@ class Sender:
             self._waiters[message.id] = future
         return future
 
-    async def sweep(self) -> int:
-        """On a shared store, queue replies another process left unsent (see :meth:`recover`).
-
-        Run every few seconds by the running bot; 0 on a store of one process.
-        """
-        if not self._bot.store.shared:
-            return 0
-        return await self.recover()
+    @property
+    def claim_interval(self) -> float:
+        """Seconds between claims on a shared store: a quarter of the lease, at most 5 s."""
+        return min(_MAX_CLAIM_INTERVAL, max(0.05, self._bot.settings.lock_lease / 4))
 
     async def recover(self) -> int:
-        """Queue the messages left unsent in the store by a process that stopped.
+        """At start: queue the messages a stopped process left unsent; returns how many.
 
-        On a shared store another live process may be sending (or retrying) its own
-        queued messages right now; taking those would send them twice. So only messages
-        queued longer ago than the retry budget (and a margin for the last attempt) are
-        taken there: by then their process has either sent them, failed them for good, or
-        died. This is a time bound, not a claim: a process whose backlog delays a
-        message's first attempt past the budget could see it sent twice.
+        On a store of one process that is every pending message: no one else sends
+        them. On a shared store it is the first claim (:meth:`sweep`), which also starts
+        this process's claim on what it queues; then claims go on every
+        :attr:`claim_interval` seconds until :meth:`cancel`.
         """
         bot = self._bot
-        pending = await bot.store.pending_outbound(limit=100_000)
         if bot.store.shared:
-            cutoff = bot.clock.now() - self.policy.budget - _ORPHAN_MARGIN
-            pending = [m for m in pending if m.created_at <= cutoff and m.id not in self._queued]
+            taken = await self.sweep()
+            self._claims = asyncio.get_running_loop().create_task(self._claim_loop())
+            return taken
+        pending = await bot.store.pending_outbound(limit=100_000)
         bot.metrics.count("send_recovered", len(pending))
         self.submit(pending)
         return len(pending)
 
+    async def sweep(self) -> int:
+        """Renew this process's claim and queue what dead processes left unsent (shared
+        store); returns how many messages were taken over. 0 on a store of one process."""
+        bot = self._bot
+        if not bot.store.shared:
+            return 0
+        ttl = bot.settings.lock_lease
+        taken = await bot.store.claim_outbound(ttl=ttl, now=bot.clock.now(), limit=_CLAIM_LIMIT)
+        taken = [m for m in taken if m.id not in self._queued]
+        if taken:
+            bot.metrics.count("send_recovered", len(taken))
+            log.info("botkit: took over %d replies left unsent by another process", len(taken))
+            self.submit(taken)
+        return len(taken)
+
+    async def _claim_loop(self) -> None:
+        # Real time, not bot.sleep: a fake sleeper moves a fake clock whenever the loop
+        # idles, and claims must not make time pass.
+        while True:
+            await asyncio.sleep(self.claim_interval)
+            try:
+                await self.sweep()
+            except StoreError as exc:
+                log.warning("botkit: cannot renew the claim on queued replies now: %s", exc)
+            except Exception:  # claims must go on: say why and try again
+                log.exception("botkit: claiming queued replies failed; trying again")
+
     async def cancel(self) -> None:
-        """Stop sending now. Unsent messages stay pending in the store for the next start."""
+        """Stop sending now. Unsent messages stay pending in the store for the next start
+        (on a shared store, this process's claim ends: other processes take them over)."""
+        if self._claims is not None:
+            self._claims.cancel()
+            await asyncio.gather(self._claims, return_exceptions=True)
+            self._claims = None
         await self.lanes.cancel()
         self._queued.clear()
         waiters, self._waiters = self._waiters, {}
         for future in waiters.values():
             future.cancel()  # a bot.send() still waiting must not hang forever
+        if self._bot.store.shared:
+            try:
+                await self._bot.store.release_outbound()
+            except StoreError as exc:
+                log.warning("botkit: cannot end the claim on queued replies (%s); it expires", exc)
 
     async def _send(self, message: OutboundMessage) -> None:
+        if message.id not in self._queued:
+            return  # sent already, ahead of its turn (see _send_earlier)
+        if message.after_others:
+            await self._send_earlier(message)
+        await self._deliver(message)
+
+    async def _send_earlier(self, message: OutboundMessage) -> None:
+        """Wait until the conversation's earlier replies are out; send those handed over.
+
+        Another process queued them and, while it lives, sends them; once it is gone
+        they are this process's to send, before ``message``.
+        """
+        bot = self._bot
+        delay = _WAIT_FIRST
+        while True:
+            try:
+                earlier = await bot.store.claim_earlier(message, now=bot.clock.now())
+            except StoreError as exc:
+                log.warning("botkit: cannot check earlier replies of %s now: %s", message.key, exc)
+                earlier = None
+            if earlier is not None:
+                break
+            await bot.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, _WAIT_MAX, bot.settings.lock_lease / 4)
+        for other in earlier:
+            if other.id not in self._queued:  # taken over just now, from a stopped process
+                bot.metrics.count("send_recovered")
+                self._queued.add(other.id)
+            await self._deliver(other)
+
+    async def _deliver(self, message: OutboundMessage) -> None:
         bot = self._bot
         started = bot.clock.now()
         attempt = 0
@@ -180,8 +254,36 @@ class Sender:
         bot.metrics.count("sent")
         # Vonage has the message now: record it even if a shutdown cancels this task
         # meanwhile, or the next start would send it a second time.
-        await asyncio.shield(bot.store.mark_sent(message.id, message_uuid, now=bot.clock.now()))
+        await asyncio.shield(self._record(message, "sent", message_uuid))
         self._finish(message, message_uuid=message_uuid)
+
+    async def _record(self, message: OutboundMessage, outcome: str, detail: str) -> bool:
+        """Store a send's outcome, retrying a store that fails for a moment; False if
+        it could not be stored (then the message stays pending and is sent again after
+        the next restart or takeover: at least once, counted as ``send_recovered``)."""
+        bot = self._bot
+        store = bot.store
+        for attempt in range(1, _MARK_ATTEMPTS + 1):
+            try:
+                if outcome == "sent":
+                    await store.mark_sent(message.id, detail, now=bot.clock.now())
+                else:
+                    await store.mark_failed(message.id, detail, now=bot.clock.now())
+                return True
+            except StoreError as exc:
+                if attempt == _MARK_ATTEMPTS:
+                    bot.metrics.count("outcome_unrecorded")
+                    log.error(
+                        "botkit: %s was %s but the store cannot record it (%s); it stays "
+                        "pending and may be sent again later",
+                        message.client_ref,
+                        outcome,
+                        exc,
+                        extra=log_fields(message.key, client_ref=message.client_ref),
+                    )
+                    return False
+                await bot.sleep(0.1 * 2**attempt)
+        return False
 
     async def _attempt(self, message: OutboundMessage) -> str:
         bot = self._bot
@@ -204,7 +306,7 @@ class Sender:
             exc,
             extra=log_fields(message.key, client_ref=message.client_ref),
         )
-        await bot.store.mark_failed(message.id, str(exc), now=bot.clock.now())
+        await self._record(message, "failed", str(exc))
         self._finish(message, error=exc)
         if not message.client_ref.startswith(FALLBACK_PREFIX):
             ctx = ErrorContext(exc, message.key, body=message.body)

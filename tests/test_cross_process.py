@@ -27,7 +27,7 @@ import redis
 
 from botkit import Bot, Context, FakeClock, Settings
 from botkit.cli import main
-from botkit.store import ConversationKey, NewInboxEntry, Store
+from botkit.store import ConversationKey, NewInboxEntry, NewOutbound, Store
 from botkit.store.memory import MemoryStore
 from botkit.store.redis import RedisStore
 from botkit.store.sqlite import SQLiteStore
@@ -190,10 +190,17 @@ async def test_many_conversations_run_concurrently_on_two_bots(
         accepts = []
         for i in range(5):
             for u, user in enumerate(users):
-                body = inbound_webhook("sms", "text", {"text": "x"}, user=user,
-                                       timestamp=time.time(), message_uuid=f"{user}-{i}")
-                accepts.append(ingest(bots[(i + u) % 2], json.dumps(body).encode(), None,
-                                      status=False))
+                body = inbound_webhook(
+                    "sms",
+                    "text",
+                    {"text": "x"},
+                    user=user,
+                    timestamp=time.time(),
+                    message_uuid=f"{user}-{i}",
+                )
+                accepts.append(
+                    ingest(bots[(i + u) % 2], json.dumps(body).encode(), None, status=False)
+                )
         await within(asyncio.gather(*accepts))
         await within(asyncio.gather(*(bot.idle() for bot in bots)))
         await until(lambda: len(api.bodies) == 100)
@@ -365,8 +372,9 @@ async def test_the_sweep_serves_events_a_dead_process_accepted(url: str, prefix:
         dead = RedisStore(url, prefix=prefix)
         await dead.open()
         for n in range(3):
-            entry = NewInboxEntry(f"dead-{n}", KEY, "inbound", webhook(str(n), uuid=f"dead-{n}"),
-                                  time.time())
+            entry = NewInboxEntry(
+                f"dead-{n}", KEY, "inbound", webhook(str(n), uuid=f"dead-{n}"), time.time()
+            )
             assert await dead.accept(entry) is not None
         await dead.close()
 
@@ -389,8 +397,14 @@ async def test_the_sweep_takes_only_entries_older_than_the_lease(url: str, prefi
     async with bot.running():
         other = ConversationKey("sms", "447700900777", DEFAULT_BOT["sms"])
         for uuid, key, age in (("old", KEY, 61), ("young", other, 10)):
-            body = inbound_webhook("sms", "text", {"text": "x"}, user=key.user,
-                                   timestamp=clock.now(), message_uuid=uuid)
+            body = inbound_webhook(
+                "sms",
+                "text",
+                {"text": "x"},
+                user=key.user,
+                timestamp=clock.now(),
+                message_uuid=uuid,
+            )
             at = clock.now() - age
             entry = NewInboxEntry(uuid, key, "inbound", json.dumps(body).encode(), at)
             assert await bot.store.accept(entry) is not None
@@ -406,15 +420,99 @@ async def test_the_sweep_takes_only_entries_older_than_the_lease(url: str, prefi
     assert handled == ["old", "young"]
 
 
+# -- replies across processes ------------------------------------------------------------
+
+
+class HeldApi(FakeApi):
+    """A FakeApi whose answers to the texts in ``hold`` wait until :attr:`release` is set."""
+
+    def __init__(self, hold: set[str]) -> None:
+        super().__init__()
+        self.hold = hold
+        self.release = asyncio.Event()
+
+    def transport(self) -> httpx.MockTransport:
+        async def handle(request: httpx.Request) -> httpx.Response:
+            body = json.loads(request.content)
+            if body.get("text") in self.hold:
+                await self.release.wait()
+            self.bodies.append(body)
+            return httpx.Response(202, json={"message_uuid": f"out-{next(self._ids)}"})
+
+        return httpx.MockTransport(handle)
+
+
+async def test_a_reply_queued_behind_another_process_waits_for_it(url: str, prefix: str) -> None:
+    api = HeldApi(hold={"reply to 1"})
+    bots = [make_bot(RedisStore(url, prefix=prefix), api) for _ in range(2)]
+    for bot in bots:
+
+        @bot.on_text()
+        async def answer(ctx: Context) -> None:
+            await ctx.reply(f"reply to {ctx.message.text}")
+
+    async with bots[0].running(), bots[1].running():
+        assert await ingest(bots[0], webhook("1"), None, status=False)
+        await within(_until_sending(bots[0]))
+        # The first bot is stuck sending "reply to 1"; the second runs the next turn.
+        assert await ingest(bots[1], webhook("2"), None, status=False)
+        await until(lambda: bots[1].metrics["turns"] == 1)
+        await asyncio.sleep(0.3)
+        assert api.texts == []  # "reply to 2" waits for "reply to 1"
+        api.release.set()
+        await until(lambda: len(api.bodies) == 2)
+
+    assert api.texts == ["reply to 1", "reply to 2"]
+    assert [bot.metrics["sent"] for bot in bots] == [1, 1]
+    assert sum(bot.metrics["send_recovered"] for bot in bots) == 0
+
+
+async def _until_sending(bot: Bot) -> None:
+    await until(lambda: bot.sender.pending == 1 and bot.metrics["turns"] == 1)
+
+
+async def test_replies_a_dead_process_left_are_sent_once_its_claim_runs_out(
+    url: str, prefix: str
+) -> None:
+    lease = 1.0
+    api = FakeApi()
+    survivor = make_bot(RedisStore(url, prefix=prefix), api, lease=lease)
+    others = ConversationKey("sms", "447700900999", DEFAULT_BOT["sms"])
+
+    @survivor.on_text()
+    async def answer(ctx: Context) -> None:
+        await ctx.reply(f"reply to {ctx.message.text}")
+
+    async with survivor.running():
+        # Another process queued replies, claimed them, and died before sending them.
+        dead = RedisStore(url, prefix=prefix)
+        await dead.open()
+        await dead.claim_outbound(ttl=lease, now=time.time())
+        await dead.enqueue(
+            [
+                NewOutbound(KEY, {"message_type": "text", "text": "left 1"}, "ref-1"),
+                NewOutbound(others, {"message_type": "text", "text": "left 2"}, "ref-2"),
+                NewOutbound(KEY, {"message_type": "text", "text": "left 3"}, "ref-3"),
+            ],
+            now=time.time(),
+        )
+        await dead.close()
+        # A new turn of the same user: its reply must come after the dead one's.
+        assert await ingest(survivor, webhook("4"), None, status=False)
+
+        await until(lambda: len(api.bodies) == 4, seconds=lease + 10)
+
+    assert [t for t in api.texts if t != "left 2"] == ["left 1", "left 3", "reply to 4"]
+    assert survivor.metrics["send_recovered"] == 3
+    assert survivor.metrics["sent"] == 4
+
+
 # -- --workers ------------------------------------------------------------------------------
 
 
 def bot_file(tmp_path: Path, store: str) -> str:
     path = tmp_path / "mybot.py"
-    path.write_text(
-        "from botkit import Bot, Settings\n"
-        f"bot = Bot(Settings(store={store!r}))\n"
-    )
+    path.write_text(f"from botkit import Bot, Settings\nbot = Bot(Settings(store={store!r}))\n")
     return f"{path}:bot"
 
 
@@ -454,9 +552,32 @@ def test_workers_on_redis_start_uvicorn_by_import_string(
     assert os.environ["BOTKIT_RUN_TARGET"] == target  # each worker imports it by itself
 
 
-def test_workers_and_reload_do_not_mix(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_each_worker_process_sets_up_logging(tmp_path: Path) -> None:
+    # A worker is a fresh process: without its own setup botkit's INFO lines (recovery,
+    # takeovers) would vanish under --workers.
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, os\n"
+        "from botkit.cli import _reload_factory\n"
+        "_reload_factory()\n"
+        "assert logging.getLogger().handlers, 'no handler'\n"
+        "logging.getLogger('botkit').info('hello from a worker')\n"
+    )
+    env = {
+        **os.environ,
+        "BOTKIT_RUN_TARGET": bot_file(tmp_path, "memory://"),
+        "BOTKIT_RUN_WATCH": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "INFO botkit: hello from a worker" in done.stderr
+
+
+def test_workers_and_reload_do_not_mix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = bot_file(tmp_path, "redis://127.0.0.1:6379/15")
 
     assert main(["run", target, "--workers", "2", "--reload"]) == 2

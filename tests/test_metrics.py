@@ -149,3 +149,18 @@ async def test_healthz_reports_accepting_and_the_outbound_queue(
     assert health["queue"] == {"turns_pending": 0, "sends_pending": 0}
     assert health["outbound"] == {"retrying": 0, "queue_max": 50, "full": False}
     assert health["store"]["ok"] is True
+
+
+def test_every_counter_botkit_moves_is_exported_from_the_start() -> None:
+    # A dashboard or alert on a counter must see it at 0 before it first moves; a
+    # counter added to the code but not to REASONS would appear only after.
+    import re
+    from pathlib import Path
+
+    import botkit as package
+
+    counted: set[str] = set()
+    for path in Path(package.__file__).parent.rglob("*.py"):
+        counted |= set(re.findall(r'metrics\.count\(\s*"([a-z_]+)"', path.read_text()))
+    assert "send_recovered" in counted and "lease_lost" in counted  # the scan finds them
+    assert counted - set(REASONS) == set()

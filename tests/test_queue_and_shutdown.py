@@ -198,3 +198,38 @@ async def test_a_bot_send_waiting_at_shutdown_is_cancelled_not_left_hanging(
     await asyncio.wait_for(closing, timeout=5)
     results.extend(await asyncio.gather(sending, return_exceptions=True))
     assert isinstance(results[0], asyncio.CancelledError)
+
+
+class FlakyOutcomes(MemoryStore):
+    """A memory store whose first ``failures`` mark_sent calls fail as a store outage would."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.calls = 0
+
+    async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            from botkit.errors import StoreError
+
+            raise StoreError("the disk is full")
+        await super().mark_sent(outbound_id, message_uuid, now=now)
+
+
+@pytest.mark.parametrize("failures", [2, 100])
+async def test_a_store_failing_to_record_a_send_neither_hangs_nor_loses_it(
+    clock: FakeClock, failures: int
+) -> None:
+    store = FlakyOutcomes(failures)
+    bot = Bot(Settings(), store=store, clock=clock, sleep=FakeSleeper(clock))
+    async with BotTestClient(bot) as client:
+        uuids = await asyncio.wait_for(
+            bot.send("sms", DEFAULT_USER["sms"], "hi", sender=NUMBER), timeout=5
+        )
+        assert len(uuids) == 1 and len(client.api.bodies) == 1  # sent once, answered
+        pending = [m.body["text"] for m in await store.pending_outbound()]
+    if failures == 2:  # recorded on the third try
+        assert (store.calls, pending, bot.metrics["outcome_unrecorded"]) == (3, [], 0)
+    else:  # never recorded: still pending, so a restart sends it again (at least once)
+        assert (pending, bot.metrics["outcome_unrecorded"]) == (["hi"], 1)

@@ -142,6 +142,10 @@ class OutboundMessage:
     client_ref: str
     created_at: float
     attempts: int = 0
+    after_others: bool = False
+    """True when, as it was queued, earlier messages of its conversation were pending
+    under another sender (a shared store only): it must wait for them, see
+    :meth:`Store.claim_earlier`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +240,37 @@ class Store(Protocol):
 
     async def pending_outbound(self, *, limit: int = 1000) -> list[OutboundMessage]:
         """Queued messages not yet sent or failed, in queue order."""
+
+    async def claim_outbound(
+        self, *, ttl: float, now: float, limit: int = 1000
+    ) -> list[OutboundMessage]:
+        """Renew this handle's claim on the messages it queued, and take over orphans.
+
+        On a shared store each store handle (one per process) is a *sender*: the messages
+        it queues are its own to send. Calling this keeps its claim alive until
+        ``now + ttl``; messages queued by a handle whose claim expired (its process died
+        or hangs), or by one that never claimed (a script), become this handle's and are
+        returned, in queue order, for it to send. A running bot calls it every few
+        seconds. A store of one process has no other sender: ``[]`` (its messages are
+        recovered at start with :meth:`pending_outbound`).
+        """
+
+    async def claim_earlier(
+        self, message: OutboundMessage, *, now: float
+    ) -> list[OutboundMessage] | None:
+        """Before sending ``message``: the earlier pending messages of its conversation.
+
+        Replies of one conversation go out in queue order, even when they were queued by
+        different processes. ``None`` while another sender with a live claim still has an
+        earlier message of the conversation pending (ask again shortly). Otherwise the
+        earlier pending messages, now all this handle's (taken over from dead senders
+        where needed), in queue order: send them first. ``[]`` on a store of one process.
+        """
+
+    async def release_outbound(self) -> None:
+        """End this handle's claim now (clean shutdown): its unsent messages become
+        orphans that other processes take over at once. Nothing on a store of one process.
+        """
 
     async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
         """Record that the Messages API accepted the message."""

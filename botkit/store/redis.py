@@ -20,6 +20,8 @@ which no channel, user or bot string can make ambiguous::
     P lease:seq       string  counter handing out fencing tokens (never reset)
     P lease:K         hash    owner, token, expires (the caller's clock); deleted on release,
                               and expires on Redis's clock after LEASE_GC past its last take
+    P senders, P outbox:owner(s|:O), P outbox:pending:K
+                      which process sends which pending message (see _redis_outbox)
 
 Stream ids are the store's integer ids (``<id>-0``), so acceptance order, queue order and
 stream order are one order. Finished work stays in the streams and ``outbox:done`` until
@@ -44,6 +46,9 @@ Durability is the server's: an accepted webhook survives a Redis crash only with
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
@@ -64,6 +69,14 @@ from botkit.store._codec import (
     lease_lost,
     not_its_entry,
     version_conflict,
+)
+from botkit.store._redis_outbox import (
+    CLAIM_EARLIER_LUA,
+    CLAIM_OUTBOUND_LUA,
+    FINISH_OUTBOUND_LUA,
+    FORGET_OUTBOX_LUA,
+    QUEUE_FUNCTION,
+    SENDER_GC,
 )
 from botkit.store.base import (
     DEDUPE_RETENTION,
@@ -117,31 +130,15 @@ redis.call('ZADD', KEYS[5], id, id)
 return id
 """
 
-# Shared by COMPLETE_TURN_LUA and ENQUEUE_LUA: queue the (K, client_ref, body) triples
-# found in ARGV from index ``first`` on, created at ``at``; returns their ids in order.
-_QUEUE_FUNCTION = """
-local function queue(seq, stream, pending, at, first)
-  local ids = {}
-  for i = first, #ARGV, 3 do
-    local id = redis.call('INCR', seq)
-    redis.call('XADD', stream, id .. '-0', 'key', ARGV[i], 'ref', ARGV[i + 1],
-               'body', ARGV[i + 2], 'at', at)
-    table.insert(ids, id)
-  end
-  for _, id in ipairs(ids) do redis.call('ZADD', pending, id, id) end
-  return ids
-end
-"""
-
 # KEYS: conv:K, inbox:pending, outbox:seq, outbox, outbox:pending, timers, timers:id,
 #       inbox:pending:K, lease:K
 # ARGV: expected version, doc, now, inbox id or '', K, timer id or '', timer due,
-#       fence or '', then one (K, client_ref, body) triple per outbound message
+#       fence or '', owner, prefix, then one (K, client_ref, body) triple per message
 # Returns, with nothing written: {-1} when the lease is not the fence, {-2} when the inbox
 # entry is not pending, {-3} when it is another conversation's, {0, stored version} when
-# the compare-and-set loses. Else {new version, outbound ids...}.
+# the compare-and-set loses. Else {new version, (outbound id, after_others)...}.
 COMPLETE_TURN_LUA = (
-    _QUEUE_FUNCTION
+    QUEUE_FUNCTION
     + """
 if ARGV[8] ~= '' and redis.call('HGET', KEYS[9], 'token') ~= ARGV[8] then return {-1} end
 if ARGV[4] ~= '' and not redis.call('ZSCORE', KEYS[8], ARGV[4]) then
@@ -150,7 +147,7 @@ if ARGV[4] ~= '' and not redis.call('ZSCORE', KEYS[8], ARGV[4]) then
 end
 local stored = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if stored ~= tonumber(ARGV[1]) then return {0, stored} end
-local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 9)
+local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 11, ARGV[9], ARGV[10])
 table.insert(result, 1, stored + 1)
 redis.call('HSET', KEYS[1], 'version', stored + 1, 'doc', ARGV[2], 'updated_at', ARGV[3])
 if ARGV[4] ~= '' then
@@ -169,8 +166,11 @@ return result
 )
 
 # KEYS: outbox:seq, outbox, outbox:pending
-# ARGV: now, then one (K, client_ref, body) triple per message. Returns the new ids.
-ENQUEUE_LUA = _QUEUE_FUNCTION + "return queue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 2)\n"
+# ARGV: now, owner, prefix, then one (K, client_ref, body) triple per message.
+# Returns {id, after_others, ...} as the queue function does.
+ENQUEUE_LUA = (
+    QUEUE_FUNCTION + "return queue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 4, ARGV[2], ARGV[3])\n"
+)
 
 # KEYS: a pending zset, its stream.  ARGV: after id, limit.
 # Returns the pending entries with id > after, in id order, as {stream id, {field, value...}}.
@@ -182,14 +182,6 @@ for _, id in ipairs(ids) do
   if found[1] then table.insert(entries, found[1]) end
 end
 return entries
-"""
-
-# KEYS: outbox:pending, outbox:done.  ARGV: outbound id, outcome JSON.
-# Only a pending message changes: the first terminal state wins.
-FINISH_OUTBOUND_LUA = """
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-end
 """
 
 # KEYS: timers, timers:id.  ARGV: now, limit.
@@ -306,7 +298,7 @@ redis.call('DEL', KEYS[5])
 return removed
 """
 
-_OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys _QUEUE_FUNCTION writes
+_OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys QUEUE_FUNCTION is given
 _WALK = 500  # stream entries per script call when pruning or forgetting
 
 
@@ -362,6 +354,29 @@ def _inbox_entries(found: list[Any]) -> list[InboxEntry]:
     ]
 
 
+def _new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _outbound(found: list[Any]) -> list[OutboundMessage]:
+    """Outbound messages from stream entries (a script's answer), in queue order.
+
+    ``attempts`` is always 0: no method of the contract counts attempts.
+    """
+    messages = [
+        OutboundMessage(
+            i,
+            _key_of(f[b"key"]),
+            decode_json(f[b"body"].decode()),
+            _text(f[b"ref"]),
+            float(f[b"at"]),
+        )
+        for i, f in map(_fields, found)
+    ]
+    messages.sort(key=lambda message: message.id)
+    return messages
+
+
 def _glob_escape(text: str) -> str:
     """``text`` as a literal in a ``SCAN MATCH`` pattern (``*?[]\\`` escaped)."""
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
@@ -381,11 +396,16 @@ class RedisStore:
     Args:
         url: ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://`` for TLS.
         prefix: put before every key, so several bots (or tests) can share a database.
+        owner: this handle's name as a sender of queued messages; unique by default
+            (host, process id and a random part). Two handles must never share one.
     """
 
-    def __init__(self, url: str, *, prefix: str = "botkit:") -> None:
+    def __init__(self, url: str, *, prefix: str = "botkit:", owner: str | None = None) -> None:
         self.url = url
         self.prefix = prefix
+        self._named = owner is not None
+        self.owner = owner or _new_owner()
+        """This handle's name as a sender (see :meth:`claim_outbound`): unique per handle."""
         self._client: redis.asyncio.Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
 
@@ -398,6 +418,8 @@ class RedisStore:
         """
         if self._client is not None:
             return
+        if not self._named and not self.owner.startswith(f"{socket.gethostname()}:{os.getpid()}:"):
+            self.owner = _new_owner()  # a handle made before a fork: the child is another sender
         try:
             # A blocking pool: a command waits (up to POOL_TIMEOUT) for a free connection.
             # redis-py's default pool refuses at once past 100 connections, which a burst
@@ -428,6 +450,16 @@ class RedisStore:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
+
+    @property
+    def client(self) -> redis.asyncio.Redis:
+        """The open redis-py client, for companions that keep their own keys under
+        :attr:`prefix` (the shared send rate, say).
+
+        Raises:
+            StoreError: the store is not open.
+        """
+        return self._opened()
 
     def _opened(self) -> redis.asyncio.Redis:
         if self._client is None:
@@ -533,7 +565,8 @@ class RedisStore:
         )
         finished = "" if inbox_id is None else inbox_id
         args = [conversation.version, doc, now, finished, member, timer_id, due]
-        args += ["" if fence is None else fence, *_triples(outbound, bodies)]
+        args += ["" if fence is None else fence, self.owner, self.prefix]
+        args += _triples(outbound, bodies)
         version, *ids = await self._run(COMPLETE_TURN_LUA, keys, args)
         if version > 0:
             return Committed(version=version, outbound=self._queued(outbound, bodies, ids, now))
@@ -565,17 +598,20 @@ class RedisStore:
         bodies = encode_bodies(outbound)
         if not outbound:
             return []
-        args = [now, *_triples(outbound, bodies)]
+        args = [now, self.owner, self.prefix, *_triples(outbound, bodies)]
         ids = await self._run(ENQUEUE_LUA, self._keys(*_OUTBOX), args)
         return self._queued(outbound, bodies, ids, now)
 
     @staticmethod
     def _queued(
-        outbound: Sequence[NewOutbound], bodies: list[str], ids: list[int], now: float
+        outbound: Sequence[NewOutbound], bodies: list[str], queued: list[int], now: float
     ) -> list[OutboundMessage]:
+        """The queued messages, from the queue function's ``{id, after_others, ...}``."""
         return [
-            OutboundMessage(int(i), m.key, decode_json(body), m.client_ref, now)
-            for i, m, body in zip(ids, outbound, bodies, strict=True)
+            OutboundMessage(
+                int(i), m.key, decode_json(body), m.client_ref, now, after_others=bool(others)
+            )
+            for i, others, m, body in zip(queued[::2], queued[1::2], outbound, bodies, strict=True)
         ]
 
     async def pending_outbound(self, *, limit: int = 1000) -> list[OutboundMessage]:
@@ -587,17 +623,39 @@ class RedisStore:
         if limit <= 0:
             return []
         keys = self._keys("outbox:pending", "outbox")
-        entries = map(_fields, await self._run(PENDING_LUA, keys, [0, limit]))
-        return [
-            OutboundMessage(
-                i,
-                _key_of(f[b"key"]),
-                decode_json(f[b"body"].decode()),
-                _text(f[b"ref"]),
-                float(f[b"at"]),
-            )
-            for i, f in entries
-        ]
+        return _outbound(await self._run(PENDING_LUA, keys, [0, limit]))
+
+    async def claim_outbound(
+        self, *, ttl: float, now: float, limit: int = 1000
+    ) -> list[OutboundMessage]:
+        """Renew this handle's claim until ``now + ttl``; take over dead senders' messages.
+
+        Returns the messages taken over, in queue order (see :mod:`._redis_outbox`).
+        """
+        self._opened()
+        if limit <= 0:
+            return []
+        keys = self._keys("senders", "outbox:owner", "outbox", "outbox:owners")
+        args = [self.owner, now, repr(now + ttl), limit, self.prefix, repr(now - SENDER_GC)]
+        return _outbound(await self._run(CLAIM_OUTBOUND_LUA, keys, args))
+
+    async def claim_earlier(
+        self, message: OutboundMessage, *, now: float
+    ) -> list[OutboundMessage] | None:
+        """None while a live sender holds an earlier message of the conversation; else
+        the earlier pending messages, taken over by this handle, in queue order."""
+        member = _member(message.key)
+        keys = self._keys(
+            "senders", "outbox:owner", f"outbox:pending:{member}", "outbox", "outbox:owners"
+        )
+        args = [self.owner, now, message.id, self.prefix]
+        found = await self._run(CLAIM_EARLIER_LUA, keys, args)
+        return None if found is None else _outbound(found)
+
+    async def release_outbound(self) -> None:
+        """End this handle's claim: its unsent messages are taken over by others at once."""
+        with self._connected() as client:
+            await client.zrem(self.prefix + "senders", self.owner)
 
     async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
         """Record the Messages API's acceptance. Only a pending message changes."""
@@ -610,8 +668,10 @@ class RedisStore:
 
     async def _finish(self, outbound_id: int, outcome: dict[str, Any]) -> None:
         text = encode_json(outcome, what=f"outcome of outbound message {outbound_id}")
-        keys = self._keys("outbox:pending", "outbox:done")
-        await self._run(FINISH_OUTBOUND_LUA, keys, [outbound_id, text])
+        keys = self._keys(
+            "outbox:pending", "outbox:done", "outbox:owner", "outbox", "outbox:owners"
+        )
+        await self._run(FINISH_OUTBOUND_LUA, keys, [outbound_id, text, self.prefix])
 
     async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
         """Timers due at ``now`` or earlier, the earliest first (ties in ``K`` order)."""
@@ -681,11 +741,11 @@ class RedisStore:
         outbox = await self._walk(PRUNE_OUTBOX_LUA, ["outbox", "outbox:done"], outbox_before)
         return {"inbox": inbox, "outbox": outbox, "dedupe": 0, "files": 0}
 
-    async def _walk(self, lua: str, names: list[str], arg: Any) -> int:
+    async def _walk(self, lua: str, names: list[str], *args: Any) -> int:
         """Run a stream walk script until it reports it finished; returns the total deleted."""
         keys, start, total = self._keys(*names), "-", 0
         while True:
-            deleted, last, finished = await self._run(lua, keys, [start, _WALK, arg])
+            deleted, last, finished = await self._run(lua, keys, [start, _WALK, *args])
             total += int(deleted)
             if finished:
                 return total
@@ -701,7 +761,7 @@ class RedisStore:
         opening = encode_json([channel, user], what="user")[:-1] + ","
         members: set[str] = set()
         with self._connected() as client:
-            for name in ("conv:", "lease:", "inbox:pending:"):
+            for name in ("conv:", "lease:", "inbox:pending:", "outbox:pending:"):
                 pattern = _glob_escape(self.prefix + name + opening) + "*"
                 async for found in client.scan_iter(match=pattern, count=1000):
                     members.add(_text(found).removeprefix(self.prefix + name))
@@ -719,7 +779,10 @@ class RedisStore:
             FORGET_STREAM_LUA, ["inbox", "inbox:pending", "inbox:done"], opening
         )
         removed += await self._walk(
-            FORGET_STREAM_LUA, ["outbox", "outbox:pending", "outbox:done"], opening
+            FORGET_OUTBOX_LUA,
+            ["outbox", "outbox:pending", "outbox:done", "outbox:owner"],
+            opening,
+            self.prefix,
         )
         return removed
 

@@ -384,6 +384,21 @@ class SQLiteStore:
             for id_, ch, user, bot, body, ref, at, tries in rows
         ]
 
+    async def claim_outbound(
+        self, *, ttl: float, now: float, limit: int = 1000
+    ) -> list[OutboundMessage]:
+        """Nothing to take over: one process sends everything (recovered at start)."""
+        return []
+
+    async def claim_earlier(
+        self, message: OutboundMessage, *, now: float
+    ) -> list[OutboundMessage] | None:
+        """Nothing earlier to wait for: this process sends in queue order already."""
+        return []
+
+    async def release_outbound(self) -> None:
+        """Nothing to release: no other process sends from this store."""
+
     async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
         """Record the Messages API's acceptance. Only a pending message changes."""
         await self._call(_run, _MARK_SENT, (message_uuid, now, outbound_id))

@@ -327,11 +327,9 @@ async def run_e1(
         api=api,
         store=store.url,
         redis_prefix=store.redis_prefix,
-        # A dead process's leases block its users this long (Redis); the default is 60 s.
+        # On Redis a dead process's leases block its users, and its claim on its unsent
+        # replies holds them, this long; the default is 60 s.
         BOTKIT_LOCK_LEASE=str(lease),
-        # On Redis a dead process's unsent replies are taken over once they outlive the
-        # retry budget (plus a margin for the last attempt); the default budget is 300 s.
-        BOTKIT_SEND_RETRY_BUDGET="5",
     )
     results: list[E1Round] = []
     with BotProcess(env, log_dir, name=f"e1-{store.kind}") as bot:

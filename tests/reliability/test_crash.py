@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from .harness import FakeApi, StoreSpec
 from .scenarios import e1_table, run_e1
 
@@ -34,11 +32,6 @@ HARD_TIMEOUT = 150
 async def test_e1_kill_9_during_load_loses_no_acknowledged_message(
     any_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
 ) -> None:
-    if any_store.kind == "redis":
-        pytest.skip(
-            "known gap (docs/reliability.md): on Redis a killed process's unsent replies are "
-            "taken over only once they outlive the retry budget, not at the restart"
-        )
     seed = 1
     results = await run_e1(fake_api, any_store, tmp_path, rounds=10, seed=seed)
     print(

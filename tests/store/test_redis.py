@@ -169,6 +169,10 @@ async def test_keys_follow_the_documented_layout(
         "outbox": "stream",
         "outbox:pending": "zset",
         "outbox:done": "hash",
+        f"outbox:pending:{k}": "zset",
+        "outbox:owner": "hash",
+        f"outbox:owned:{store.owner}": "zset",
+        "outbox:owners": "set",
         "timers": "zset",
         "timers:id": "hash",
         "file:f1": "hash",
@@ -186,6 +190,10 @@ async def test_keys_follow_the_documented_layout(
         "expires": repr(NOW + 60),
     }
     assert raw.zrange(f"{prefix}outbox:pending", 0, -1) == [str(turn.outbound[1].id)]
+    # Only the unsent message has an owner, listed under its owner and its conversation.
+    assert raw.hgetall(f"{prefix}outbox:owner") == {str(turn.outbound[1].id): store.owner}
+    assert raw.zrange(f"{prefix}outbox:owned:{store.owner}", 0, -1) == [str(turn.outbound[1].id)]
+    assert raw.zrange(f"{prefix}outbox:pending:{k}", 0, -1) == [str(turn.outbound[1].id)]
     assert raw.hget(f"{prefix}conv:{k}", "version") == "1"
     assert raw.zscore(f"{prefix}timers", k) == NOW + 60
     assert raw.hget(f"{prefix}timers:id", k) == "t1"

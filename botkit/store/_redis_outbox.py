@@ -1,0 +1,213 @@
+"""The Redis store's outbox ownership: which process sends which queued reply.
+
+Several processes share one Redis store, and each sends the replies it queued. A reply
+left unsent by a process that died must be sent by another, soon, and exactly the
+replies of dead processes: taking a live process's reply would send it twice. So every
+store handle is a *sender* with a name (its ``owner``), and every pending message has an
+owner. A sender keeps a *claim* alive (a deadline in ``senders``, renewed every few
+seconds by :meth:`~botkit.store.redis.RedisStore.claim_outbound`); once the deadline
+passes, or for an owner that never claimed (a script that queued and exited), any
+sender may take its messages over. Deadlines are judged on the callers' clocks, like
+conversation leases.
+
+Replies of one conversation go out in queue order even across processes: a message
+queued while an earlier message of its conversation is pending under another owner is
+flagged (``after_others``), and its sender first asks :data:`CLAIM_EARLIER_LUA`, which
+answers "wait" while that owner lives and hands the earlier messages over once it is
+dead.
+
+Keys, beyond those in :mod:`botkit.store.redis` (``P`` the prefix, ``K`` a conversation)::
+
+    P senders           zset    owner -> claim deadline (the callers' clock)
+    P outbox:owners     set     owners that may own pending messages
+    P outbox:owner      hash    pending outbound id -> its owner
+    P outbox:owned:O    zset    owner O's pending outbound ids (score = id); gone when empty
+    P outbox:pending:K  zset    K's pending outbound ids (score = id); gone when empty
+
+Per-owner and per-conversation keys are named inside the scripts from the prefix (an
+argument): the store runs on one Redis server, never a cluster.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CLAIM_EARLIER_LUA",
+    "CLAIM_OUTBOUND_LUA",
+    "FINISH_OUTBOUND_LUA",
+    "FORGET_OUTBOX_LUA",
+    "QUEUE_FUNCTION",
+    "SENDER_GC",
+]
+
+SENDER_GC = 24 * 3600.0
+"""Seconds after its deadline a sender owning nothing is forgotten (``senders`` stays small
+however often processes restart)."""
+
+_FIELD_FUNCTION = """
+local function field(fields, name)
+  for i = 1, #fields, 2 do if fields[i] == name then return fields[i + 1] end end
+end
+"""
+
+# Queue the (K, client_ref, body) triples found in ARGV from index ``first`` on, created
+# at ``at``, owned by ``owner``. Returns {id, after_others, id, after_others, ...}:
+# after_others is 1 when, before this call, K had a pending message another owner holds.
+QUEUE_FUNCTION = """
+local function queue(seq, stream, pending, at, first, owner, prefix)
+  local result, others, members = {}, {}, {}
+  for i = first, #ARGV, 3 do
+    local member = ARGV[i]
+    if others[member] == nil then
+      others[member] = 0
+      for _, id in ipairs(redis.call('ZRANGE', prefix .. 'outbox:pending:' .. member, 0, -1)) do
+        if redis.call('HGET', prefix .. 'outbox:owner', id) ~= owner then
+          others[member] = 1
+          break
+        end
+      end
+    end
+    local id = redis.call('INCR', seq)
+    redis.call('XADD', stream, id .. '-0', 'key', member, 'ref', ARGV[i + 1],
+               'body', ARGV[i + 2], 'at', at)
+    table.insert(result, id)
+    table.insert(result, others[member])
+    table.insert(members, member)
+  end
+  for j, member in ipairs(members) do
+    local id = result[2 * j - 1]
+    redis.call('ZADD', pending, id, id)
+    redis.call('ZADD', prefix .. 'outbox:pending:' .. member, id, id)
+    redis.call('HSET', prefix .. 'outbox:owner', id, owner)
+    redis.call('ZADD', prefix .. 'outbox:owned:' .. owner, id, id)
+  end
+  if #members > 0 then redis.call('SADD', prefix .. 'outbox:owners', owner) end
+  return result
+end
+"""
+
+# KEYS: outbox:pending, outbox:done, outbox:owner, outbox, outbox:owners
+# ARGV: outbound id, outcome JSON, prefix
+# Only a pending message changes: the first terminal state wins, whoever sent it.
+FINISH_OUTBOUND_LUA = (
+    _FIELD_FUNCTION
+    + """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local owner = redis.call('HGET', KEYS[3], ARGV[1])
+if owner then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  local owned = ARGV[3] .. 'outbox:owned:' .. owner
+  redis.call('ZREM', owned, ARGV[1])
+  if redis.call('EXISTS', owned) == 0 then redis.call('SREM', KEYS[5], owner) end
+end
+local found = redis.call('XRANGE', KEYS[4], ARGV[1] .. '-0', ARGV[1] .. '-0')
+if found[1] then
+  redis.call('ZREM', ARGV[3] .. 'outbox:pending:' .. field(found[1][2], 'key'), ARGV[1])
+end
+return 1
+"""
+)
+
+# Move pending message ``id`` from owner ``from`` to ``to`` (a helper of the claims below).
+_TAKE_FUNCTION = """
+local function take(prefix, owner_hash, id, from, to)
+  redis.call('HSET', owner_hash, id, to)
+  redis.call('ZREM', prefix .. 'outbox:owned:' .. from, id)
+  redis.call('ZADD', prefix .. 'outbox:owned:' .. to, id, id)
+end
+"""
+
+# KEYS: senders, outbox:owner, outbox, outbox:owners
+# ARGV: owner, now, deadline, limit, prefix, forget senders older than this
+# Renews the owner's claim, then takes over (up to limit) the pending messages of owners
+# whose claim expired or who never claimed. Returns the taken stream entries.
+CLAIM_OUTBOUND_LUA = (
+    _TAKE_FUNCTION
+    + """
+local me, now, limit, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5]
+redis.call('ZADD', KEYS[1], ARGV[3], me)
+local taken = {}
+for _, owner in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  if #taken >= limit then break end
+  if owner ~= me then
+    local deadline = redis.call('ZSCORE', KEYS[1], owner)
+    if not deadline or tonumber(deadline) < now then
+      local owned = prefix .. 'outbox:owned:' .. owner
+      for _, id in ipairs(redis.call('ZRANGE', owned, 0, limit - #taken - 1)) do
+        take(prefix, KEYS[2], id, owner, me)
+        table.insert(taken, id)
+      end
+      if redis.call('EXISTS', owned) == 0 then redis.call('SREM', KEYS[4], owner) end
+    end
+  end
+end
+if #taken > 0 then redis.call('SADD', KEYS[4], me) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[6])
+local entries = {}
+for _, id in ipairs(taken) do
+  local found = redis.call('XRANGE', KEYS[3], id .. '-0', id .. '-0')
+  if found[1] then table.insert(entries, found[1]) end
+end
+return entries
+"""
+)
+
+# KEYS: senders, outbox:owner, outbox:pending:K, outbox, outbox:owners
+# ARGV: owner, now, the message's id, prefix
+# false while an earlier pending message of K belongs to another owner with a live claim;
+# else takes every earlier pending message of K over and returns them (stream entries).
+CLAIM_EARLIER_LUA = (
+    _TAKE_FUNCTION
+    + """
+local me, now, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[4]
+local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[3])
+local owners = {}
+for i, id in ipairs(ids) do
+  local owner = redis.call('HGET', KEYS[2], id) or ''
+  owners[i] = owner
+  if owner ~= me then
+    local deadline = redis.call('ZSCORE', KEYS[1], owner)
+    if deadline and tonumber(deadline) >= now then return false end
+  end
+end
+local entries = {}
+for i, id in ipairs(ids) do
+  if owners[i] ~= me then
+    take(prefix, KEYS[2], id, owners[i], me)
+    redis.call('SADD', KEYS[5], me)
+  end
+  local found = redis.call('XRANGE', KEYS[4], id .. '-0', id .. '-0')
+  if found[1] then table.insert(entries, found[1]) end
+end
+return entries
+"""
+)
+
+# KEYS: outbox, outbox:pending, outbox:done, outbox:owner.  ARGV: start, count, K prefix,
+# store prefix. Deletes the outbound messages whose conversation key starts with the K
+# prefix (one user's), wherever they are in their life, with their ownership records;
+# returns {deleted, last id seen, finished}.
+FORGET_OUTBOX_LUA = (
+    _FIELD_FUNCTION
+    + """
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local deleted, last = 0, ARGV[1]
+for _, entry in ipairs(entries) do
+  last = '(' .. entry[1]
+  local key = field(entry[2], 'key')
+  if string.sub(key, 1, #ARGV[3]) == ARGV[3] then
+    local id = string.match(entry[1], '^(%d+)-')
+    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+    local owner = redis.call('HGET', KEYS[4], id)
+    if owner then
+      redis.call('HDEL', KEYS[4], id)
+      redis.call('ZREM', ARGV[4] .. 'outbox:owned:' .. owner, id)
+    end
+    redis.call('DEL', ARGV[4] .. 'outbox:pending:' .. key)
+  end
+end
+return {deleted, last, #entries < tonumber(ARGV[2]) and 1 or 0}
+"""
+)
