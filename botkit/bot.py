@@ -95,8 +95,8 @@ class Bot(Router):
     Attributes:
         retry_policy: backoff for refused sends; None builds one from the settings
             (``BOTKIT_SEND_ATTEMPTS``, ``BOTKIT_SEND_RETRY_BUDGET``). Set before running.
-        rate_limiter: paces sends per sender number; None uses ``BOTKIT_RATE`` in this
-            process. Set before running (a limiter shared between processes, say).
+        rate_limiter: paces sends per sender number; None uses ``BOTKIT_RATE`` (shared by
+            every process on a Redis store, per process otherwise). Set before running.
     """
 
     def __init__(

@@ -7,8 +7,10 @@ about 1 message per second); going faster only earns 429s. The sender asks a
 :class:`LocalRateLimiter` paces the sends of one process: a token bucket holding one
 token per sender number, refilled every ``1 / rate`` seconds, so no second ever sees more
 than ``rate`` sends from one number. Several processes sending from the same number
-need a limiter they share (one kept in Redis, say); anything with an ``acquire`` method
-of the same shape fits ``Bot.rate_limiter``.
+share :class:`~botkit.ratelimit_redis.RedisRateLimiter` instead, which reserves each
+number's slots in the bot's Redis store (falling back to pacing per process while Redis
+fails). :func:`rate_limiter_for` picks the one that fits the bot's store. Anything with
+an ``acquire`` method of the same shape fits ``Bot.rate_limiter``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from botkit.clock import Clock
 from botkit.errors import ConfigError
 from botkit.retry import Sleeper
 
-__all__ = ["LocalRateLimiter", "RateLimiter"]
+__all__ = ["LocalRateLimiter", "RateLimiter", "rate_limiter_for"]
 
 
 class RateLimiter(Protocol):
@@ -71,3 +73,34 @@ class LocalRateLimiter:
                 self._last[key] = now
                 return
             await self._sleep(interval - (now - last))
+
+
+def rate_limiter_for(store: object, rate: float, *, clock: Clock, sleep: Sleeper) -> RateLimiter:
+    """The limiter for ``BOTKIT_RATE`` on the bot's store.
+
+    A :class:`~botkit.ratelimit_redis.RedisRateLimiter` on a
+    :class:`~botkit.store.redis.RedisStore` (the rate is shared by every process on it),
+    else a :class:`LocalRateLimiter` (the rate holds per process). redis-py is imported
+    only to tell: without it no store can be a RedisStore.
+
+    Args:
+        store: the bot's store (opened or not; the Redis limiter needs it open only
+            once it is asked for a slot).
+        rate: sends per second per sender number.
+        clock: the bot's clock.
+        sleep: the bot's sleeper.
+
+    Raises:
+        ConfigError: ``rate`` is not a positive number.
+    """
+    try:
+        from botkit.store.redis import RedisStore
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "redis":
+            raise  # something else is missing
+        return LocalRateLimiter(rate, clock=clock, sleep=sleep)
+    if isinstance(store, RedisStore):
+        from botkit.ratelimit_redis import RedisRateLimiter
+
+        return RedisRateLimiter(store, rate, clock=clock, sleep=sleep)
+    return LocalRateLimiter(rate, clock=clock, sleep=sleep)

@@ -42,7 +42,7 @@ from botkit.context import ErrorContext
 from botkit.errors import MessagesApiError, StoreError
 from botkit.lanes import Lanes
 from botkit.metrics import log_fields
-from botkit.ratelimit import LocalRateLimiter, RateLimiter
+from botkit.ratelimit import RateLimiter, rate_limiter_for
 from botkit.retry import RetryPolicy
 from botkit.store.base import ConversationKey, OutboundMessage
 
@@ -77,7 +77,9 @@ class Sender:
 
     The policy comes from ``bot.retry_policy`` or, by default, from the settings
     (``BOTKIT_SEND_ATTEMPTS``, ``BOTKIT_SEND_RETRY_BUDGET``); the rate limiter from
-    ``bot.rate_limiter`` or, when ``BOTKIT_RATE`` is set, a :class:`LocalRateLimiter`.
+    ``bot.rate_limiter`` or, when ``BOTKIT_RATE`` is set, one shared by every process on a
+    Redis store (:class:`~botkit.ratelimit_redis.RedisRateLimiter`) or kept in this
+    process (:class:`~botkit.ratelimit.LocalRateLimiter`).
     """
 
     def __init__(self, bot: Bot) -> None:
@@ -89,7 +91,10 @@ class Sender:
         )
         self.limiter: RateLimiter | None = bot.rate_limiter
         if self.limiter is None and settings.rate is not None:
-            self.limiter = LocalRateLimiter(settings.rate, clock=bot.clock, sleep=bot.sleep)
+            # Shared by every process on a Redis store; per process otherwise.
+            self.limiter = rate_limiter_for(
+                bot.store, settings.rate, clock=bot.clock, sleep=bot.sleep
+            )
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._waiters: dict[int, asyncio.Future[str]] = {}
         self._queued: set[int] = set()

@@ -1,0 +1,343 @@
+"""BOTKIT_RATE shared by every process on one Redis store (botkit.ratelimit_redis).
+
+Each "process" is a RedisStore handle of its own (its own connection pool) on the test
+server and one key prefix, with a RedisRateLimiter on it. Most tests run on a FakeClock:
+slots are reserved on the caller's clock, so real Redis gives exact, repeatable answers.
+Without a Redis server the tests that need one are skipped, or fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from botkit import ConfigError, FakeClock
+from botkit.clock import SystemClock
+from botkit.ratelimit import LocalRateLimiter, RateLimiter, rate_limiter_for
+from botkit.ratelimit_redis import RedisRateLimiter
+from botkit.store.memory import MemoryStore
+from botkit.store.redis import RedisStore
+from botkit.store.sqlite import SQLiteStore
+
+from .store.conftest import delete_prefixed, require_redis, unique_prefix
+
+NUMBER = "447700900000"
+T0 = 1_750_000_000.0
+
+
+class AdvancingSleeper:
+    """Sleeps on a FakeClock by moving it (by one representable step at least, as
+    FakeSleeper does); ``late`` adds to the next waits (a slow wake-up)."""
+
+    def __init__(self, clock: FakeClock, late: list[float] | None = None) -> None:
+        self.clock = clock
+        self.slept: list[float] = []
+        self.late = list(late or [])
+
+    async def __call__(self, seconds: float, /) -> None:
+        self.slept.append(seconds)
+        now = self.clock.now()
+        later = now + seconds + (self.late.pop(0) if self.late else 0.0)
+        self.clock.set(max(later, math.nextafter(now, math.inf)))
+        await asyncio.sleep(0)
+
+
+class HeldSleeper:
+    """Records each wait and never returns from it (the test cancels the sleepers)."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    async def __call__(self, seconds: float, /) -> None:
+        self.slept.append(seconds)
+        await asyncio.get_running_loop().create_future()
+
+
+class ReadingClock(SystemClock):
+    """The wall clock, remembering its latest reading: after ``acquire`` returns, the
+    time the limiter let the send through (its last look at the clock)."""
+
+    latest = 0.0
+
+    def now(self) -> float:
+        self.latest = super().now()
+        return self.latest
+
+
+@pytest.fixture
+def url() -> str:
+    return require_redis()
+
+
+@pytest.fixture
+def prefix(url: str) -> Iterator[str]:
+    """A key prefix of the test's own, deleted afterwards."""
+    prefix = unique_prefix()
+    yield prefix
+    delete_prefixed(url, [prefix])
+
+
+@pytest.fixture
+def raw(url: str) -> Iterator[redis.Redis]:
+    """A plain client on the test database, to look at the rate keys (as text)."""
+    with redis.Redis.from_url(url, decode_responses=True) as client:
+        yield client
+
+
+@pytest.fixture
+async def handle(url: str, prefix: str) -> AsyncIterator[Callable[[], Awaitable[RedisStore]]]:
+    """Opens a new store handle (one "process") on the test prefix; closes them after."""
+    opened: list[RedisStore] = []
+
+    async def open_one() -> RedisStore:
+        store = RedisStore(url, prefix=prefix)
+        await store.open()
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        await store.close()
+
+
+# -- sharing one number's rate -----------------------------------------------------------
+
+
+async def test_processes_together_never_send_faster_than_the_rate(
+    handle: Callable[[], Awaitable[RedisStore]],
+) -> None:
+    rate = 40.0
+    stores = [await handle() for _ in range(3)]
+    grants: list[float] = []
+
+    async def sender(store: RedisStore) -> None:
+        clock = ReadingClock()
+        limiter = RedisRateLimiter(store, rate, clock=clock, sleep=asyncio.sleep)
+        for _ in range(4):
+            await limiter.acquire(NUMBER)
+            grants.append(clock.latest)
+
+    # Two senders per handle, six in all, all after the same number at once (real time).
+    await asyncio.gather(*(sender(store) for store in stores for _ in range(2)))
+
+    assert len(grants) == 24
+    ordered = sorted(grants)
+    gaps = [b - a for a, b in itertools.pairwise(ordered)]
+    assert min(gaps) >= 1 / rate - 1e-9, gaps
+
+
+async def test_slots_are_reserved_evenly_across_handles_and_kept_past_the_last(
+    handle: Callable[[], Awaitable[RedisStore]], raw: redis.Redis, prefix: str
+) -> None:
+    clock, sleeper = FakeClock(T0), HeldSleeper()  # time stands still; nobody wakes
+    limiters = [
+        RedisRateLimiter(await handle(), 4, clock=clock, sleep=sleeper, linger=0.5)
+        for _ in range(3)
+    ]
+    tasks = [asyncio.create_task(limiters[n % 3].acquire(NUMBER)) for n in range(6)]
+    try:
+        for _ in range(200):  # until five wait and one went at once
+            await asyncio.sleep(0.005)
+            if len(sleeper.slept) == 5:
+                break
+        assert sum(task.done() for task in tasks) == 1
+        assert sorted(sleeper.slept) == [0.25, 0.5, 0.75, 1.0, 1.25]
+        key = f"{prefix}rate:{NUMBER}"
+        assert float(raw.hget(key, "next") or 0) == T0 + 1.5
+        assert float(raw.hget(key, "last") or 0) == T0
+        assert 1500 < raw.pttl(key) <= 2000  # past the last reserved slot, plus linger
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_number_waits_for_the_slot_another_handle_took(
+    handle: Callable[[], Awaitable[RedisStore]],
+) -> None:
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock)
+    first = RedisRateLimiter(await handle(), 2, clock=clock, sleep=sleeper)
+    second = RedisRateLimiter(await handle(), 2, clock=clock, sleep=sleeper)
+    times = []
+    for limiter in (first, second, first, second):
+        await limiter.acquire(NUMBER)
+        times.append(clock.now())
+
+    assert times == [T0, T0 + 0.5, T0 + 1.0, T0 + 1.5]
+    assert sleeper.slept == [0.5, 0.5, 0.5]
+
+
+async def test_a_late_send_pushes_the_next_one_back(
+    handle: Callable[[], Awaitable[RedisStore]],
+) -> None:
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock, late=[0.3])  # the first wait ends 0.3 s late
+    first = RedisRateLimiter(await handle(), 1, clock=clock, sleep=sleeper)
+    second = RedisRateLimiter(await handle(), 1, clock=clock, sleep=sleeper)
+
+    await first.acquire(NUMBER)  # T0
+    await second.acquire(NUMBER)  # slot T0 + 1, let through at T0 + 1.3
+    assert clock.now() == T0 + 1.3
+    await first.acquire(NUMBER)  # slot T0 + 2, but a second after the late one
+
+    assert clock.now() == pytest.approx(T0 + 2.3)
+    assert clock.now() - (T0 + 1.3) >= 1.0
+
+
+async def test_different_numbers_do_not_wait_for_each_other(
+    handle: Callable[[], Awaitable[RedisStore]],
+) -> None:
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock)
+    first = RedisRateLimiter(await handle(), 1, clock=clock, sleep=sleeper)
+    second = RedisRateLimiter(await handle(), 1, clock=clock, sleep=sleeper)
+
+    await first.acquire("447700900001")
+    await second.acquire("447700900002")
+    await asyncio.gather(first.acquire("447700900003"), second.acquire("447700900004"))
+    assert sleeper.slept == [] and clock.now() == T0
+
+    await second.acquire("447700900001")  # the first number's own rate still holds
+    assert sleeper.slept == [1.0]
+
+
+async def test_an_idle_number_sends_at_once(handle: Callable[[], Awaitable[RedisStore]]) -> None:
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock)
+    limiter = RedisRateLimiter(await handle(), 2, clock=clock, sleep=sleeper)
+    await limiter.acquire(NUMBER)
+    clock.advance(0.5)
+    await limiter.acquire(NUMBER)
+    clock.advance(10)
+    await limiter.acquire(NUMBER)
+    assert sleeper.slept == []
+
+
+async def test_an_idle_numbers_key_expires(
+    handle: Callable[[], Awaitable[RedisStore]], raw: redis.Redis, prefix: str
+) -> None:
+    clock = FakeClock(T0)
+    limiter = RedisRateLimiter(
+        await handle(), 20, clock=clock, sleep=AdvancingSleeper(clock), linger=0.2
+    )
+    for _ in range(3):
+        await limiter.acquire(NUMBER)  # at T0, T0 + 0.05, T0 + 0.1; next slot T0 + 0.15
+
+    key = f"{prefix}rate:{NUMBER}"
+    assert raw.keys(f"{prefix}*") == [key]
+    # Each send went at its slot at the first try (no expiry-and-restart of the queue).
+    held = {name: float(value) for name, value in raw.hgetall(key).items()}
+    assert held["last"] == clock.now() and held["next"] - held["last"] >= 0.05
+    assert 150 < raw.pttl(key) <= 250  # the next slot 50 ms away, plus 200 ms linger
+    deadline = time.monotonic() + 2.0
+    while raw.exists(key) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert raw.keys(f"{prefix}*") == []
+
+
+# -- when Redis fails ----------------------------------------------------------------------
+
+
+async def test_a_closed_store_paces_locally_then_shares_again(
+    handle: Callable[[], Awaitable[RedisStore]],
+    raw: redis.Redis,
+    prefix: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = await handle()
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock)
+    limiter = RedisRateLimiter(store, 2, clock=clock, sleep=sleeper, cooldown=5)
+    await store.close()  # no connection: every ask for a slot fails
+
+    with caplog.at_level(logging.INFO, logger="botkit"):
+        for _ in range(3):
+            await limiter.acquire(NUMBER)  # no exception: the send goes on
+        assert sleeper.slept == [0.5, 0.5]  # still at the rate, in this process
+        assert not limiter.shared
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "per process" in warnings[0].getMessage()
+        assert "not open" in warnings[0].getMessage()
+
+        await store.open()
+        await limiter.acquire(NUMBER)  # within the cooldown: Redis is not asked
+        assert raw.keys(f"{prefix}*") == []
+
+        clock.advance(5)
+        await limiter.acquire(NUMBER)
+        assert limiter.shared
+        assert raw.keys(f"{prefix}*") == [f"{prefix}rate:{NUMBER}"]
+        assert any("back on Redis" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_refusing_redis_paces_locally_and_warns_now_and_then(
+    handle: Callable[[], Awaitable[RedisStore]],
+    raw: redis.Redis,
+    prefix: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = f"{prefix}rate:{NUMBER}"
+    raw.set(key, "not a hash")  # every script on the key fails (WRONGTYPE)
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock)
+    limiter = RedisRateLimiter(await handle(), 2, clock=clock, sleep=sleeper, cooldown=1)
+
+    with caplog.at_level(logging.WARNING, logger="botkit"):
+        await limiter.acquire(NUMBER)
+        await limiter.acquire(NUMBER)
+        assert sleeper.slept == [0.5]
+        clock.advance(10)  # past the cooldown: Redis is asked again, and fails again
+        await limiter.acquire(NUMBER)
+        assert len(caplog.records) == 1  # one warning a minute at most
+        assert "WRONGTYPE" in caplog.records[0].getMessage()
+        clock.advance(60)
+        await limiter.acquire(NUMBER)
+        assert len(caplog.records) == 2
+
+    assert raw.get(key) == "not a hash"  # nothing written over it
+
+
+# -- choosing the limiter ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["redis", "sqlite", "memory"])
+def test_rate_limiter_for_picks_by_store(kind: str, tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    store: object = {
+        "redis": lambda: RedisStore("redis://127.0.0.1:6379/0"),  # never opened
+        "sqlite": lambda: SQLiteStore(tmp_path / "bot.db"),
+        "memory": MemoryStore,
+    }[kind]()
+    limiter: RateLimiter = rate_limiter_for(store, 5, clock=clock, sleep=AdvancingSleeper(clock))
+
+    expected = RedisRateLimiter if kind == "redis" else LocalRateLimiter
+    assert type(limiter) is expected
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+def test_rate_limiter_for_refuses_a_bad_rate(kind: str) -> None:
+    clock = FakeClock(T0)
+    store = RedisStore("redis://127.0.0.1:6379/0") if kind == "redis" else MemoryStore()
+    with pytest.raises(ConfigError, match="BOTKIT_RATE"):
+        rate_limiter_for(store, 0, clock=clock, sleep=AdvancingSleeper(clock))
+
+
+def test_rate_limiter_for_needs_no_redis_py(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # makes "import redis" fail
+    monkeypatch.delitem(sys.modules, "botkit.store.redis")
+    monkeypatch.delitem(sys.modules, "botkit.ratelimit_redis")
+    clock = FakeClock(T0)
+
+    limiter = rate_limiter_for(MemoryStore(), 5, clock=clock, sleep=AdvancingSleeper(clock))
+
+    assert type(limiter) is LocalRateLimiter
