@@ -30,6 +30,8 @@ argument): the store runs on one Redis server, never a cluster.
 
 from __future__ import annotations
 
+from botkit.store._redis_lua import FIELD_FUNCTION
+
 __all__ = [
     "CLAIM_EARLIER_LUA",
     "CLAIM_OUTBOUND_LUA",
@@ -43,11 +45,6 @@ SENDER_GC = 24 * 3600.0
 """Seconds after its deadline a sender owning nothing is forgotten (``senders`` stays small
 however often processes restart)."""
 
-_FIELD_FUNCTION = """
-local function field(fields, name)
-  for i = 1, #fields, 2 do if fields[i] == name then return fields[i + 1] end end
-end
-"""
 
 # Queue the (K, client_ref, body) triples found in ARGV from index ``first`` on, created
 # at ``at``, owned by ``owner``. Returns {id, after_others, id, after_others, ...}:
@@ -89,7 +86,7 @@ end
 # ARGV: outbound id, outcome JSON, prefix
 # Only a pending message changes: the first terminal state wins, whoever sent it.
 FINISH_OUTBOUND_LUA = (
-    _FIELD_FUNCTION
+    FIELD_FUNCTION
     + """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
@@ -188,7 +185,7 @@ return entries
 # prefix (one user's), wherever they are in their life, with their ownership records;
 # returns {deleted, last id seen, finished}.
 FORGET_OUTBOX_LUA = (
-    _FIELD_FUNCTION
+    FIELD_FUNCTION
     + """
 local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
 local deleted, last = 0, ARGV[1]

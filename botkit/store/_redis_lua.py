@@ -1,0 +1,165 @@
+"""The Redis store's Lua scripts for the inbox, timers, leases, pruning and forgetting.
+
+Each script is one atomic step of :class:`~botkit.store.redis.RedisStore` (Redis runs a
+script without interleaving any other client's command); the key layout they work on is
+described in :mod:`botkit.store.redis`. The outbox's scripts, which also decide which
+process sends which reply, are in :mod:`botkit.store._redis_outbox`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACCEPT_LUA",
+    "ACQUIRE_LEASE_LUA",
+    "DUE_TIMERS_LUA",
+    "FIELD_FUNCTION",
+    "FORGET_CONVERSATION_LUA",
+    "FORGET_STREAM_LUA",
+    "PENDING_LUA",
+    "PRUNE_INBOX_LUA",
+    "PRUNE_OUTBOX_LUA",
+    "RELEASE_LEASE_LUA",
+]
+
+# KEYS: dedupe key, inbox:seq, inbox, inbox:pending, inbox:pending:K
+# ARGV: ttl, accepted_at, dedupe key, K, kind, body
+# Returns the new inbox id, or nil (None) for a redelivery. The dedupe key is checked
+# first but set only after the XADD that may fail, so a failed accept leaves no key
+# behind that would turn Vonage's retry into a "duplicate".
+ACCEPT_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local id = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[3], id .. '-0', 'key', ARGV[4], 'dedupe', ARGV[3],
+           'kind', ARGV[5], 'body', ARGV[6], 'at', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1])
+redis.call('ZADD', KEYS[4], id, id)
+redis.call('ZADD', KEYS[5], id, id)
+return id
+"""
+
+
+# KEYS: a pending zset, its stream.  ARGV: after id, limit.
+# Returns the pending entries with id > after, in id order, as {stream id, {field, value...}}.
+PENDING_LUA = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
+local entries = {}
+for _, id in ipairs(ids) do
+  local found = redis.call('XRANGE', KEYS[2], id .. '-0', id .. '-0')
+  if found[1] then table.insert(entries, found[1]) end
+end
+return entries
+"""
+
+# KEYS: timers, timers:id.  ARGV: now, limit.
+# Returns {K, due, timer id} for timers due at now or earlier, the earliest first.
+DUE_TIMERS_LUA = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local timers = {}
+for i = 1, #due, 2 do
+  table.insert(timers, {due[i], due[i + 1], redis.call('HGET', KEYS[2], due[i])})
+end
+return timers
+"""
+
+# KEYS: lease:K, lease:seq.  ARGV: owner, now, expires, gc milliseconds.
+# Returns a new token, or false while another owner's lease has not expired.
+ACQUIRE_LEASE_LUA = """
+local held = redis.call('HMGET', KEYS[1], 'owner', 'expires')
+if held[1] and held[1] ~= ARGV[1] and tonumber(held[2]) > tonumber(ARGV[2]) then
+  return false
+end
+local token = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', string.format('%d', token),
+           'expires', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return token
+"""
+
+# KEYS: lease:K.  ARGV: token.  Returns 1 when the lease was this token's and is gone.
+RELEASE_LEASE_LUA = """
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# The stream walks below go in id order from ARGV[1] (an exclusive start, '-' at first),
+# ARGV[2] entries per call, and say where to go on: {deleted, last id seen, finished}.
+FIELD_FUNCTION = """
+local function field(fields, name)
+  for i = 1, #fields, 2 do if fields[i] == name then return fields[i + 1] end end
+end
+"""
+
+# KEYS: inbox, inbox:pending.  ARGV: start, count, cutoff.
+# Deletes finished entries accepted before the cutoff; stops at the first one at or after.
+PRUNE_INBOX_LUA = (
+    FIELD_FUNCTION
+    + """
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local deleted, last, finished = 0, ARGV[1], 0
+for _, entry in ipairs(entries) do
+  if tonumber(field(entry[2], 'at')) >= tonumber(ARGV[3]) then finished = 1 break end
+  last = '(' .. entry[1]
+  local id = string.match(entry[1], '^(%d+)-')
+  if not redis.call('ZSCORE', KEYS[2], id) then
+    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
+  end
+end
+if #entries < tonumber(ARGV[2]) then finished = 1 end
+return {deleted, last, finished}
+"""
+)
+
+# KEYS: outbox, outbox:done.  ARGV: start, count, cutoff.
+# Deletes sent or failed messages finished before the cutoff; stops at the first message
+# created at or after it (none after it can have finished earlier).
+PRUNE_OUTBOX_LUA = (
+    FIELD_FUNCTION
+    + """
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local deleted, last, finished = 0, ARGV[1], 0
+for _, entry in ipairs(entries) do
+  if tonumber(field(entry[2], 'at')) >= tonumber(ARGV[3]) then finished = 1 break end
+  last = '(' .. entry[1]
+  local id = string.match(entry[1], '^(%d+)-')
+  local outcome = redis.call('HGET', KEYS[2], id)
+  if outcome and tonumber(cjson.decode(outcome)['at']) < tonumber(ARGV[3]) then
+    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
+    redis.call('HDEL', KEYS[2], id)
+  end
+end
+if #entries < tonumber(ARGV[2]) then finished = 1 end
+return {deleted, last, finished}
+"""
+)
+
+# KEYS: a stream, its pending zset, its done hash.  ARGV: start, count, K prefix.
+# Deletes the entries whose conversation key starts with the prefix (one user's),
+# wherever they are in their life; returns {deleted, last id seen, finished}.
+FORGET_STREAM_LUA = (
+    FIELD_FUNCTION
+    + """
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local deleted, last = 0, ARGV[1]
+for _, entry in ipairs(entries) do
+  last = '(' .. entry[1]
+  local key = field(entry[2], 'key')
+  if string.sub(key, 1, #ARGV[3]) == ARGV[3] then
+    local id = string.match(entry[1], '^(%d+)-')
+    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+  end
+end
+return {deleted, last, #entries < tonumber(ARGV[2]) and 1 or 0}
+"""
+)
+
+# KEYS: conv:K, timers, timers:id, lease:K, inbox:pending:K.  ARGV: K.
+# Deletes one conversation's own keys; returns how many records went.
+FORGET_CONVERSATION_LUA = """
+local removed = redis.call('DEL', KEYS[1], KEYS[4])
+removed = removed + redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[5])
+return removed
+"""
