@@ -21,7 +21,12 @@ Parts (``--parts``, default all):
       API per second, from the first webhook to the last reply; target >= 0.7x.
 
   Both bare endpoints are served by ``botkit run`` too (it serves any ASGI app), so the
-  server, its options and its access log are the same.
+  server, its options and its access log are the same, and they get the same signed
+  requests as botkit (they ignore the signature). Besides throughput, the CPU time the
+  server process used (all its threads, from ``/proc``; for botkit until its turns and
+  sends are done) is reported per webhook: the
+  load generator, the server and the fake API share the machine's cores, so throughput
+  alone depends on what else runs.
 * ``b4``: B4 at full scale: ``--messages`` inbound (1,000 users x 10), 20% redelivered
   1-5 times, shuffled, at ``--concurrency``.
 * ``d5``: D5 at full scale: the API down ``--outage`` seconds (503) while ``--replies``
@@ -178,11 +183,22 @@ class Phase:
     ack_p50_ms: float
     ack_p99_ms: float
     client_cpu_share: float
+    server_cpu_ms: float
     non_200: int
 
 
 def _signed(name: str) -> bool:
-    return name.startswith("botkit") and "unsigned" not in name
+    # The bare endpoints get the same signed requests as botkit, as Vonage sends them.
+    return "unsigned" not in name
+
+
+def _process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system, all threads) the process has used so far."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _load(messages: int, conversations: int, *, signed: bool) -> list[Delivery]:
@@ -203,6 +219,7 @@ async def _measure(
     replies: bool,
 ) -> Phase:
     before = api.stats()["distinct"]
+    server_cpu = _process_cpu(server.pid)
     cpu = time.process_time()
     started = time.monotonic()
     outcomes = await deliver(server.url, deliveries, concurrency=concurrency, timeout=60)
@@ -215,6 +232,12 @@ async def _measure(
             lambda: api.stats()["distinct"] >= target, timeout=300, interval=0.02, what=name
         )
         replied = time.monotonic() - started
+    if name.startswith("botkit"):
+        # Its turns (and sends) may still run after the last 200: they are part of the
+        # work per webhook. The throughput figures above do not wait for them.
+        await _idle(server)
+    # Until the last reply for the echo servers, and until idle for botkit's.
+    server_cpu = _process_cpu(server.pid) - server_cpu
     latencies = [o.seconds for o in outcomes]
     return Phase(
         name=name,
@@ -223,6 +246,7 @@ async def _measure(
         ack_p50_ms=statistics.median(latencies) * 1000,
         ack_p99_ms=percentile(latencies, 0.99) * 1000,
         client_cpu_share=client_cpu / acked,
+        server_cpu_ms=server_cpu * 1000 / len(deliveries),
         non_200=sum(1 for o in outcomes if o.status != 200),
     )
 
@@ -316,7 +340,8 @@ async def throughput(args: argparse.Namespace, work: Path) -> list[str]:
                         await _idle(server)
                     print(
                         f"round {round_number} {name}: {phase.acks_per_s:.0f} acks/s"
-                        + (f", {phase.replies_per_s:.0f} replies/s" if phase.replies_per_s else ""),
+                        + (f", {phase.replies_per_s:.0f} replies/s" if phase.replies_per_s else "")
+                        + f", server CPU {phase.server_cpu_ms:.3f} ms/webhook",
                         flush=True,
                     )
                     key = phase.replies_per_s if phase.replies_per_s else phase.acks_per_s
@@ -334,14 +359,18 @@ async def throughput(args: argparse.Namespace, work: Path) -> list[str]:
         f"{args.bare_senders} senders"
     )
     lines.append("")
-    lines.append("| server | acks/s | replies/s | ack p50 ms | ack p99 ms | non-200 | client CPU |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    lines.append(
+        "| server | acks/s | replies/s | ack p50 ms | ack p99 ms | non-200 | client CPU "
+        "| server CPU ms/webhook |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in servers:
         p = best[name]
         replies = f"{p.replies_per_s:,.0f}" if p.replies_per_s else "-"
         lines.append(
             f"| {name} | {p.acks_per_s:,.0f} | {replies} | {p.ack_p50_ms:.1f} | "
-            f"{p.ack_p99_ms:.1f} | {p.non_200} | {p.client_cpu_share:.0%} |"
+            f"{p.ack_p99_ms:.1f} | {p.non_200} | {p.client_cpu_share:.0%} | "
+            f"{p.server_cpu_ms:.3f} |"
         )
     ack = best["botkit ack"].acks_per_s / best["bare ack"].acks_per_s
     echo_bare = best["bare echo_queue"].replies_per_s or 1.0
@@ -355,6 +384,17 @@ async def throughput(args: argparse.Namespace, work: Path) -> list[str]:
         f"(b) webhook -> reply: botkit / bare = {echo:.2f}x (target >= 0.7x): "
         f"{'PASS' if echo >= 0.7 else 'BELOW TARGET'}"
     )
+    # The same comparison in CPU: bare's server CPU per webhook over botkit's (the best
+    # rounds above), independent of what the load generator and the fake API take.
+    for label, bare_name, botkit_name in (
+        ("(a)", "bare ack", "botkit ack"),
+        ("(b)", "bare echo_queue", "botkit echo"),
+    ):
+        bare_cpu, botkit_cpu = best[bare_name].server_cpu_ms, best[botkit_name].server_cpu_ms
+        lines.append(
+            f"{label} server CPU per webhook: bare {bare_cpu:.3f} ms, botkit {botkit_cpu:.3f} ms "
+            f"(bare / botkit = {bare_cpu / botkit_cpu if botkit_cpu else 0.0:.2f}x)"
+        )
     return lines
 
 

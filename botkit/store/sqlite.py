@@ -1,10 +1,16 @@
 """The embedded default store: one SQLite file in WAL mode.
 
-Every method does all its SQL in **one** job on a dedicated single-thread executor that
-owns the only connection: one hop costs a few hundred microseconds for a whole turn, where
-awaiting each statement would cost milliseconds, and the event loop never waits on the
-disk. The thread runs jobs in submission order, so concurrent tasks need no locks;
-``BEGIN IMMEDIATE`` and the busy timeout serialise writers in other processes.
+Every method does all its SQL in **one** call on a dedicated single-thread executor that
+owns the only connection, so the event loop never waits on the disk. Calls go through a
+:class:`~botkit.store.group_commit.GroupCommit` queue: the calls made while the thread is
+busy run together, as one job and one transaction (group commit), so that under load a
+hop and a WAL commit serve many webhooks and turns, not one each. The hot path's calls
+(accept, load, complete_turn, mark_sent) are merged per batch into a few multi-row
+statements (:mod:`botkit.store._sqlite_hot`). Calls of one task run in order, so
+concurrent tasks need no locks; ``BEGIN IMMEDIATE`` and the busy timeout serialise
+writers in other processes. A method that refuses (version conflict, finished entry,
+lost lease) checks everything before its first write, so its refusal leaves the other
+calls of its batch untouched.
 
 WAL with ``synchronous=NORMAL`` keeps commits atomic; a power cut (not a process crash)
 may lose the last few, which Vonage's redelivery of unacknowledged webhooks covers.
@@ -22,14 +28,23 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from botkit.errors import StoreError
 from botkit.store._codec import (
-    already_done,
     conversation_doc,
     conversation_from_doc,
     decode_json,
     encode_bodies,
-    lease_lost,
-    not_its_entry,
-    version_conflict,
+)
+from botkit.store._sqlite_hot import (
+    _KEY,
+    _accept_many,
+    _complete_each,
+    _complete_many,
+    _enqueue_rows,
+    _key,
+    _load_each,
+    _load_many,
+    _mark_sent_many,
+    _rowid,
+    _Turn,
 )
 from botkit.store.base import (
     DEDUPE_RETENTION,
@@ -42,8 +57,8 @@ from botkit.store.base import (
     NewInboxEntry,
     NewOutbound,
     OutboundMessage,
-    timer_of,
 )
+from botkit.store.group_commit import GroupCommit
 
 if TYPE_CHECKING:
     from botkit.store.base import Store
@@ -119,10 +134,6 @@ _SCHEMA = (
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
-_KEY = "channel = ? AND user = ? AND bot = ?"
-_INSERT_DEDUPE = "INSERT INTO dedupe (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
-_INSERT_INBOX = """INSERT INTO inbox (dedupe_key, channel, user, bot, kind, body, accepted_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?)"""
 _SELECT_PENDING_INBOX = """SELECT id, dedupe_key, channel, user, bot, kind, body, accepted_at
     FROM inbox WHERE done = 0 AND id > ? ORDER BY id LIMIT ?"""
 # One conversation's pending rows, found through the inbox_pending index (unfinished rows
@@ -131,31 +142,15 @@ _SELECT_PENDING_INBOX = """SELECT id, dedupe_key, channel, user, bot, kind, body
 # workers of a shared store do.
 _SELECT_PENDING_FOR = f"""SELECT id, dedupe_key, channel, user, bot, kind, body, accepted_at
     FROM inbox WHERE done = 0 AND {_KEY} ORDER BY id LIMIT ?"""
-_FINISH_INBOX = f"UPDATE inbox SET done = 1, done_at = ? WHERE id = ? AND done = 0 AND {_KEY}"
-_SELECT_INBOX_STATE = "SELECT done, channel, user, bot FROM inbox WHERE id = ?"
-_SELECT_CONVERSATION = f"SELECT version, doc FROM conversations WHERE {_KEY}"
-_INSERT_CONVERSATION = """INSERT INTO conversations (channel, user, bot, version, doc, updated_at)
-    VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (channel, user, bot) DO NOTHING"""
-_UPDATE_CONVERSATION = f"""UPDATE conversations SET version = ?, doc = ?, updated_at = ?
-    WHERE {_KEY} AND version = ?"""
-_INSERT_OUTBOX = """INSERT INTO outbox (channel, user, bot, body, client_ref, created_at)
-    VALUES (?, ?, ?, ?, ?, ?)"""
 _SELECT_PENDING_OUTBOX = """SELECT id, channel, user, bot, body, client_ref, created_at, attempts
     FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?"""
-_MARK_SENT = """UPDATE outbox SET status = 'sent', message_uuid = ?, finished_at = ?
-    WHERE id = ? AND status = 'pending'"""
 _MARK_FAILED = """UPDATE outbox SET status = 'failed', error = ?, finished_at = ?
     WHERE id = ? AND status = 'pending'"""
 _PUT_FILE = """INSERT INTO files (id, media_type, content, created_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET media_type = excluded.media_type, content = excluded.content"""
 _GET_FILE = "SELECT media_type, content FROM files WHERE id = ?"
-_SET_TIMER = """INSERT INTO timers (channel, user, bot, timer_id, due) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (channel, user, bot)
-    DO UPDATE SET timer_id = excluded.timer_id, due = excluded.due"""
-_CLEAR_TIMER = f"DELETE FROM timers WHERE {_KEY}"
 _DUE_TIMERS = """SELECT channel, user, bot, timer_id, due FROM timers WHERE due <= ?
     ORDER BY due, channel, user, bot LIMIT ?"""
-_LEASE_TOKEN = f"SELECT token FROM leases WHERE {_KEY}"
 _SELECT_LEASE = f"SELECT owner, expires_at FROM leases WHERE {_KEY}"
 _DELETE_LEASE = f"DELETE FROM leases WHERE {_KEY}"
 _INSERT_LEASE = "INSERT INTO leases (channel, user, bot, owner, expires_at) VALUES (?, ?, ?, ?, ?)"
@@ -197,12 +192,6 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-def _rowid(cursor: sqlite3.Cursor) -> int:
-    if cursor.lastrowid is None:  # pragma: no cover - only after a non-INSERT
-        raise StoreError("SQLite did not report the id of the inserted row")
-    return cursor.lastrowid
-
-
 class SQLiteStore:
     """A :class:`~botkit.store.base.Store` in one SQLite file.
 
@@ -216,6 +205,8 @@ class SQLiteStore:
         self.path = os.fspath(path)
         self.busy_timeout = busy_timeout
         self._executor: ThreadPoolExecutor | None = None
+        self._group: GroupCommit | None = None  # with the executor: both or neither
+        self._json = False  # SQLite's JSON functions are there (merged loads use them)
         # Created, used and closed only on the executor's thread (check_same_thread
         # stays on, so any use from another thread fails loudly).
         self._conn: sqlite3.Connection | None = None
@@ -230,16 +221,17 @@ class SQLiteStore:
         executor = self._executor
         if executor is not None:
             # Already open (or opening): queue behind the opening job and report its fate.
-            await self._call(lambda conn: None)
+            await self._read(_nothing)
             return
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botkit-sqlite")
         self._executor = executor
+        self._group = GroupCommit(executor, lambda: self._conn, f"SQLite store {self.path!r}")
         try:
             await asyncio.get_running_loop().run_in_executor(executor, self._connect)
         except BaseException:
             # Also reached on cancellation while the thread may still connect: close
             # whatever it opened (jobs run in order) before the thread stops.
-            self._executor = None
+            self._executor = self._group = None
             executor.submit(self._disconnect)
             executor.shutdown(wait=True)
             raise
@@ -249,9 +241,17 @@ class SQLiteStore:
         try:
             # isolation_level=None: no implicit transactions, we issue BEGIN/COMMIT;
             # ``timeout`` is SQLite's busy timeout.
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            # A statement cache large enough for the merged statements' texts (see _chunks).
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, cached_statements=256
+            )
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                conn.execute("SELECT json_array(1)").fetchall()
+                self._json = True
+            except sqlite3.OperationalError:  # built without JSON1: one load per statement
+                self._json = False
             with _transaction(conn):
                 (found,) = conn.execute("PRAGMA user_version").fetchone()
                 if found > SCHEMA_VERSION:
@@ -273,9 +273,12 @@ class SQLiteStore:
     async def close(self) -> None:
         """Close the connection and stop the thread (calls in flight finish first). Repeatable."""
         executor, self._executor = self._executor, None
+        group, self._group = self._group, None
         if executor is None:
             return
         try:
+            if group is not None:
+                await group.drain()  # calls queued before close() still run
             await asyncio.get_running_loop().run_in_executor(executor, self._disconnect)
         finally:
             executor.shutdown(wait=True)
@@ -288,39 +291,49 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot close SQLite store {self.path!r}: {exc}") from exc
 
-    def _opened(self) -> ThreadPoolExecutor:
-        if self._executor is None:
+    def _opened(self) -> GroupCommit:
+        if self._group is None:
             raise StoreError(f"SQLiteStore({self.path!r}) is not open; call 'await store.open()'")
-        return self._executor
+        return self._group
 
-    async def _call(
+    def _read(
         self,
         fn: Callable[Concatenate[sqlite3.Connection, P], T],
         *args: P.args,
         **kwargs: P.kwargs,
-    ) -> T:
-        """Run ``fn(conn, ...)`` on the store's thread; sqlite3 errors become StoreError."""
-        executor = self._opened()
+    ) -> asyncio.Future[T]:
+        """Queue ``fn(conn, ...)``, which only reads, for the store's thread.
 
-        def job() -> T:
-            conn = self._conn
-            if conn is None:  # open() failed after this call was queued
-                raise StoreError(f"SQLiteStore({self.path!r}) is not open; open() failed")
-            try:
-                return fn(conn, *args, **kwargs)
-            except sqlite3.Error as exc:
-                raise StoreError(f"SQLite store {self.path!r}: {exc}") from exc
+        sqlite3 errors reach the caller as StoreError.
+        """
+        return self._opened().call(lambda conn: fn(conn, *args, **kwargs), writes=False)
 
-        return await asyncio.get_running_loop().run_in_executor(executor, job)
+    def _write(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> asyncio.Future[T]:
+        """Queue ``fn(conn, ...)``, which writes, into the next group commit.
+
+        ``fn`` runs inside the batch's transaction and raises any refusal before its
+        first write. Its future resolves after the COMMIT.
+        """
+        return self._opened().call(lambda conn: fn(conn, *args, **kwargs), writes=True)
 
     async def accept(self, entry: NewInboxEntry) -> int | None:
-        """Commit the entry and its dedupe key; ``None`` for a dedupe key seen before."""
-        return await self._call(_accept, entry)
+        """Commit the entry and its dedupe key; ``None`` for a dedupe key seen before.
+
+        Returns once the batch holding it has committed: the entry is durable then.
+        Duplicates within one batch are exact too: the later one finds the earlier one's
+        key, written in the same transaction, and gets ``None``.
+        """
+        return await self._opened().call_many(_accept_many, entry, writes=True)
 
     async def pending_inbox(self, *, after_id: int = 0, limit: int = 1000) -> list[InboxEntry]:
         """Unfinished inbox entries with ``id > after_id``, in acceptance order."""
         # A negative LIMIT means "no limit" to SQLite; other stores return nothing.
-        rows = await self._call(_run, _SELECT_PENDING_INBOX, (after_id, max(limit, 0)))
+        rows = await self._read(_run, _SELECT_PENDING_INBOX, (after_id, max(limit, 0)))
         return [
             InboxEntry(id_, dedupe, ConversationKey(ch, user, bot), cast(EventKind, kind), body, at)
             for id_, dedupe, ch, user, bot, kind, body, at in rows
@@ -328,7 +341,7 @@ class SQLiteStore:
 
     async def pending_for(self, key: ConversationKey, *, limit: int = 1000) -> list[InboxEntry]:
         """The conversation's unfinished inbox entries, in acceptance order."""
-        rows = await self._call(_run, _SELECT_PENDING_FOR, (*_key(key), max(limit, 0)))
+        rows = await self._read(_run, _SELECT_PENDING_FOR, (*_key(key), max(limit, 0)))
         return [
             InboxEntry(id_, dedupe, ConversationKey(ch, user, bot), cast(EventKind, kind), body, at)
             for id_, dedupe, ch, user, bot, kind, body, at in rows
@@ -336,10 +349,12 @@ class SQLiteStore:
 
     async def load(self, key: ConversationKey) -> Conversation:
         """The stored conversation (a fresh copy), or a new one at version 0."""
-        rows = await self._call(_run, _SELECT_CONVERSATION, _key(key))
-        if not rows:
+        found = await self._opened().call_many(
+            _load_many if self._json else _load_each, key, writes=False
+        )
+        if found is None:
             return Conversation(key)
-        version, doc = rows[0]
+        version, doc = found
         return conversation_from_doc(key, version, doc)
 
     async def complete_turn(
@@ -365,8 +380,9 @@ class SQLiteStore:
         # complete_turn was called, even if another task changes the object meanwhile.
         doc = conversation_doc(conversation)
         bodies = encode_bodies(outbound)
-        return await self._call(
-            _complete_turn, inbox_id, conversation, doc, outbound, bodies, now, fence
+        turn = _Turn(inbox_id, conversation, doc, outbound, bodies, now, fence)
+        return await self._opened().call_many(
+            _complete_many if self._json else _complete_each, turn, writes=True
         )
 
     async def enqueue(
@@ -374,11 +390,11 @@ class SQLiteStore:
     ) -> list[OutboundMessage]:
         """Queue messages sent outside a turn (notifications)."""
         bodies = encode_bodies(outbound)
-        return await self._call(_enqueue, outbound, bodies, now)
+        return await self._write(_enqueue, outbound, bodies, now)
 
     async def pending_outbound(self, *, limit: int = 1000) -> list[OutboundMessage]:
         """Queued messages not yet sent or failed, in queue order."""
-        rows = await self._call(_run, _SELECT_PENDING_OUTBOX, (max(limit, 0),))
+        rows = await self._read(_run, _SELECT_PENDING_OUTBOX, (max(limit, 0),))
         return [
             OutboundMessage(id_, ConversationKey(ch, user, bot), decode_json(body), ref, at, tries)
             for id_, ch, user, bot, body, ref, at, tries in rows
@@ -401,15 +417,17 @@ class SQLiteStore:
 
     async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
         """Record the Messages API's acceptance. Only a pending message changes."""
-        await self._call(_run, _MARK_SENT, (message_uuid, now, outbound_id))
+        await self._opened().call_many(
+            _mark_sent_many, (outbound_id, message_uuid, now), writes=True
+        )
 
     async def mark_failed(self, outbound_id: int, error: str, *, now: float) -> None:
         """Record a terminal refusal. Only a pending message changes."""
-        await self._call(_run, _MARK_FAILED, (error, now, outbound_id))
+        await self._write(_run, _MARK_FAILED, (error, now, outbound_id))
 
     async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
         """Timers due at ``now`` or earlier, the earliest first."""
-        rows = await self._call(_run, _DUE_TIMERS, (now, max(limit, 0)))
+        rows = await self._read(_run, _DUE_TIMERS, (now, max(limit, 0)))
         return [
             DueTimer(ConversationKey(ch, user, bot), timer_id, due)
             for ch, user, bot, timer_id, due in rows
@@ -418,11 +436,11 @@ class SQLiteStore:
     async def put_files(self, files: Mapping[str, tuple[str, bytes]], *, now: float) -> None:
         """Keep files botkit serves (MMS vCards), all in one transaction."""
         rows = [(k, media, bytes(content), now) for k, (media, content) in files.items()]
-        await self._call(_put_files, rows)
+        await self._write(_put_files, rows)
 
     async def get_file(self, file_id: str) -> tuple[str, bytes] | None:
         """A kept file as ``(media_type, content)``, or None."""
-        rows = await self._call(_run, _GET_FILE, (file_id,))
+        rows = await self._read(_run, _GET_FILE, (file_id,))
         if not rows:
             return None
         media_type, content = rows[0]
@@ -437,11 +455,11 @@ class SQLiteStore:
         self, key: ConversationKey, owner: str, *, ttl: float, now: float
     ) -> int | None:
         """A new fencing token for ``owner``, or None while another owner holds the lease."""
-        return await self._call(_acquire_lease, key, owner, now + ttl, now)
+        return await self._write(_acquire_lease, key, owner, now + ttl, now)
 
     async def release_lease(self, key: ConversationKey, token: int) -> bool:
         """Drop the lease if ``token`` is still current; True if dropped."""
-        return await self._call(_release_lease, key, token)
+        return await self._write(_release_lease, key, token)
 
     async def prune(
         self, *, now: float, inbox_before: float, outbox_before: float, files_before: float
@@ -451,7 +469,7 @@ class SQLiteStore:
         One transaction; the deletes walk only the rows they remove (and old pending ones).
         """
         cutoffs = (inbox_before, outbox_before, now - DEDUPE_RETENTION, files_before)
-        return await self._call(_prune, *cutoffs)
+        return await self._write(_prune, *cutoffs)
 
     async def forget(self, channel: str, user: str) -> int:
         """Delete the user's conversations, inbox and outbound rows, timers and leases.
@@ -459,7 +477,7 @@ class SQLiteStore:
         The inbox and outbox are scanned whole (they have no index by user); fine for an
         occasional request, and it is one transaction.
         """
-        return await self._call(_forget, channel, user)
+        return await self._write(_forget, channel, user)
 
     async def health(self) -> dict[str, Any]:
         """``{"ok", "store": "sqlite", "inbox_pending", "outbound_pending"}``.
@@ -469,7 +487,7 @@ class SQLiteStore:
         """
         self._opened()
         try:
-            ((inbox, outbox),) = await self._call(_run, _COUNT_PENDING, ())
+            ((inbox, outbox),) = await self._read(_run, _COUNT_PENDING, ())
         except StoreError as exc:
             return {"ok": False, "store": "sqlite", "error": str(exc)}
         return {"ok": True, "store": "sqlite", "inbox_pending": inbox, "outbound_pending": outbox}
@@ -479,96 +497,38 @@ class SQLiteStore:
 
 
 def _run(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    """One statement, in autocommit mode: a single statement is its own transaction."""
+    """One statement: alone in a batch of reads (autocommit), or within the batch's write."""
     return conn.execute(sql, params).fetchall()
 
 
-def _accept(conn: sqlite3.Connection, entry: NewInboxEntry) -> int | None:
-    key = entry.key
-    with _transaction(conn):
-        if conn.execute(_INSERT_DEDUPE, (entry.dedupe_key, entry.accepted_at)).rowcount == 0:
-            return None  # a redelivery: the transaction wrote nothing
-        row = (entry.dedupe_key, *_key(key), entry.kind, entry.body, entry.accepted_at)
-        return _rowid(conn.execute(_INSERT_INBOX, row))
+def _nothing(conn: sqlite3.Connection) -> None:
+    """A call that only waits for the calls queued before it."""
 
 
-def _complete_turn(
-    conn: sqlite3.Connection,
-    inbox_id: int | None,
-    conversation: Conversation,
-    doc: str,
-    outbound: Sequence[NewOutbound],
-    bodies: list[str],
-    now: float,
-    fence: int | None,
-) -> Committed:
-    key, expected = conversation.key, conversation.version
-    where = _key(key)
-    with _transaction(conn):
-        # The checks in the Store contract's order: lease, inbox entry, version. A refusal
-        # raises inside the transaction, which rolls back whatever was written before it.
-        if fence is not None:
-            lease = conn.execute(_LEASE_TOKEN, where).fetchone()
-            if lease is None or lease[0] != fence:
-                raise lease_lost(key, fence)
-        finish = (now, inbox_id, *where)
-        if inbox_id is not None and conn.execute(_FINISH_INBOX, finish).rowcount != 1:
-            state = conn.execute(_SELECT_INBOX_STATE, (inbox_id,)).fetchone()
-            if state is not None and state[0] == 0:
-                raise not_its_entry(inbox_id, ConversationKey(*state[1:]), key)
-            raise already_done(inbox_id)
-        # Compare-and-set in the write itself: version 0 means "insert, must not exist".
-        if expected == 0:
-            cursor = conn.execute(_INSERT_CONVERSATION, (*where, doc, now))
-        else:
-            cursor = conn.execute(_UPDATE_CONVERSATION, (expected + 1, doc, now, *where, expected))
-        if cursor.rowcount != 1:
-            row = conn.execute(_SELECT_CONVERSATION, where).fetchone()
-            raise version_conflict(key, row[0] if row else 0, expected)
-        timer = timer_of(conversation)
-        if timer is None:
-            conn.execute(_CLEAR_TIMER, where)
-        else:
-            conn.execute(_SET_TIMER, (*where, *timer))
-        queued = _enqueue_rows(conn, outbound, bodies, now)
-    return Committed(version=expected + 1, outbound=queued)
+# The functions below run on the store's thread, inside a group commit's transaction
+# (see botkit.store.group_commit): they never BEGIN or COMMIT, and refuse before writing.
 
 
 def _enqueue(
     conn: sqlite3.Connection, outbound: Sequence[NewOutbound], bodies: list[str], now: float
 ) -> list[OutboundMessage]:
-    with _transaction(conn):
-        return _enqueue_rows(conn, outbound, bodies, now)
-
-
-def _enqueue_rows(
-    conn: sqlite3.Connection, outbound: Sequence[NewOutbound], bodies: list[str], now: float
-) -> list[OutboundMessage]:
-    queued = []
-    for message, body in zip(outbound, bodies, strict=True):
-        row = (*_key(message.key), body, message.client_ref, now)
-        outbound_id = _rowid(conn.execute(_INSERT_OUTBOX, row))
-        body_copy = decode_json(body)
-        queued.append(OutboundMessage(outbound_id, message.key, body_copy, message.client_ref, now))
-    return queued
+    return _enqueue_rows(conn, outbound, bodies, now)
 
 
 def _put_files(conn: sqlite3.Connection, rows: list[tuple[str, str, bytes, float]]) -> None:
-    with _transaction(conn):
-        conn.executemany(_PUT_FILE, rows)
+    conn.executemany(_PUT_FILE, rows)
 
 
 def _acquire_lease(
     conn: sqlite3.Connection, key: ConversationKey, owner: str, expires_at: float, now: float
 ) -> int | None:
     where = _key(key)
-    with _transaction(conn):
-        held = conn.execute(_SELECT_LEASE, where).fetchone()
-        if held is not None and held[0] != owner and held[1] > now:
-            return None
-        # A new row, so a new AUTOINCREMENT token, also when the owner renews its lease.
-        conn.execute(_DELETE_LEASE, where)
-        return _rowid(conn.execute(_INSERT_LEASE, (*where, owner, expires_at)))
+    held = conn.execute(_SELECT_LEASE, where).fetchone()
+    if held is not None and held[0] != owner and held[1] > now:
+        return None
+    # A new row, so a new AUTOINCREMENT token, also when the owner renews its lease.
+    conn.execute(_DELETE_LEASE, where)
+    return _rowid(conn.execute(_INSERT_LEASE, (*where, owner, expires_at)))
 
 
 def _release_lease(conn: sqlite3.Connection, key: ConversationKey, token: int) -> bool:
@@ -582,22 +542,16 @@ def _prune(
     dedupe_before: float,
     files_before: float,
 ) -> dict[str, int]:
-    with _transaction(conn):
-        return {
-            "inbox": conn.execute(_PRUNE_INBOX, {"cut": inbox_before}).rowcount,
-            "outbox": conn.execute(_PRUNE_OUTBOX, {"cut": outbox_before}).rowcount,
-            "dedupe": conn.execute(_PRUNE_DEDUPE, (dedupe_before,)).rowcount,
-            "files": conn.execute(_PRUNE_FILES, (files_before,)).rowcount,
-        }
+    return {
+        "inbox": conn.execute(_PRUNE_INBOX, {"cut": inbox_before}).rowcount,
+        "outbox": conn.execute(_PRUNE_OUTBOX, {"cut": outbox_before}).rowcount,
+        "dedupe": conn.execute(_PRUNE_DEDUPE, (dedupe_before,)).rowcount,
+        "files": conn.execute(_PRUNE_FILES, (files_before,)).rowcount,
+    }
 
 
 def _forget(conn: sqlite3.Connection, channel: str, user: str) -> int:
-    with _transaction(conn):
-        return sum(conn.execute(sql, (channel, user)).rowcount for sql in _FORGET)
-
-
-def _key(key: ConversationKey) -> tuple[str, str, str]:
-    return (key.channel, key.user, key.bot)
+    return sum(conn.execute(sql, (channel, user)).rowcount for sql in _FORGET)
 
 
 if TYPE_CHECKING:

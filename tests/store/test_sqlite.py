@@ -369,6 +369,7 @@ async def test_a_version_1_file_gains_the_files_table_on_open(db_path: Path) -> 
 
 
 async def test_per_conversation_and_pruning_queries_use_indexes(store: SQLiteStore) -> None:
+    from botkit.store import _sqlite_hot as hot
     from botkit.store import sqlite as module
 
     def plans(conn: sqlite3.Connection) -> dict[str, str]:
@@ -378,7 +379,7 @@ async def test_per_conversation_and_pruning_queries_use_indexes(store: SQLiteSto
 
         return {
             "pending_for": plan(module._SELECT_PENDING_FOR, ("sms", "u", "b", 10)),
-            "lease": plan(module._LEASE_TOKEN, ("sms", "u", "b")),
+            "lease": plan(hot._LEASE_TOKEN, ("sms", "u", "b")),
             "prune_inbox": plan(module._PRUNE_INBOX, {"cut": NOW}),
             "prune_dedupe": plan(module._PRUNE_DEDUPE, (NOW,)),
         }
