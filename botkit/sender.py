@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Final
 
 import httpx
@@ -70,6 +71,7 @@ _CLAIM_LIMIT = 1000  # messages taken over per claim; the next claim takes more
 _MAX_CLAIM_INTERVAL = 5.0
 _WAIT_FIRST = 0.02  # seconds before asking again whether earlier replies went out
 _WAIT_MAX = 0.5
+_FINISHED_KEPT = 10_000  # finished ids remembered (the window of a late claim is short)
 _MARK_ATTEMPTS = 5  # tries at recording a send or a final failure before giving up
 
 class Sender:
@@ -98,6 +100,8 @@ class Sender:
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._waiters: dict[int, asyncio.Future[str]] = {}
         self._queued: set[int] = set()
+        # Ids sent or failed lately: a claim answered late must not queue them again.
+        self._finished: OrderedDict[int, None] = OrderedDict()
         self._claims: asyncio.Task[None] | None = None
         self.retrying = 0
         """Messages waiting out a backoff before their next attempt."""
@@ -110,7 +114,7 @@ class Sender:
     def submit(self, messages: list[OutboundMessage]) -> None:
         """Send ``messages`` after those already queued for their conversations."""
         for message in messages:
-            if message.id in self._queued:
+            if message.id in self._queued or message.id in self._finished:
                 continue
             self._queued.add(message.id)
             self.lanes.submit(message.key, message)
@@ -154,7 +158,7 @@ class Sender:
             return 0
         ttl = bot.settings.lock_lease
         taken = await bot.store.claim_outbound(ttl=ttl, now=bot.clock.now(), limit=_CLAIM_LIMIT)
-        taken = [m for m in taken if m.id not in self._queued]
+        taken = [m for m in taken if m.id not in self._queued and m.id not in self._finished]
         if taken:
             bot.metrics.count("send_recovered", len(taken))
             log.info("botkit: took over %d replies left unsent by another process", len(taken))
@@ -217,6 +221,8 @@ class Sender:
             await bot.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, _WAIT_MAX, bot.settings.lock_lease / 4)
         for other in earlier:
+            if other.id in self._finished:
+                continue  # sent here already; only its record is missing (see _record)
             if other.id not in self._queued:  # taken over just now, from a stopped process
                 bot.metrics.count("send_recovered")
                 self._queued.add(other.id)
@@ -323,6 +329,9 @@ class Sender:
         self, message: OutboundMessage, *, message_uuid: str = "", error: Exception | None = None
     ) -> None:
         self._queued.discard(message.id)
+        self._finished[message.id] = None
+        if len(self._finished) > _FINISHED_KEPT:
+            self._finished.popitem(last=False)
         future = self._waiters.pop(message.id, None)
         if future is None or future.done():
             return

@@ -11,16 +11,19 @@ sender may take its messages over. Deadlines are judged on the callers' clocks, 
 conversation leases.
 
 Replies of one conversation go out in queue order even across processes: a message
-queued while an earlier message of its conversation is pending under another owner is
-flagged (``after_others``), and its sender first asks :data:`CLAIM_EARLIER_LUA`, which
-answers "wait" while that owner lives and hands the earlier messages over once it is
-dead.
+queued while an earlier message of its conversation is pending under another owner, or
+was taken over from one, is flagged (``after_others``), and its sender first asks
+:data:`CLAIM_EARLIER_LUA`, which answers "wait" while that owner lives and hands the
+earlier messages over (in order, to send first) once it is dead. Taken-over messages
+count too because the sender learns of them from a concurrent call whose answer may
+arrive after the one that queued the later message.
 
 Keys, beyond those in :mod:`botkit.store.redis` (``P`` the prefix, ``K`` a conversation)::
 
     P senders           zset    owner -> claim deadline (the callers' clock)
     P outbox:owners     set     owners that may own pending messages
     P outbox:owner      hash    pending outbound id -> its owner
+    P outbox:taken      set     pending outbound ids taken over from another owner
     P outbox:owned:O    zset    owner O's pending outbound ids (score = id); gone when empty
     P outbox:pending:K  zset    K's pending outbound ids (score = id); gone when empty
 
@@ -48,7 +51,8 @@ however often processes restart)."""
 
 # Queue the (K, client_ref, body) triples found in ARGV from index ``first`` on, created
 # at ``at``, owned by ``owner``. Returns {id, after_others, id, after_others, ...}:
-# after_others is 1 when, before this call, K had a pending message another owner holds.
+# after_others is 1 when, before this call, K had a pending message another owner holds
+# or one taken over from another owner.
 QUEUE_FUNCTION = """
 local function queue(seq, stream, pending, at, first, owner, prefix)
   local result, others, members = {}, {}, {}
@@ -57,7 +61,8 @@ local function queue(seq, stream, pending, at, first, owner, prefix)
     if others[member] == nil then
       others[member] = 0
       for _, id in ipairs(redis.call('ZRANGE', prefix .. 'outbox:pending:' .. member, 0, -1)) do
-        if redis.call('HGET', prefix .. 'outbox:owner', id) ~= owner then
+        if redis.call('HGET', prefix .. 'outbox:owner', id) ~= owner
+            or redis.call('SISMEMBER', prefix .. 'outbox:taken', id) == 1 then
           others[member] = 1
           break
         end
@@ -90,6 +95,7 @@ FINISH_OUTBOUND_LUA = (
     + """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('SREM', ARGV[3] .. 'outbox:taken', ARGV[1])
 local owner = redis.call('HGET', KEYS[3], ARGV[1])
 if owner then
   redis.call('HDEL', KEYS[3], ARGV[1])
@@ -109,6 +115,7 @@ return 1
 _TAKE_FUNCTION = """
 local function take(prefix, owner_hash, id, from, to)
   redis.call('HSET', owner_hash, id, to)
+  redis.call('SADD', prefix .. 'outbox:taken', id)
   redis.call('ZREM', prefix .. 'outbox:owned:' .. from, id)
   redis.call('ZADD', prefix .. 'outbox:owned:' .. to, id, id)
 end
@@ -197,6 +204,7 @@ for _, entry in ipairs(entries) do
     deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
     redis.call('ZREM', KEYS[2], id)
     redis.call('HDEL', KEYS[3], id)
+    redis.call('SREM', ARGV[4] .. 'outbox:taken', id)
     local owner = redis.call('HGET', KEYS[4], id)
     if owner then
       redis.call('HDEL', KEYS[4], id)

@@ -370,6 +370,19 @@ def e1_table(kind: str, results: list[E1Round]) -> str:
         f"{sum(r.duplicates for r in results)}, rounds with a violation "
         f"{sum(not r.ok for r in results)}"
     )
+    for r in results:
+        if not r.ok:
+            found = {
+                "unanswered": r.unanswered,
+                "turns out of order": r.out_of_order[:3],
+                "replies sent out of order": r.sent_out_of_order[:3],
+                "wrong counts": r.wrong_counts[:3],
+                "repeats not in flight": r.repeats_not_in_flight[:3],
+                "integrity": r.integrity if r.integrity not in ("ok", "-") else "",
+            }
+            lines.append(
+                f"round {r.number}: " + "; ".join(f"{k} {v}" for k, v in found.items() if v)
+            )
     return "\n".join(lines)
 
 

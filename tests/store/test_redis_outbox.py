@@ -226,3 +226,27 @@ async def test_each_handle_is_its_own_sender_by_default(url: str, prefix: str) -
     one, two = RedisStore(url, prefix=prefix), RedisStore(url, prefix=prefix)
 
     assert one.owner != two.owner
+
+
+async def test_a_message_queued_behind_taken_over_ones_waits_for_them_too(
+    a: RedisStore, b: RedisStore, raw: redis.Redis, prefix: str
+) -> None:
+    # b learns of what it took over from one call and of its own new reply from
+    # another; their answers may arrive in either order, so the new reply is flagged
+    # and sends the taken ones first.
+    await a.claim_outbound(ttl=TTL, now=NOW)
+    left = await a.enqueue([reply("1"), reply("2")], now=NOW)
+    taken = await b.claim_outbound(ttl=TTL, now=NOW + TTL + 1)
+    assert [m.id for m in taken] == [m.id for m in left]
+
+    (later,) = await b.enqueue([reply("3")], now=NOW + TTL + 1)
+    (after_own,) = await b.enqueue([reply("y", OTHER)], now=NOW + TTL + 1)
+
+    assert later.after_others and not after_own.after_others
+    earlier = await b.claim_earlier(later, now=NOW + TTL + 1)
+    assert [m.client_ref for m in earlier or []] == ["ref-1", "ref-2"]
+    for message in left:
+        await b.mark_sent(message.id, "uuid", now=NOW + TTL + 2)
+    assert raw.exists(f"{prefix}outbox:taken") == 0
+    (last,) = await b.enqueue([reply("4")], now=NOW + TTL + 2)
+    assert not last.after_others  # only b's own reply 3 is pending before it
