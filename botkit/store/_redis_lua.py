@@ -12,13 +12,15 @@ __all__ = [
     "ACCEPT_LUA",
     "ACQUIRE_LEASE_LUA",
     "DUE_TIMERS_LUA",
+    "ENTRIES_FUNCTION",
     "FIELD_FUNCTION",
     "FORGET_CONVERSATION_LUA",
-    "FORGET_STREAM_LUA",
+    "FORGET_INBOX_LUA",
     "PENDING_LUA",
     "PRUNE_INBOX_LUA",
     "PRUNE_OUTBOX_LUA",
     "RELEASE_LEASE_LUA",
+    "WALK_FUNCTION",
 ]
 
 # KEYS: dedupe key, inbox:seq, inbox, inbox:pending, inbox:pending:K
@@ -38,17 +40,28 @@ return id
 """
 
 
+# The stream entries ``{stream id, {field, value...}}`` of the given ids, in their order;
+# ids no longer in the stream are skipped.
+ENTRIES_FUNCTION = """
+local function entries_of(stream, ids)
+  local entries = {}
+  for _, id in ipairs(ids) do
+    local found = redis.call('XRANGE', stream, id .. '-0', id .. '-0')
+    if found[1] then table.insert(entries, found[1]) end
+  end
+  return entries
+end
+"""
+
 # KEYS: a pending zset, its stream.  ARGV: after id, limit.
 # Returns the pending entries with id > after, in id order, as {stream id, {field, value...}}.
-PENDING_LUA = """
+PENDING_LUA = (
+    ENTRIES_FUNCTION
+    + """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
-local entries = {}
-for _, id in ipairs(ids) do
-  local found = redis.call('XRANGE', KEYS[2], id .. '-0', id .. '-0')
-  if found[1] then table.insert(entries, found[1]) end
-end
-return entries
+return entries_of(KEYS[2], ids)
 """
+)
 
 # KEYS: timers, timers:id.  ARGV: now, limit.
 # Returns {K, due, timer id} for timers due at now or earlier, the earliest first.
@@ -81,31 +94,43 @@ if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then return redis.call('DEL',
 return 0
 """
 
-# The stream walks below go in id order from ARGV[1] (an exclusive start, '-' at first),
-# ARGV[2] entries per call, and say where to go on: {deleted, last id seen, finished}.
 FIELD_FUNCTION = """
 local function field(fields, name)
   for i = 1, #fields, 2 do if fields[i] == name then return fields[i + 1] end end
 end
 """
 
+# One step of a walk through a stream in id order: from ARGV[1] (an exclusive start, '-'
+# at first), ARGV[2] entries. ``visit(id, stream id, fields)`` returns how many records
+# it deleted, or false to end the walk before that entry. Returns where to go on:
+# {deleted, last id seen, finished}.
+WALK_FUNCTION = (
+    FIELD_FUNCTION
+    + """
+local function walk(stream, visit)
+  local entries = redis.call('XRANGE', stream, ARGV[1], '+', 'COUNT', ARGV[2])
+  local deleted, last = 0, ARGV[1]
+  for _, entry in ipairs(entries) do
+    local n = visit(string.match(entry[1], '^(%d+)-'), entry[1], entry[2])
+    if n == false then return {deleted, last, 1} end
+    deleted = deleted + n
+    last = '(' .. entry[1]
+  end
+  return {deleted, last, #entries < tonumber(ARGV[2]) and 1 or 0}
+end
+"""
+)
+
 # KEYS: inbox, inbox:pending.  ARGV: start, count, cutoff.
 # Deletes finished entries accepted before the cutoff; stops at the first one at or after.
 PRUNE_INBOX_LUA = (
-    FIELD_FUNCTION
+    WALK_FUNCTION
     + """
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
-local deleted, last, finished = 0, ARGV[1], 0
-for _, entry in ipairs(entries) do
-  if tonumber(field(entry[2], 'at')) >= tonumber(ARGV[3]) then finished = 1 break end
-  last = '(' .. entry[1]
-  local id = string.match(entry[1], '^(%d+)-')
-  if not redis.call('ZSCORE', KEYS[2], id) then
-    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
-  end
-end
-if #entries < tonumber(ARGV[2]) then finished = 1 end
-return {deleted, last, finished}
+return walk(KEYS[1], function(id, stream_id, fields)
+  if tonumber(field(fields, 'at')) >= tonumber(ARGV[3]) then return false end
+  if redis.call('ZSCORE', KEYS[2], id) then return 0 end
+  return redis.call('XDEL', KEYS[1], stream_id)
+end)
 """
 )
 
@@ -113,44 +138,31 @@ return {deleted, last, finished}
 # Deletes sent or failed messages finished before the cutoff; stops at the first message
 # created at or after it (none after it can have finished earlier).
 PRUNE_OUTBOX_LUA = (
-    FIELD_FUNCTION
+    WALK_FUNCTION
     + """
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
-local deleted, last, finished = 0, ARGV[1], 0
-for _, entry in ipairs(entries) do
-  if tonumber(field(entry[2], 'at')) >= tonumber(ARGV[3]) then finished = 1 break end
-  last = '(' .. entry[1]
-  local id = string.match(entry[1], '^(%d+)-')
+return walk(KEYS[1], function(id, stream_id, fields)
+  if tonumber(field(fields, 'at')) >= tonumber(ARGV[3]) then return false end
   local outcome = redis.call('HGET', KEYS[2], id)
-  if outcome and tonumber(cjson.decode(outcome)['at']) < tonumber(ARGV[3]) then
-    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
-    redis.call('HDEL', KEYS[2], id)
+  if not outcome or tonumber(cjson.decode(outcome)['at']) >= tonumber(ARGV[3]) then
+    return 0
   end
-end
-if #entries < tonumber(ARGV[2]) then finished = 1 end
-return {deleted, last, finished}
+  redis.call('HDEL', KEYS[2], id)
+  return redis.call('XDEL', KEYS[1], stream_id)
+end)
 """
 )
 
-# KEYS: a stream, its pending zset, its done hash.  ARGV: start, count, K prefix.
+# KEYS: inbox, inbox:pending.  ARGV: start, count, K prefix.
 # Deletes the entries whose conversation key starts with the prefix (one user's),
-# wherever they are in their life; returns {deleted, last id seen, finished}.
-FORGET_STREAM_LUA = (
-    FIELD_FUNCTION
+# pending or not.
+FORGET_INBOX_LUA = (
+    WALK_FUNCTION
     + """
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
-local deleted, last = 0, ARGV[1]
-for _, entry in ipairs(entries) do
-  last = '(' .. entry[1]
-  local key = field(entry[2], 'key')
-  if string.sub(key, 1, #ARGV[3]) == ARGV[3] then
-    local id = string.match(entry[1], '^(%d+)-')
-    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('HDEL', KEYS[3], id)
-  end
-end
-return {deleted, last, #entries < tonumber(ARGV[2]) and 1 or 0}
+return walk(KEYS[1], function(id, stream_id, fields)
+  if string.sub(field(fields, 'key'), 1, #ARGV[3]) ~= ARGV[3] then return 0 end
+  redis.call('ZREM', KEYS[2], id)
+  return redis.call('XDEL', KEYS[1], stream_id)
+end)
 """
 )
 

@@ -33,7 +33,7 @@ argument): the store runs on one Redis server, never a cluster.
 
 from __future__ import annotations
 
-from botkit.store._redis_lua import FIELD_FUNCTION
+from botkit.store._redis_lua import ENTRIES_FUNCTION, FIELD_FUNCTION, WALK_FUNCTION
 
 __all__ = [
     "CLAIM_EARLIER_LUA",
@@ -126,7 +126,8 @@ end
 # Renews the owner's claim, then takes over (up to limit) the pending messages of owners
 # whose claim expired or who never claimed. Returns the taken stream entries.
 CLAIM_OUTBOUND_LUA = (
-    _TAKE_FUNCTION
+    ENTRIES_FUNCTION
+    + _TAKE_FUNCTION
     + """
 local me, now, limit, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5]
 redis.call('ZADD', KEYS[1], ARGV[3], me)
@@ -147,12 +148,7 @@ for _, owner in ipairs(redis.call('SMEMBERS', KEYS[4])) do
 end
 if #taken > 0 then redis.call('SADD', KEYS[4], me) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[6])
-local entries = {}
-for _, id in ipairs(taken) do
-  local found = redis.call('XRANGE', KEYS[3], id .. '-0', id .. '-0')
-  if found[1] then table.insert(entries, found[1]) end
-end
-return entries
+return entries_of(KEYS[3], taken)
 """
 )
 
@@ -161,7 +157,8 @@ return entries
 # false while an earlier pending message of K belongs to another owner with a live claim;
 # else takes every earlier pending message of K over and returns them (stream entries).
 CLAIM_EARLIER_LUA = (
-    _TAKE_FUNCTION
+    ENTRIES_FUNCTION
+    + _TAKE_FUNCTION
     + """
 local me, now, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[3])
@@ -174,16 +171,13 @@ for i, id in ipairs(ids) do
     if deadline and tonumber(deadline) >= now then return false end
   end
 end
-local entries = {}
 for i, id in ipairs(ids) do
   if owners[i] ~= me then
     take(prefix, KEYS[2], id, owners[i], me)
     redis.call('SADD', KEYS[5], me)
   end
-  local found = redis.call('XRANGE', KEYS[4], id .. '-0', id .. '-0')
-  if found[1] then table.insert(entries, found[1]) end
 end
-return entries
+return entries_of(KEYS[4], ids)
 """
 )
 
@@ -192,27 +186,21 @@ return entries
 # prefix (one user's), wherever they are in their life, with their ownership records;
 # returns {deleted, last id seen, finished}.
 FORGET_OUTBOX_LUA = (
-    FIELD_FUNCTION
+    WALK_FUNCTION
     + """
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
-local deleted, last = 0, ARGV[1]
-for _, entry in ipairs(entries) do
-  last = '(' .. entry[1]
-  local key = field(entry[2], 'key')
-  if string.sub(key, 1, #ARGV[3]) == ARGV[3] then
-    local id = string.match(entry[1], '^(%d+)-')
-    deleted = deleted + redis.call('XDEL', KEYS[1], entry[1])
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('HDEL', KEYS[3], id)
-    redis.call('SREM', ARGV[4] .. 'outbox:taken', id)
-    local owner = redis.call('HGET', KEYS[4], id)
-    if owner then
-      redis.call('HDEL', KEYS[4], id)
-      redis.call('ZREM', ARGV[4] .. 'outbox:owned:' .. owner, id)
-    end
-    redis.call('DEL', ARGV[4] .. 'outbox:pending:' .. key)
+return walk(KEYS[1], function(id, stream_id, fields)
+  local key = field(fields, 'key')
+  if string.sub(key, 1, #ARGV[3]) ~= ARGV[3] then return 0 end
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('SREM', ARGV[4] .. 'outbox:taken', id)
+  local owner = redis.call('HGET', KEYS[4], id)
+  if owner then
+    redis.call('HDEL', KEYS[4], id)
+    redis.call('ZREM', ARGV[4] .. 'outbox:owned:' .. owner, id)
   end
-end
-return {deleted, last, #entries < tonumber(ARGV[2]) and 1 or 0}
+  redis.call('DEL', ARGV[4] .. 'outbox:pending:' .. key)
+  return redis.call('XDEL', KEYS[1], stream_id)
+end)
 """
 )

@@ -75,7 +75,7 @@ from botkit.store._redis_lua import (
     ACQUIRE_LEASE_LUA,
     DUE_TIMERS_LUA,
     FORGET_CONVERSATION_LUA,
-    FORGET_STREAM_LUA,
+    FORGET_INBOX_LUA,
     PENDING_LUA,
     PRUNE_INBOX_LUA,
     PRUNE_OUTBOX_LUA,
@@ -644,9 +644,7 @@ class RedisStore:
                 f"inbox:pending:{member}",
             )
             removed += int(await self._run(FORGET_CONVERSATION_LUA, keys, [member]))
-        removed += await self._walk(
-            FORGET_STREAM_LUA, ["inbox", "inbox:pending", "inbox:done"], opening
-        )
+        removed += await self._walk(FORGET_INBOX_LUA, ["inbox", "inbox:pending"], opening)
         removed += await self._walk(
             FORGET_OUTBOX_LUA,
             ["outbox", "outbox:pending", "outbox:done", "outbox:owner"],
