@@ -18,6 +18,7 @@ from botkit.store.base import (
     InboxEntry,
     NewInboxEntry,
     NewOutbound,
+    OneProcessOutbox,
     OutboundMessage,
     Store,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "InboxEntry",
     "NewInboxEntry",
     "NewOutbound",
+    "OneProcessOutbox",
     "OutboundMessage",
     "Store",
     "open_store",

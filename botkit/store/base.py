@@ -31,6 +31,7 @@ __all__ = [
     "InboxEntry",
     "NewInboxEntry",
     "NewOutbound",
+    "OneProcessOutbox",
     "OutboundMessage",
     "Store",
     "timer_of",
@@ -174,6 +175,30 @@ class Committed:
 
     version: int
     outbound: list[OutboundMessage]
+
+
+class OneProcessOutbox:
+    """The outbox methods of a store that one process uses alone (memory, SQLite).
+
+    No other process sends from it, so there is nothing to claim, take over or wait
+    for: its pending messages are all this process's, recovered at start with
+    :meth:`Store.pending_outbound`.
+    """
+
+    async def claim_outbound(
+        self, *, ttl: float, now: float, limit: int = 1000
+    ) -> list[OutboundMessage]:
+        """Nothing to take over: one process sends everything (recovered at start)."""
+        return []
+
+    async def claim_earlier(
+        self, message: OutboundMessage, *, now: float
+    ) -> list[OutboundMessage] | None:
+        """Nothing earlier to wait for: this process sends in queue order already."""
+        return []
+
+    async def release_outbound(self) -> None:
+        """Nothing to release: no other process sends from this store."""
 
 
 class Store(Protocol):

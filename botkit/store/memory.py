@@ -39,6 +39,7 @@ from botkit.store.base import (
     InboxEntry,
     NewInboxEntry,
     NewOutbound,
+    OneProcessOutbox,
     OutboundMessage,
     timer_of,
 )
@@ -76,7 +77,7 @@ class _OutboxRow:
         )
 
 
-class MemoryStore:
+class MemoryStore(OneProcessOutbox):
     """Everything in process memory; gone when the process ends.
 
     Data survives ``close()`` followed by ``open()`` on the same instance, mirroring a
@@ -239,21 +240,6 @@ class MemoryStore:
         self._check_open()
         rows = itertools.islice(self._outbox_pending.items(), max(limit, 0))
         return [row.message(outbound_id) for outbound_id, row in rows]
-
-    async def claim_outbound(
-        self, *, ttl: float, now: float, limit: int = 1000
-    ) -> list[OutboundMessage]:
-        """Nothing to take over: one process sends everything (recovered at start)."""
-        return []
-
-    async def claim_earlier(
-        self, message: OutboundMessage, *, now: float
-    ) -> list[OutboundMessage] | None:
-        """Nothing earlier to wait for: this process sends in queue order already."""
-        return []
-
-    async def release_outbound(self) -> None:
-        """Nothing to release: no other process sends from this store."""
 
     async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
         """Record the Messages API's acceptance. Only a pending message changes."""

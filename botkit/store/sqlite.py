@@ -56,6 +56,7 @@ from botkit.store.base import (
     InboxEntry,
     NewInboxEntry,
     NewOutbound,
+    OneProcessOutbox,
     OutboundMessage,
 )
 from botkit.store.group_commit import GroupCommit
@@ -192,7 +193,7 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-class SQLiteStore:
+class SQLiteStore(OneProcessOutbox):
     """A :class:`~botkit.store.base.Store` in one SQLite file.
 
     Args:
@@ -399,21 +400,6 @@ class SQLiteStore:
             OutboundMessage(id_, ConversationKey(ch, user, bot), decode_json(body), ref, at, tries)
             for id_, ch, user, bot, body, ref, at, tries in rows
         ]
-
-    async def claim_outbound(
-        self, *, ttl: float, now: float, limit: int = 1000
-    ) -> list[OutboundMessage]:
-        """Nothing to take over: one process sends everything (recovered at start)."""
-        return []
-
-    async def claim_earlier(
-        self, message: OutboundMessage, *, now: float
-    ) -> list[OutboundMessage] | None:
-        """Nothing earlier to wait for: this process sends in queue order already."""
-        return []
-
-    async def release_outbound(self) -> None:
-        """Nothing to release: no other process sends from this store."""
 
     async def mark_sent(self, outbound_id: int, message_uuid: str, *, now: float) -> None:
         """Record the Messages API's acceptance. Only a pending message changes."""
