@@ -39,7 +39,8 @@ _MIN_SWEEP_INTERVAL = 0.05
 
 
 def sweep_interval(lock_lease: float) -> float:
-    """Seconds between sweeps: a quarter of the lease, at most 5 s.
+    """Seconds between sweeps (and between a sender's claims): a quarter of the lease,
+    at most 5 s.
 
     An entry is swept once it is a lease old, so sweeping more often than that finds
     nothing new; a quarter keeps the delay after the lease short.

@@ -11,13 +11,15 @@ Example:
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from botkit.errors import ConfigError
 
-__all__ = ["RetryPolicy", "Sleeper"]
+__all__ = ["RetryPolicy", "Sleeper", "poll"]
+
+T = TypeVar("T")
 
 
 class Sleeper(Protocol):
@@ -90,3 +92,22 @@ class RetryPolicy:
         if elapsed + delay > self.budget:
             return None
         return delay
+
+
+async def poll(
+    ask: Callable[[], Awaitable[T | None]], *, sleep: Sleeper, first: float, cap: float
+) -> T:
+    """Ask until the answer is not None; between asks wait ``first``, then twice as long
+    each time up to ``cap``, each wait jittered down to half.
+
+    For waiting on something another process holds (a conversation's lease, earlier
+    replies): the jitter keeps the waiters of one thing from asking in lockstep, and the
+    cap bounds how late a release is noticed.
+    """
+    delay = first
+    while True:
+        answer = await ask()
+        if answer is not None:
+            return answer
+        await sleep(delay * random.uniform(0.5, 1.0))
+        delay = min(delay * 2, cap)

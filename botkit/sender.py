@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Final
 
@@ -41,10 +40,11 @@ import httpx
 
 from botkit.context import ErrorContext
 from botkit.errors import MessagesApiError, StoreError
+from botkit.housekeeping import sweep_interval
 from botkit.lanes import Lanes
 from botkit.metrics import log_fields
 from botkit.ratelimit import RateLimiter, rate_limiter_for
-from botkit.retry import RetryPolicy
+from botkit.retry import RetryPolicy, poll
 from botkit.store.base import ConversationKey, OutboundMessage
 
 if TYPE_CHECKING:
@@ -68,7 +68,6 @@ _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 _CLAIM_LIMIT = 1000  # messages taken over per claim; the next claim takes more
-_MAX_CLAIM_INTERVAL = 5.0
 _WAIT_FIRST = 0.02  # seconds before asking again whether earlier replies went out
 _WAIT_MAX = 0.5
 _FINISHED_KEPT = 10_000  # finished ids remembered (the window of a late claim is short)
@@ -111,13 +110,17 @@ class Sender:
         """Messages queued or in flight in this process, retries included."""
         return self.lanes.pending
 
-    def submit(self, messages: list[OutboundMessage]) -> None:
-        """Send ``messages`` after those already queued for their conversations."""
+    def submit(self, messages: list[OutboundMessage]) -> int:
+        """Send ``messages`` after those already queued for their conversations; returns
+        how many were new (not queued here already, nor finished lately)."""
+        queued = 0
         for message in messages:
             if message.id in self._queued or message.id in self._finished:
                 continue
             self._queued.add(message.id)
             self.lanes.submit(message.key, message)
+            queued += 1
+        return queued
 
     def wait_for(self, message: OutboundMessage) -> asyncio.Future[str]:
         """A future resolved with the message_uuid once ``message`` is sent (or its error)."""
@@ -127,18 +130,14 @@ class Sender:
             self._waiters[message.id] = future
         return future
 
-    @property
-    def claim_interval(self) -> float:
-        """Seconds between claims on a shared store: a quarter of the lease, at most 5 s."""
-        return min(_MAX_CLAIM_INTERVAL, max(0.05, self._bot.settings.lock_lease / 4))
-
     async def recover(self) -> int:
         """At start: queue the messages a stopped process left unsent; returns how many.
 
         On a store of one process that is every pending message: no one else sends
         them. On a shared store it is the first claim (:meth:`sweep`), which also starts
-        this process's claim on what it queues; then claims go on every
-        :attr:`claim_interval` seconds until :meth:`cancel`.
+        this process's claim on what it queues; then claims go on as often as the
+        housekeeping sweeps (:func:`~botkit.housekeeping.sweep_interval`) until
+        :meth:`cancel`.
         """
         bot = self._bot
         if bot.store.shared:
@@ -157,19 +156,18 @@ class Sender:
         if not bot.store.shared:
             return 0
         ttl = bot.settings.lock_lease
-        taken = await bot.store.claim_outbound(ttl=ttl, now=bot.clock.now(), limit=_CLAIM_LIMIT)
-        taken = [m for m in taken if m.id not in self._queued and m.id not in self._finished]
+        claimed = await bot.store.claim_outbound(ttl=ttl, now=bot.clock.now(), limit=_CLAIM_LIMIT)
+        taken = self.submit(claimed)
         if taken:
-            bot.metrics.count("send_recovered", len(taken))
-            log.info("botkit: took over %d replies left unsent by another process", len(taken))
-            self.submit(taken)
-        return len(taken)
+            bot.metrics.count("send_recovered", taken)
+            log.info("botkit: took over %d replies left unsent by another process", taken)
+        return taken
 
     async def _claim_loop(self) -> None:
         # Real time, not bot.sleep: a fake sleeper moves a fake clock whenever the loop
         # idles, and claims must not make time pass.
         while True:
-            await asyncio.sleep(self.claim_interval)
+            await asyncio.sleep(sweep_interval(self._bot.settings.lock_lease))
             try:
                 await self.sweep()
             except StoreError as exc:
@@ -209,17 +207,16 @@ class Sender:
         they are this process's to send, before ``message``.
         """
         bot = self._bot
-        delay = _WAIT_FIRST
-        while True:
+
+        async def ask() -> list[OutboundMessage] | None:
             try:
-                earlier = await bot.store.claim_earlier(message, now=bot.clock.now())
+                return await bot.store.claim_earlier(message, now=bot.clock.now())
             except StoreError as exc:
                 log.warning("botkit: cannot check earlier replies of %s now: %s", message.key, exc)
-                earlier = None
-            if earlier is not None:
-                break
-            await bot.sleep(delay * random.uniform(0.5, 1.0))
-            delay = min(delay * 2, _WAIT_MAX, bot.settings.lock_lease / 4)
+                return None
+
+        cap = min(_WAIT_MAX, bot.settings.lock_lease / 4)
+        earlier = await poll(ask, sleep=bot.sleep, first=_WAIT_FIRST, cap=cap)
         for other in earlier:
             if other.id in self._finished:
                 continue  # sent here already; only its record is missing (see _record)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import random
 import socket
 import uuid
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from botkit.menu import ShownMenu
 from botkit.metrics import log_fields
 from botkit.recognise import recognise
 from botkit.replies import Reply
+from botkit.retry import poll
 from botkit.store._codec import conversation_doc, conversation_from_doc
 from botkit.store.base import (
     TIMER_META_KEY,
@@ -251,19 +251,18 @@ class Worker:
         """The conversation's lease: wait, with backoff and jitter, while another holds it."""
         bot = self._bot
         lease = bot.settings.lock_lease
-        delay = _BACKOFF_FIRST
-        waited = False
-        while True:
+        asked = 0
+
+        async def ask() -> int | None:
+            nonlocal asked
+            asked += 1
             token = await bot.store.acquire_lease(key, self.owner, ttl=lease, now=bot.clock.now())
-            if token is not None:
-                return token
-            if not waited:
-                bot.metrics.count("lease_wait")
-                waited = True
-            # Jitter keeps the waiters of one conversation (one per process) from asking
-            # in lockstep; the cap bounds how late a freed or expired lease is noticed.
-            await bot.sleep(delay * random.uniform(0.5, 1.0))
-            delay = min(delay * 2, _BACKOFF_MAX, lease / 4)
+            if token is None and asked == 1:
+                bot.metrics.count("lease_wait")  # once per wait, not per ask
+            return token
+
+        cap = min(_BACKOFF_MAX, lease / 4)
+        return await poll(ask, sleep=bot.sleep, first=_BACKOFF_FIRST, cap=cap)
 
     def _lost(self, key: ConversationKey, entry: InboxEntry) -> None:
         self._bot.metrics.count("lease_lost")
