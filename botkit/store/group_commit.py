@@ -222,15 +222,21 @@ class GroupCommit:
                 (False, StoreError(f"{self._describe} is not open; open() failed")) for _ in batch
             ]
         if not any(call.writes for call in batch):
-            outcomes: list[_Outcome | None] = [None] * len(batch)
-            for index in range(len(batch)):
-                if outcomes[index] is None:
-                    self._step(conn, batch, index, outcomes, in_transaction=False)
-            return [outcome for outcome in outcomes if outcome is not None]
+            return self._steps(conn, batch, in_transaction=False)
         try:
             return self._transaction(conn, batch)
         except _BatchFailed as failed:
             return [(False, self._failure(failed.cause, len(batch))) for _ in batch]
+
+    def _steps(
+        self, conn: sqlite3.Connection, batch: list[_Call], *, in_transaction: bool
+    ) -> list[_Outcome]:
+        """Run every call of the batch in order, each merged call once."""
+        outcomes: list[_Outcome | None] = [None] * len(batch)
+        for index in range(len(batch)):
+            if outcomes[index] is None:  # not run yet as part of a merged call
+                self._step(conn, batch, index, outcomes, in_transaction=in_transaction)
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def _step(
         self,
@@ -274,12 +280,9 @@ class GroupCommit:
             outcomes[n] = (False, result.error) if isinstance(result, Refused) else (True, result)
 
     def _transaction(self, conn: sqlite3.Connection, batch: list[_Call]) -> list[_Outcome]:
-        outcomes: list[_Outcome | None] = [None] * len(batch)
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for index in range(len(batch)):
-                if outcomes[index] is None:  # not run yet as part of a merged call
-                    self._step(conn, batch, index, outcomes, in_transaction=True)
+            outcomes = self._steps(conn, batch, in_transaction=True)
             conn.execute("COMMIT")
         except BaseException as exc:
             # A failed COMMIT can leave the transaction open; the original error matters
@@ -292,7 +295,7 @@ class GroupCommit:
             if isinstance(exc, Exception):
                 raise _BatchFailed(exc) from exc
             raise
-        return [outcome for outcome in outcomes if outcome is not None]
+        return outcomes
 
     def _failure(self, cause: BaseException, size: int) -> StoreError:
         if isinstance(cause, sqlite3.Error):
