@@ -34,7 +34,7 @@ from botkit.store.sqlite import SQLiteStore
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER, inbound_webhook
 from botkit.webhooks import ingest
 
-from .store.conftest import delete_prefixed, require_redis, unique_prefix
+from .store.conftest import require_redis
 
 KEY = ConversationKey("sms", DEFAULT_USER["sms"], DEFAULT_BOT["sms"])
 WAIT = 30.0  # the most any wait below may take before the test fails
@@ -82,24 +82,6 @@ async def until(condition: Callable[[], bool], seconds: float = WAIT) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition never held")
         await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def url() -> str:
-    return require_redis()
-
-
-@pytest.fixture
-def prefix(url: str) -> Iterator[str]:
-    prefix = unique_prefix()
-    yield prefix
-    delete_prefixed(url, [prefix])
-
-
-@pytest.fixture
-def raw(url: str) -> Iterator[redis.Redis]:
-    with redis.Redis.from_url(url, decode_responses=True) as client:
-        yield client
 
 
 class Recorder:

@@ -14,7 +14,7 @@ import logging
 import math
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,6 @@ from botkit.ratelimit_redis import RedisRateLimiter
 from botkit.store.memory import MemoryStore
 from botkit.store.redis import RedisStore
 from botkit.store.sqlite import SQLiteStore
-
-from .store.conftest import delete_prefixed, require_redis, unique_prefix
 
 NUMBER = "447700900000"
 T0 = 1_750_000_000.0
@@ -71,26 +69,6 @@ class ReadingClock(SystemClock):
     def now(self) -> float:
         self.latest = super().now()
         return self.latest
-
-
-@pytest.fixture
-def url() -> str:
-    return require_redis()
-
-
-@pytest.fixture
-def prefix(url: str) -> Iterator[str]:
-    """A key prefix of the test's own, deleted afterwards."""
-    prefix = unique_prefix()
-    yield prefix
-    delete_prefixed(url, [prefix])
-
-
-@pytest.fixture
-def raw(url: str) -> Iterator[redis.Redis]:
-    """A plain client on the test database, to look at the rate keys (as text)."""
-    with redis.Redis.from_url(url, decode_responses=True) as client:
-        yield client
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from botkit.errors import AlreadyDone, ConfigError, StoreError, VersionConflict
 from botkit.store import Conversation, ConversationKey, NewInboxEntry, NewOutbound, open_store
 from botkit.store.redis import DEDUPE_TTL, FILE_TTL, LEASE_GC, RedisStore, redact
 
-from .conftest import delete_prefixed, require_redis, unique_prefix
+from .conftest import delete_prefixed, unique_prefix
 
 KEY = ConversationKey("whatsapp", "447700900001", "447700900000")
 NOW = 1_700_000_000.0
@@ -35,19 +35,6 @@ def reply(text: str) -> NewOutbound:
 
 
 @pytest.fixture
-def url() -> str:
-    return require_redis()
-
-
-@pytest.fixture
-def prefix(url: str) -> Iterator[str]:
-    """A key prefix of the test's own, deleted afterwards."""
-    prefix = unique_prefix()
-    yield prefix
-    delete_prefixed(url, [prefix])
-
-
-@pytest.fixture
 async def store(url: str, prefix: str) -> AsyncIterator[RedisStore]:
     store = RedisStore(url, prefix=prefix)
     await store.open()
@@ -55,13 +42,6 @@ async def store(url: str, prefix: str) -> AsyncIterator[RedisStore]:
         yield store
     finally:
         await store.close()
-
-
-@pytest.fixture
-def raw(url: str) -> Iterator[redis.Redis]:
-    """A plain client on the test database, to look at what the store wrote (as text)."""
-    with redis.Redis.from_url(url, decode_responses=True) as client:
-        yield client
 
 
 # -- the URL -------------------------------------------------------------------------

@@ -7,15 +7,13 @@ handles on one prefix, as two ``botkit run`` processes would have.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis
 
 from botkit.store import Conversation, ConversationKey, NewOutbound
 from botkit.store.redis import RedisStore
-
-from .conftest import delete_prefixed, require_redis, unique_prefix
 
 KEY = ConversationKey("whatsapp", "447700900001", "447700900000")
 OTHER = ConversationKey("sms", "447700900002", "447700900000")
@@ -26,18 +24,6 @@ K = '["whatsapp","447700900001","447700900000"]'
 
 def reply(text: str, key: ConversationKey = KEY) -> NewOutbound:
     return NewOutbound(key, {"message_type": "text", "text": text}, f"ref-{text}")
-
-
-@pytest.fixture
-def url() -> str:
-    return require_redis()
-
-
-@pytest.fixture
-def prefix(url: str) -> Iterator[str]:
-    prefix = unique_prefix()
-    yield prefix
-    delete_prefixed(url, [prefix])
 
 
 async def _opened(url: str, prefix: str, owner: str) -> RedisStore:
@@ -58,12 +44,6 @@ async def b(url: str, prefix: str) -> AsyncIterator[RedisStore]:
     store = await _opened(url, prefix, "process-b")
     yield store
     await store.close()
-
-
-@pytest.fixture
-def raw(url: str) -> Iterator[redis.Redis]:
-    with redis.Redis.from_url(url, decode_responses=True) as client:
-        yield client
 
 
 async def test_a_live_senders_messages_are_not_taken(a: RedisStore, b: RedisStore) -> None:
