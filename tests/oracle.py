@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
-from pathlib import Path
 from typing import Any, get_args
 
 import jsonschema
-import pytest
 import vonage_messages as vm
 import yaml
 from pydantic import BaseModel
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
+
+from .reference import VONAGE
 
 SDK_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("sms", "text"): vm.Sms,
@@ -68,18 +67,6 @@ SCHEMA_COVERS = {
 }
 
 
-def shared_dir() -> Path:
-    """The reference folder ``shared/`` beside the checkout (or ``$BOTKIT_SHARED_DIR``)."""
-    env = os.environ.get("BOTKIT_SHARED_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
-    if not (path / "vonage-spec").is_dir():
-        message = f"the Vonage reference files are not at {path} (set BOTKIT_SHARED_DIR)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 def _model_class(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -118,7 +105,7 @@ def assert_sdk_accepts(body: dict[str, Any]) -> None:
 
 @functools.cache
 def _request_validator() -> jsonschema.Draft4Validator:
-    spec = yaml.safe_load((shared_dir() / "vonage-spec" / "messages-olympus.yml").read_text())
+    spec = yaml.safe_load((VONAGE / "messages-olympus.yml").read_text())
     spec = copy.deepcopy(spec)
     schemas = spec["components"]["schemas"]
     # Defect 1 (SOURCES.md): v1 has no 'message' field, yet the base type requires it.
@@ -164,7 +151,7 @@ _V01_CHANNELS = {"sms": "sms", "mms": "mms", "whatsapp": "whatsapp", "messenger"
 
 @functools.cache
 def _v01_spec() -> dict[str, Any]:
-    text = (shared_dir() / "vonage-spec" / "messages-olympus.v0.yml").read_text()
+    text = (VONAGE / "messages-olympus.v0.yml").read_text()
     return yaml.safe_load(text)  # type: ignore[no-any-return]
 
 

@@ -30,9 +30,9 @@ from botkit.clock import FakeClock
 from botkit.errors import ConfigError, MessagesApiError
 from botkit.transports import DEFAULT_TRANSPORT, TRANSPORT_KINDS, make_transport
 
-SPEC = Path("/work/shared/vonage-spec")
-EXAMPLES = SPEC / "examples"
-SDK_FIXTURES = SPEC / "sdk-fixtures" / "python"
+from .reference import EXAMPLES, VONAGE
+
+SDK_FIXTURES = VONAGE / "sdk-fixtures" / "python"
 
 UUID = "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab"
 T0 = 1_700_000_000.0

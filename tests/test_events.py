@@ -1,16 +1,15 @@
 """Tests for botkit.events: every reference webhook, the wire quirks, 400/422 answers, fuzzing.
 
-The reference webhooks live in the shared reference folder beside the repository
-(``../shared``, or wherever ``BOTKIT_SHARED_DIR`` points). Every ``inbound-*``/``status-*``
-example and every .NET SDK fixture found there is checked field by field against its own
-raw JSON, so a file added later is covered without touching this module.
+The reference webhooks live in ``tests/fixtures/vonage`` (its README names their sources).
+Every ``inbound-*``/``status-*`` example and every .NET SDK fixture found there is checked
+field by field against its own raw JSON, so a file added later is covered without touching
+this module.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -37,18 +36,12 @@ from botkit.events import (
 )
 from botkit.store.base import ConversationKey
 
+from .reference import VONAGE
+
 # -- the reference webhooks ----------------------------------------------------------------
 
 
-def _shared_dir() -> Path:
-    beside_repo = Path(__file__).resolve().parents[2] / "shared"
-    configured = os.environ.get("BOTKIT_SHARED_DIR")
-    if beside_repo.is_dir() or not configured:
-        return beside_repo
-    return Path(configured)
-
-
-SPEC = _shared_dir() / "vonage-spec"
+SPEC = VONAGE
 REFERENCE_FILES = sorted(
     [
         *(SPEC / "examples").glob("inbound-*.json"),
@@ -59,21 +52,7 @@ REFERENCE_FILES = sorted(
 
 
 def _reference_cases() -> list[Any]:
-    if not REFERENCE_FILES:
-        return [pytest.param(None, id="reference-webhooks-missing")]
     return [pytest.param(path, id=path.name) for path in REFERENCE_FILES]
-
-
-def _require(path: Path | None) -> Path:
-    if path is None:
-        message = (
-            f"no reference webhooks found under {SPEC}; check out the shared reference folder "
-            "beside the repository or point BOTKIT_SHARED_DIR at it"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def _is_status_file(path: Path) -> bool:
@@ -216,8 +195,8 @@ def _check_status(event: StatusEvent, raw: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("path", _reference_cases())
-def test_reference_webhook(path: Path | None) -> None:
-    source = _require(path)
+def test_reference_webhook(path: Path) -> None:
+    source = path
     body = source.read_bytes()
     raw = json.loads(body)
     status = _is_status_file(source)

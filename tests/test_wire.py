@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from botkit.render import render
 from botkit.wire import MODELS, check_body
 
-from .oracle import SDK_MODELS, assert_official, assert_whatsapp_custom, shared_dir
+from .oracle import SDK_MODELS, assert_official, assert_whatsapp_custom
+from .reference import EXAMPLES
 from .test_render_matrix import CHANNELS, REPLIES, _addressed
 
 
@@ -60,7 +61,7 @@ def test_the_models_cover_every_type_the_sdk_models() -> None:
 
 
 def test_every_official_v1_example_passes() -> None:
-    folder = shared_dir() / "vonage-spec" / "examples"
+    folder = EXAMPLES
     examples = sorted(folder.glob("outbound-v1-*.json"))
     assert len(examples) >= 30
     for path in examples:
