@@ -21,11 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import (
-    ConfigDict,
-    Field,
-    PrivateAttr,
-)
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from botkit.flows.durations import format_duration
 from botkit.flows.fields import (

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import (
-    ConfigDict,
-    Field,
-    Strict,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, Strict, model_validator
 
 from botkit.flows.fields import (
     ASK_ACCEPTS,
