@@ -21,31 +21,40 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from botkit.errors import StoreError
-from botkit.store._codec import (
-    conversation_doc,
-    conversation_from_doc,
-    decode_json,
-    encode_bodies,
-)
+from botkit.store._codec import conversation_doc, conversation_from_doc, decode_json, encode_bodies
 from botkit.store._sqlite_hot import (
-    _KEY,
     _accept_many,
     _complete_each,
     _complete_many,
-    _enqueue_rows,
     _key,
     _load_each,
     _load_many,
     _mark_sent_many,
-    _rowid,
     _Turn,
 )
+from botkit.store._sqlite_jobs import (
+    _COUNT_PENDING,
+    _DUE_TIMERS,
+    _GET_FILE,
+    _MARK_FAILED,
+    _SELECT_PENDING_FOR,
+    _SELECT_PENDING_INBOX,
+    _SELECT_PENDING_OUTBOX,
+    _acquire_lease,
+    _enqueue,
+    _forget,
+    _nothing,
+    _prune,
+    _put_files,
+    _release_lease,
+    _run,
+)
+from botkit.store._sqlite_schema import _SCHEMA, SCHEMA_VERSION, _transaction
 from botkit.store.base import (
     DEDUPE_RETENTION,
     Committed,
@@ -68,130 +77,6 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-#: Stored in ``PRAGMA user_version``; bump it with a migration when the tables change.
-SCHEMA_VERSION = 5
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS conversations (
-        channel TEXT NOT NULL, user TEXT NOT NULL, bot TEXT NOT NULL,
-        version INTEGER NOT NULL, doc TEXT NOT NULL, updated_at REAL NOT NULL,
-        PRIMARY KEY (channel, user, bot))""",
-    # Dedupe keys outlive inbox rows (pruned separately); the seen_at index keeps that
-    # pruning from scanning every key.
-    """CREATE TABLE IF NOT EXISTS dedupe (
-        key TEXT PRIMARY KEY, seen_at REAL NOT NULL) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS dedupe_seen_at ON dedupe (seen_at)",
-    # AUTOINCREMENT: ids are never reused, even after pruning, so an ``after_id``
-    # cursor can never skip a newer entry.
-    """CREATE TABLE IF NOT EXISTS inbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, dedupe_key TEXT NOT NULL,
-        channel TEXT NOT NULL, user TEXT NOT NULL, bot TEXT NOT NULL,
-        kind TEXT NOT NULL, body BLOB NOT NULL, accepted_at REAL NOT NULL,
-        done INTEGER NOT NULL DEFAULT 0, done_at REAL)""",
-    # Partial indexes hold only unfinished rows, so the worker's and /healthz's
-    # queries stay cheap however much history the tables keep.
-    "CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (id) WHERE done = 0",
-    """CREATE TABLE IF NOT EXISTS outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        channel TEXT NOT NULL, user TEXT NOT NULL, bot TEXT NOT NULL,
-        body TEXT NOT NULL, client_ref TEXT NOT NULL, created_at REAL NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
-        message_uuid TEXT, error TEXT, finished_at REAL)""",
-    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE status = 'pending'",
-    # Version 2: files botkit serves to the Messages API (MMS vCards).
-    """CREATE TABLE IF NOT EXISTS files (
-        id TEXT PRIMARY KEY,
-        media_type TEXT NOT NULL,
-        content BLOB NOT NULL,
-        created_at REAL NOT NULL
-    )""",
-    # Version 3: the index of conversations' pending timers (one per conversation).
-    """CREATE TABLE IF NOT EXISTS timers (
-        channel TEXT NOT NULL,
-        user TEXT NOT NULL,
-        bot TEXT NOT NULL,
-        timer_id TEXT NOT NULL,
-        due REAL NOT NULL,
-        PRIMARY KEY (channel, user, bot)
-    )""",
-    "CREATE INDEX IF NOT EXISTS timers_due ON timers (due)",
-    # Version 5: an index per conversation of pending rows, briefly part of version 4,
-    # goes: it cost every accept and commit (see _SELECT_PENDING_FOR).
-    "DROP INDEX IF EXISTS inbox_pending_key",
-    # Version 4: conversation leases. AUTOINCREMENT makes the token a fencing token: never
-    # reused, even after its row is deleted on release. (pending_for has no index of its
-    # own here: see _SELECT_PENDING_FOR.)
-    """CREATE TABLE IF NOT EXISTS leases (
-        token INTEGER PRIMARY KEY AUTOINCREMENT,
-        channel TEXT NOT NULL,
-        user TEXT NOT NULL,
-        bot TEXT NOT NULL,
-        owner TEXT NOT NULL,
-        expires_at REAL NOT NULL,
-        UNIQUE (channel, user, bot)
-    )""",
-    f"PRAGMA user_version = {SCHEMA_VERSION}",
-)
-
-_SELECT_PENDING_INBOX = """SELECT id, dedupe_key, channel, user, bot, kind, body, accepted_at
-    FROM inbox WHERE done = 0 AND id > ? ORDER BY id LIMIT ?"""
-# One conversation's pending rows, found through the inbox_pending index (unfinished rows
-# only). No index of its own: that would cost every accept and commit (measured: about 4%
-# of a turn), and a store of one process never asks this on its hot path; only leasing
-# workers of a shared store do.
-_SELECT_PENDING_FOR = f"""SELECT id, dedupe_key, channel, user, bot, kind, body, accepted_at
-    FROM inbox WHERE done = 0 AND {_KEY} ORDER BY id LIMIT ?"""
-_SELECT_PENDING_OUTBOX = """SELECT id, channel, user, bot, body, client_ref, created_at, attempts
-    FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?"""
-_MARK_FAILED = """UPDATE outbox SET status = 'failed', error = ?, finished_at = ?
-    WHERE id = ? AND status = 'pending'"""
-_PUT_FILE = """INSERT INTO files (id, media_type, content, created_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT (id) DO UPDATE SET media_type = excluded.media_type, content = excluded.content"""
-_GET_FILE = "SELECT media_type, content FROM files WHERE id = ?"
-_DUE_TIMERS = """SELECT channel, user, bot, timer_id, due FROM timers WHERE due <= ?
-    ORDER BY due, channel, user, bot LIMIT ?"""
-_SELECT_LEASE = f"SELECT owner, expires_at FROM leases WHERE {_KEY}"
-_DELETE_LEASE = f"DELETE FROM leases WHERE {_KEY}"
-_INSERT_LEASE = "INSERT INTO leases (channel, user, bot, owner, expires_at) VALUES (?, ?, ?, ?, ?)"
-_RELEASE_LEASE = f"DELETE FROM leases WHERE {_KEY} AND token = ?"
-# Pruning walks ids in order and stops at the first row at or after the cutoff: both
-# scans touch only the old rows (rowid order), never the whole table.
-_PRUNE_INBOX = """DELETE FROM inbox WHERE done = 1 AND accepted_at < :cut AND id < coalesce(
-    (SELECT id FROM inbox WHERE accepted_at >= :cut ORDER BY id LIMIT 1), 9223372036854775807)"""
-_PRUNE_OUTBOX = """DELETE FROM outbox WHERE status != 'pending' AND finished_at < :cut
-    AND id < coalesce(
-    (SELECT id FROM outbox WHERE created_at >= :cut ORDER BY id LIMIT 1), 9223372036854775807)"""
-_PRUNE_DEDUPE = "DELETE FROM dedupe WHERE seen_at < ?"
-_PRUNE_FILES = "DELETE FROM files WHERE created_at < ?"
-_FORGET = tuple(
-    f"DELETE FROM {table} WHERE channel = ? AND user = ?"
-    for table in ("conversations", "inbox", "outbox", "timers", "leases")
-)
-_COUNT_PENDING = """SELECT (SELECT count(*) FROM inbox WHERE done = 0),
-    (SELECT count(*) FROM outbox WHERE status = 'pending')"""
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error.
-
-    IMMEDIATE takes the write lock up front, so a concurrent writer in another process
-    waits (busy timeout) at BEGIN instead of failing halfway through the transaction.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        # A failed COMMIT can leave the transaction open; the original error matters
-        # more than a failing ROLLBACK.
-        if conn.in_transaction:
-            with suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-        raise
-
 
 class SQLiteStore(OneProcessOutbox):
     """A :class:`~botkit.store.base.Store` in one SQLite file.
@@ -477,67 +362,6 @@ class SQLiteStore(OneProcessOutbox):
         except StoreError as exc:
             return {"ok": False, "store": "sqlite", "error": str(exc)}
         return {"ok": True, "store": "sqlite", "inbox_pending": inbox, "outbound_pending": outbox}
-
-
-# -- work done on the store's thread ---------------------------------------------------
-
-
-def _run(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    """One statement: alone in a batch of reads (autocommit), or within the batch's write."""
-    return conn.execute(sql, params).fetchall()
-
-
-def _nothing(conn: sqlite3.Connection) -> None:
-    """A call that only waits for the calls queued before it."""
-
-
-# The functions below run on the store's thread, inside a group commit's transaction
-# (see botkit.store.group_commit): they never BEGIN or COMMIT, and refuse before writing.
-
-
-def _enqueue(
-    conn: sqlite3.Connection, outbound: Sequence[NewOutbound], bodies: list[str], now: float
-) -> list[OutboundMessage]:
-    return _enqueue_rows(conn, outbound, bodies, now)
-
-
-def _put_files(conn: sqlite3.Connection, rows: list[tuple[str, str, bytes, float]]) -> None:
-    conn.executemany(_PUT_FILE, rows)
-
-
-def _acquire_lease(
-    conn: sqlite3.Connection, key: ConversationKey, owner: str, expires_at: float, now: float
-) -> int | None:
-    where = _key(key)
-    held = conn.execute(_SELECT_LEASE, where).fetchone()
-    if held is not None and held[0] != owner and held[1] > now:
-        return None
-    # A new row, so a new AUTOINCREMENT token, also when the owner renews its lease.
-    conn.execute(_DELETE_LEASE, where)
-    return _rowid(conn.execute(_INSERT_LEASE, (*where, owner, expires_at)))
-
-
-def _release_lease(conn: sqlite3.Connection, key: ConversationKey, token: int) -> bool:
-    return conn.execute(_RELEASE_LEASE, (*_key(key), token)).rowcount == 1
-
-
-def _prune(
-    conn: sqlite3.Connection,
-    inbox_before: float,
-    outbox_before: float,
-    dedupe_before: float,
-    files_before: float,
-) -> dict[str, int]:
-    return {
-        "inbox": conn.execute(_PRUNE_INBOX, {"cut": inbox_before}).rowcount,
-        "outbox": conn.execute(_PRUNE_OUTBOX, {"cut": outbox_before}).rowcount,
-        "dedupe": conn.execute(_PRUNE_DEDUPE, (dedupe_before,)).rowcount,
-        "files": conn.execute(_PRUNE_FILES, (files_before,)).rowcount,
-    }
-
-
-def _forget(conn: sqlite3.Connection, channel: str, user: str) -> int:
-    return sum(conn.execute(sql, (channel, user)).rowcount for sql in _FORGET)
 
 
 if TYPE_CHECKING:

@@ -370,7 +370,7 @@ async def test_a_version_1_file_gains_the_files_table_on_open(db_path: Path) -> 
 
 async def test_per_conversation_and_pruning_queries_use_indexes(store: SQLiteStore) -> None:
     from botkit.store import _sqlite_hot as hot
-    from botkit.store import sqlite as module
+    from botkit.store import _sqlite_jobs as module
 
     def plans(conn: sqlite3.Connection) -> dict[str, str]:
         def plan(sql: str, params: Any) -> str:
