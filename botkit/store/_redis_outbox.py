@@ -1,4 +1,5 @@
-"""The Redis store's outbox ownership: which process sends which queued reply.
+"""The Redis store's outbox: the scripts that queue replies (a turn's, or sent outside a
+turn) and decide which process sends which queued reply.
 
 Several processes share one Redis store, and each sends the replies it queued. A reply
 left unsent by a process that died must be sent by another, soon, and exactly the
@@ -38,6 +39,8 @@ from botkit.store._redis_lua import ENTRIES_FUNCTION, FIELD_FUNCTION, WALK_FUNCT
 __all__ = [
     "CLAIM_EARLIER_LUA",
     "CLAIM_OUTBOUND_LUA",
+    "COMPLETE_TURN_LUA",
+    "ENQUEUE_LUA",
     "FINISH_OUTBOUND_LUA",
     "FORGET_OUTBOX_LUA",
     "QUEUE_FUNCTION",
@@ -203,4 +206,47 @@ return walk(KEYS[1], function(id, stream_id, fields)
   return redis.call('XDEL', KEYS[1], stream_id)
 end)
 """
+)
+
+
+# KEYS: conv:K, inbox:pending, outbox:seq, outbox, outbox:pending, timers, timers:id,
+#       inbox:pending:K, lease:K
+# ARGV: expected version, doc, now, inbox id or '', K, timer id or '', timer due,
+#       fence or '', owner, prefix, then one (K, client_ref, body) triple per message
+# Returns, with nothing written: {-1} when the lease is not the fence, {-2} when the inbox
+# entry is not pending, {-3} when it is another conversation's, {0, stored version} when
+# the compare-and-set loses. Else {new version, (outbound id, after_others)...}.
+COMPLETE_TURN_LUA = (
+    QUEUE_FUNCTION
+    + """
+if ARGV[8] ~= '' and redis.call('HGET', KEYS[9], 'token') ~= ARGV[8] then return {-1} end
+if ARGV[4] ~= '' and not redis.call('ZSCORE', KEYS[8], ARGV[4]) then
+  if redis.call('ZSCORE', KEYS[2], ARGV[4]) then return {-3} end
+  return {-2}
+end
+local stored = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if stored ~= tonumber(ARGV[1]) then return {0, stored} end
+local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 11, ARGV[9], ARGV[10])
+table.insert(result, 1, stored + 1)
+redis.call('HSET', KEYS[1], 'version', stored + 1, 'doc', ARGV[2], 'updated_at', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  redis.call('ZREM', KEYS[8], ARGV[4])
+end
+if ARGV[6] == '' then
+  redis.call('ZREM', KEYS[6], ARGV[5])
+  redis.call('HDEL', KEYS[7], ARGV[5])
+else
+  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[5])
+  redis.call('HSET', KEYS[7], ARGV[5], ARGV[6])
+end
+return result
+"""
+)
+
+# KEYS: outbox:seq, outbox, outbox:pending
+# ARGV: now, owner, prefix, then one (K, client_ref, body) triple per message.
+# Returns {id, after_others, ...} as the queue function does.
+ENQUEUE_LUA = (
+    QUEUE_FUNCTION + "return queue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 4, ARGV[2], ARGV[3])\n"
 )

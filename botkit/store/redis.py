@@ -46,16 +46,9 @@ Durability is the server's: an accepted webhook survives a Redis crash only with
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import redis.asyncio
-from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from botkit.errors import StoreError
@@ -70,6 +63,7 @@ from botkit.store._codec import (
     not_its_entry,
     version_conflict,
 )
+from botkit.store._redis_connection import RedisConnection, redact
 from botkit.store._redis_lua import (
     ACCEPT_LUA,
     ACQUIRE_LEASE_LUA,
@@ -84,10 +78,20 @@ from botkit.store._redis_lua import (
 from botkit.store._redis_outbox import (
     CLAIM_EARLIER_LUA,
     CLAIM_OUTBOUND_LUA,
+    COMPLETE_TURN_LUA,
+    ENQUEUE_LUA,
     FINISH_OUTBOUND_LUA,
     FORGET_OUTBOX_LUA,
-    QUEUE_FUNCTION,
     SENDER_GC,
+)
+from botkit.store._redis_records import (
+    _glob_escape,
+    _inbox_entries,
+    _key_of,
+    _member,
+    _outbound,
+    _text,
+    _triples,
 )
 from botkit.store.base import (
     DEDUPE_RETENTION,
@@ -96,7 +100,6 @@ from botkit.store.base import (
     Conversation,
     ConversationKey,
     DueTimer,
-    EventKind,
     InboxEntry,
     NewInboxEntry,
     NewOutbound,
@@ -115,151 +118,15 @@ DEDUPE_TTL = DEDUPE_RETENTION
 FILE_TTL = FILE_RETENTION
 """Seconds a served file (MMS vCard) lives: the Messages API fetches it within minutes."""
 
-POOL_SIZE = 100
-"""Connections per store handle (a ``max_connections`` in the URL's query wins)."""
-
-POOL_TIMEOUT = 10.0
-"""Seconds a command waits for a free connection before it fails (StoreError)."""
-
 LEASE_GC = 3600.0
 """Seconds (on Redis's clock) a lease key outlives its lease, if its holder never releases
 it (a process that died): then it goes by itself, so dead leases never pile up."""
-
-# KEYS: conv:K, inbox:pending, outbox:seq, outbox, outbox:pending, timers, timers:id,
-#       inbox:pending:K, lease:K
-# ARGV: expected version, doc, now, inbox id or '', K, timer id or '', timer due,
-#       fence or '', owner, prefix, then one (K, client_ref, body) triple per message
-# Returns, with nothing written: {-1} when the lease is not the fence, {-2} when the inbox
-# entry is not pending, {-3} when it is another conversation's, {0, stored version} when
-# the compare-and-set loses. Else {new version, (outbound id, after_others)...}.
-COMPLETE_TURN_LUA = (
-    QUEUE_FUNCTION
-    + """
-if ARGV[8] ~= '' and redis.call('HGET', KEYS[9], 'token') ~= ARGV[8] then return {-1} end
-if ARGV[4] ~= '' and not redis.call('ZSCORE', KEYS[8], ARGV[4]) then
-  if redis.call('ZSCORE', KEYS[2], ARGV[4]) then return {-3} end
-  return {-2}
-end
-local stored = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if stored ~= tonumber(ARGV[1]) then return {0, stored} end
-local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 11, ARGV[9], ARGV[10])
-table.insert(result, 1, stored + 1)
-redis.call('HSET', KEYS[1], 'version', stored + 1, 'doc', ARGV[2], 'updated_at', ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('ZREM', KEYS[2], ARGV[4])
-  redis.call('ZREM', KEYS[8], ARGV[4])
-end
-if ARGV[6] == '' then
-  redis.call('ZREM', KEYS[6], ARGV[5])
-  redis.call('HDEL', KEYS[7], ARGV[5])
-else
-  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[5])
-  redis.call('HSET', KEYS[7], ARGV[5], ARGV[6])
-end
-return result
-"""
-)
-
-# KEYS: outbox:seq, outbox, outbox:pending
-# ARGV: now, owner, prefix, then one (K, client_ref, body) triple per message.
-# Returns {id, after_others, ...} as the queue function does.
-ENQUEUE_LUA = (
-    QUEUE_FUNCTION + "return queue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 4, ARGV[2], ARGV[3])\n"
-)
 
 _OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys QUEUE_FUNCTION is given
 _WALK = 500  # stream entries per script call when pruning or forgetting
 
 
-def redact(url: str) -> str:
-    """``url`` with any password (in the user info or a ``password=`` query) masked."""
-    parts = urlsplit(url)
-    netloc, query = parts.netloc, parts.query
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-    if "password=" in query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs])
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
-def _member(key: ConversationKey) -> str:
-    """``K``: the conversation key as an unambiguous, ASCII JSON array."""
-    return encode_json([key.channel, key.user, key.bot], what=f"conversation key {key}")
-
-
-def _key_of(member: bytes) -> ConversationKey:
-    channel, user, bot = decode_json(member.decode("ascii"))
-    return ConversationKey(channel, user, bot)
-
-
-def _kind(value: bytes) -> EventKind:
-    return cast(EventKind, value.decode("ascii"))
-
-
-def _text(value: bytes) -> str:
-    # surrogatepass mirrors the client's encoding, so lone surrogates round-trip.
-    return value.decode("utf-8", "surrogatepass")
-
-
-def _fields(entry: list[Any]) -> tuple[int, dict[bytes, bytes]]:
-    """A stream entry ``[b"<id>-0", [field, value, ...]]`` as ``(id, {field: value})``."""
-    stream_id, flat = entry
-    return int(stream_id.partition(b"-")[0]), dict(zip(flat[::2], flat[1::2], strict=True))
-
-
-def _inbox_entries(found: list[Any]) -> list[InboxEntry]:
-    """Inbox entries from PENDING_LUA's answer."""
-    return [
-        InboxEntry(
-            i,
-            _text(f[b"dedupe"]),
-            _key_of(f[b"key"]),
-            _kind(f[b"kind"]),
-            f[b"body"],
-            float(f[b"at"]),
-        )
-        for i, f in map(_fields, found)
-    ]
-
-
-def _new_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-def _outbound(found: list[Any]) -> list[OutboundMessage]:
-    """Outbound messages from stream entries (a script's answer), in queue order.
-
-    ``attempts`` is always 0: no method of the contract counts attempts.
-    """
-    messages = [
-        OutboundMessage(
-            i,
-            _key_of(f[b"key"]),
-            decode_json(f[b"body"].decode()),
-            _text(f[b"ref"]),
-            float(f[b"at"]),
-        )
-        for i, f in map(_fields, found)
-    ]
-    messages.sort(key=lambda message: message.id)
-    return messages
-
-
-def _glob_escape(text: str) -> str:
-    """``text`` as a literal in a ``SCAN MATCH`` pattern (``*?[]\\`` escaped)."""
-    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
-
-
-def _triples(outbound: Sequence[NewOutbound], bodies: list[str]) -> list[str]:
-    return [
-        arg
-        for message, body in zip(outbound, bodies, strict=True)
-        for arg in (_member(message.key), message.client_ref, body)
-    ]
-
-
-class RedisStore:
+class RedisStore(RedisConnection):
     """A :class:`~botkit.store.base.Store` in one Redis database.
 
     Args:
@@ -268,100 +135,6 @@ class RedisStore:
         owner: this handle's name as a sender of queued messages; unique by default
             (host, process id and a random part). Two handles must never share one.
     """
-
-    def __init__(self, url: str, *, prefix: str = "botkit:", owner: str | None = None) -> None:
-        self.url = url
-        self.prefix = prefix
-        self._named = owner is not None
-        self.owner = owner or _new_owner()
-        """This handle's name as a sender (see :meth:`claim_outbound`): unique per handle."""
-        self._client: redis.asyncio.Redis | None = None
-        self._scripts: dict[str, AsyncScript] = {}
-
-    async def open(self) -> None:
-        """Connect and check the server answers. Idempotent.
-
-        Raises:
-            StoreError: the URL is invalid or Redis does not answer; the message names
-                the URL without its password.
-        """
-        if self._client is not None:
-            return
-        if not self._named and not self.owner.startswith(f"{socket.gethostname()}:{os.getpid()}:"):
-            self.owner = _new_owner()  # a handle made before a fork: the child is another sender
-        try:
-            # A blocking pool: a command waits (up to POOL_TIMEOUT) for a free connection.
-            # redis-py's default pool refuses at once past 100 connections, which a burst
-            # of webhooks, turns and sends in one process reaches.
-            pool = redis.asyncio.BlockingConnectionPool.from_url(
-                self.url,
-                max_connections=POOL_SIZE,
-                timeout=POOL_TIMEOUT,
-                encoding_errors="surrogatepass",
-            )
-            client = redis.asyncio.Redis.from_pool(pool)
-        except ValueError as exc:
-            raise StoreError(f"invalid Redis store URL {redact(self.url)!r}: {exc}") from exc
-        try:
-            await client.ping()
-        except BaseException as exc:
-            await client.aclose()
-            if isinstance(exc, RedisError):
-                raise StoreError(f"cannot reach Redis at {redact(self.url)}: {exc}") from exc
-            raise
-        if self._client is not None:  # a concurrent open() won
-            await client.aclose()
-            return
-        self._client, self._scripts = client, {}
-
-    async def close(self) -> None:
-        """Close the connection pool. Repeatable."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
-
-    @property
-    def client(self) -> redis.asyncio.Redis:
-        """The open redis-py client, for companions that keep their own keys under
-        :attr:`prefix` (the shared send rate, say).
-
-        Raises:
-            StoreError: the store is not open.
-        """
-        return self._opened()
-
-    def _opened(self) -> redis.asyncio.Redis:
-        if self._client is None:
-            raise StoreError(
-                f"RedisStore({redact(self.url)!r}) is not open; call 'await store.open()' first"
-            )
-        return self._client
-
-    @contextmanager
-    def _connected(self) -> Iterator[redis.asyncio.Redis]:
-        """The open client; any Redis error inside the block becomes StoreError."""
-        client = self._opened()
-        try:
-            yield client
-        except RedisError as exc:
-            raise StoreError(f"Redis store {redact(self.url)}: {exc}") from exc
-
-    def _keys(self, *names: str) -> list[str]:
-        """Redis key names for the layout's names (``"inbox"`` -> ``"botkit:inbox"``)."""
-        return [self.prefix + name for name in names]
-
-    async def _run(self, lua: str, keys: list[str], args: list[Any]) -> Any:
-        """Run a script (``EVALSHA``, loading it first if the server does not know it)."""
-        with self._connected() as client:
-            script = self._scripts.get(lua)
-            if script is None:
-                script = self._scripts[lua] = client.register_script(lua)
-            return await script(keys=keys, args=args, client=client)
-
-    async def _hmget(self, name: str, *fields: str) -> list[bytes | None]:
-        """``HMGET`` of the hash ``name`` (a layout name); values are bytes, not decoded."""
-        with self._connected() as client:
-            return cast("list[bytes | None]", await client.hmget(self.prefix + name, fields))
 
     async def accept(self, entry: NewInboxEntry) -> int | None:
         """Commit the entry and its dedupe key; ``None`` for a dedupe key seen before."""
