@@ -13,7 +13,7 @@ import base64
 import os
 import uuid
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -23,7 +23,10 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from botkit.clock import Clock, SystemClock
 from botkit.errors import ConfigError
 
-__all__ = ["ApplicationJwtAuth", "Auth", "BasicAuth"]
+if TYPE_CHECKING:
+    from botkit.settings import Settings
+
+__all__ = ["ApplicationJwtAuth", "Auth", "BasicAuth", "auth_from_settings"]
 
 _PEM_MARKER = "-----BEGIN"
 
@@ -206,3 +209,14 @@ def _load_private_key(private_key: str | os.PathLike[str]) -> RSAPrivateKey:
             f"{origin} is a {type(key).__name__}, but the Messages API needs an RSA key (RS256)"
         )
     return key
+
+
+def auth_from_settings(settings: Settings, clock: Clock) -> Auth | None:
+    """The Messages API authentication the settings give: an application's JWT when it has
+    an id and a private key, else the API key and secret, else none (the sandbox)."""
+    s = settings
+    if s.application_id and s.private_key:
+        return ApplicationJwtAuth(s.application_id, s.private_key, clock=clock)
+    if s.api_key and s.api_secret:
+        return BasicAuth(s.api_key, s.api_secret)
+    return None

@@ -9,8 +9,6 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,22 +17,14 @@ import httpx
 from botkit.clock import Clock, SystemClock
 from botkit.context import Context, ErrorContext
 from botkit.errors import ConfigError, StoreError
-from botkit.events import TimerEvent
-from botkit.menu import ShownMenu
 from botkit.metrics import Metrics
-from botkit.render import address, render
-from botkit.replies import Buttons, Reply, as_replies
+from botkit.rendered import RenderedTurn, render_turn
+from botkit.replies import Reply, as_replies
 from botkit.routing import CHANNELS, Router
 from botkit.settings import Settings
 from botkit.store import open_store
-from botkit.store.base import (
-    ConversationKey,
-    InboxEntry,
-    NewInboxEntry,
-    NewOutbound,
-    OutboundMessage,
-    Store,
-)
+from botkit.store.base import ConversationKey, OutboundMessage, Store
+from botkit.timers import fire_due_timers
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -52,18 +42,6 @@ __all__ = ["Bot", "Middleware", "RenderedTurn"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger("botkit")
-
-
-@dataclass(slots=True)
-class RenderedTurn:
-    """A turn's replies as request bodies, with what the renderer decided and must keep."""
-
-    outbound: list[NewOutbound] = field(default_factory=list)
-    menu: ShownMenu | None = None
-    shows_buttons: bool = False
-    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    decisions: list[str] = field(default_factory=list)
-    decisions_by_ref: dict[str, list[str]] = field(default_factory=dict)
 
 
 Middleware = Callable[[Context, Callable[[], Awaitable[bool]]], Awaitable[bool]]
@@ -304,6 +282,7 @@ class Bot(Router):
         seconds to finish, and whatever is left is cancelled; it stays in the store
         and is picked up at the next start. Leaving it with an exception skips the grace.
         """
+        from botkit.auth import auth_from_settings
         from botkit.client import MessagesClient
         from botkit.housekeeping import run_housekeeping
         from botkit.sender import Sender
@@ -317,7 +296,7 @@ class Bot(Router):
         await self.store.open()
         try:
             self._client = MessagesClient(
-                auth=self._auth(),
+                auth=auth_from_settings(self.settings, self.clock),
                 url=self.settings.messages_url,
                 transport=self._outbound_transport(),
                 clock=self.clock,
@@ -369,28 +348,7 @@ class Bot(Router):
         The running bot calls this every :attr:`timer_interval` seconds; tests with a
         ``FakeClock`` call it after moving the clock. Returns how many fired.
         """
-        now = self.clock.now()
-        fired = 0
-        stamp = datetime.fromtimestamp(now, UTC)
-        for due in await self.store.due_timers(now=now, limit=1000):
-            key = due.key
-            event = TimerEvent(
-                channel=key.channel,
-                user=key.user,
-                bot=key.bot,
-                timer_id=due.timer_id,
-                due=due.due,
-                timestamp=stamp,
-            )
-            body = event.model_dump_json().encode()
-            entry = NewInboxEntry(event.dedupe_key, key, "timer", body, now)
-            inbox_id = await self.store.accept(entry)
-            if inbox_id is None:
-                continue  # committed by an earlier pass (or another process), not yet handled
-            committed = InboxEntry(inbox_id, entry.dedupe_key, key, "timer", body, now)
-            self.worker.submit(committed, event)
-            fired += 1
-        return fired
+        return await fire_due_timers(self.store, self.clock, self.worker.submit)
 
     async def _timer_loop(self) -> None:
         while True:
@@ -419,16 +377,6 @@ class Bot(Router):
                 task.cancel()
             await asyncio.gather(idle, deadline, return_exceptions=True)
         return not (self.worker.lanes.pending or self.sender.pending)
-
-    def _auth(self) -> Any:
-        from botkit.auth import ApplicationJwtAuth, BasicAuth
-
-        s = self.settings
-        if s.application_id and s.private_key:
-            return ApplicationJwtAuth(s.application_id, s.private_key, clock=self.clock)
-        if s.api_key and s.api_secret:
-            return BasicAuth(s.api_key, s.api_secret)
-        return None
 
     def _outbound_transport(self) -> httpx.AsyncBaseTransport | None:
         if self._transport is not None:
@@ -485,26 +433,15 @@ class Bot(Router):
         Each body gets a ``client_ref`` of ``ref_base`` and its index, so the same inbound
         always yields the same references.
         """
-        turn = RenderedTurn()
-        version = self.settings.api_version
-        now = self.clock.now()
-        for reply in replies:
-            rendered = render(
-                reply, key.channel, version, locale=locale, public_url=self.public_url, now=now
-            )
-            if isinstance(reply, Buttons):
-                # The latest menu replaces the pending one; a native menu leaves none.
-                turn.menu, turn.shows_buttons = rendered.menu, True
-            turn.files.update(rendered.files)
-            turn.decisions.extend(rendered.decisions)
-            for body in rendered.bodies:
-                ref = f"{ref_base}:{len(turn.outbound)}"
-                addressed = address(
-                    body, channel=key.channel, to=key.user, sender=key.bot, api_version=version
-                )
-                addressed["client_ref"] = ref
-                turn.outbound.append(NewOutbound(key, addressed, ref))
-                turn.decisions_by_ref[ref] = rendered.decisions
+        turn = render_turn(
+            replies,
+            key,
+            ref_base,
+            locale=locale,
+            api_version=self.settings.api_version,
+            public_url=self.public_url,
+            now=self.clock.now(),
+        )
         if turn.decisions:
             log.debug("botkit: %s: %s", key, "; ".join(turn.decisions))
         for observe in self.render_observers:
