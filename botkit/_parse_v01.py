@@ -22,29 +22,23 @@ from botkit._parse_v1 import (
     timestamp,
     usage,
 )
-
-# v0.1 channel names to v1 names, which are the ones botkit uses.
-_CHANNELS = {
-    "sms": "sms",
-    "mms": "mms",
-    "whatsapp": "whatsapp",
-    "messenger": "messenger",
-    "viber_service_msg": "viber_service",
-}
+from botkit.channels import REGISTRY, from_v01
+from botkit.channels.base import ChannelSpec
 
 _READERS = {**READERS, "location": location_reader("latitude", "longitude")}
 
 _CONTENT = "message.content."
 
 
-def _channel(data: Json) -> str:
+def _channel(data: Json) -> ChannelSpec:
     # Both parties carry the same type; ``to`` is read, for inbound and status alike.
+    # v0.1 names some channels differently (``viber_service_msg``); botkit uses v1 names.
     name = req_str(req_obj(data, "to"), "type", "to.")
-    channel = _CHANNELS.get(name)
-    if channel is None:
-        known = ", ".join(_CHANNELS)
+    spec = from_v01(name)
+    if spec is None:
+        known = ", ".join(s.v01.name for s in REGISTRY.values() if s.v01 is not None)
         fail(f"to.type {show(name)} is not a Messages API channel ({known})", "to.type")
-    return channel
+    return spec
 
 
 def _address(data: Json, key: str) -> str:
@@ -66,7 +60,7 @@ def inbound(data: Json) -> Json:
     content = req_obj(req_obj(data, "message"), "content", "message.")
     message_type = req_str(content, "type", _CONTENT)
     return {
-        "channel": channel,
+        "channel": channel.name,
         "sender": sender,
         "recipient": recipient,
         "message_uuid": message_uuid,
@@ -98,7 +92,7 @@ def status(data: Json) -> Json:
     return {
         "message_uuid": req_str(data, "message_uuid"),
         "status": req_str(data, "status"),
-        "channel": _channel(data),
+        "channel": _channel(data).name,
         # The message was ours: the user is ``to`` and we are ``from``.
         "user": _address(data, "to"),
         "bot": _address(data, "from"),

@@ -16,14 +16,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from botkit.channels import REGISTRY
+from botkit.channels.base import ChannelSpec
 from botkit.errors import PayloadError
 
 Json = dict[str, Any]
 Reader = Callable[[Json, str], Json]
 """Reads one message type's content from its container; the str is the dotted path prefix."""
-
-_CHANNELS = frozenset({"sms", "mms", "whatsapp", "messenger", "viber_service"})
-
 
 # -- field readers -------------------------------------------------------------------------
 
@@ -252,16 +251,17 @@ READERS: Mapping[str, Reader] = {
 
 
 def read_content(
-    readers: Mapping[str, Reader], message_type: str, channel: str, box: Json, prefix: str
+    readers: Mapping[str, Reader], message_type: str, channel: ChannelSpec, box: Json,
+    prefix: str,
 ) -> Json:
     """The content fields of one message, read from ``box`` (whose path is ``prefix``)."""
     reader = readers.get(message_type)
     if reader is not None:
         return reader(box, prefix)
     # Vonage documents no inbound contacts message. WhatsApp itself shares contacts as a
-    # ``contacts`` list, so a WhatsApp message of a type we do not read that carries one
-    # is taken as contacts, whatever Vonage calls its type.
-    if channel == "whatsapp" and box.get("contacts") is not None:
+    # ``contacts`` list, so a message of a type we do not read that carries one is taken
+    # as contacts on a channel with that quirk, whatever Vonage calls its type.
+    if channel.inbound.contacts_any_type and box.get("contacts") is not None:
         return _read_contacts(box, prefix)
     # Vonage adds message types over time and sends "unsupported" for content it cannot
     # convert. Both are valid deliveries, so they become events, never errors.
@@ -271,12 +271,13 @@ def read_content(
 # -- v1 envelopes --------------------------------------------------------------------------
 
 
-def _channel(data: Json) -> str:
+def _channel(data: Json) -> ChannelSpec:
     channel = req_str(data, "channel")
-    if channel not in _CHANNELS:
-        known = ", ".join(sorted(_CHANNELS))
+    spec = REGISTRY.get(channel)
+    if spec is None:
+        known = ", ".join(sorted(REGISTRY))
         fail(f"channel {show(channel)} is not a Messages API channel ({known})", "channel")
-    return channel
+    return spec
 
 
 def inbound(data: Json) -> Json:
@@ -284,14 +285,14 @@ def inbound(data: Json) -> Json:
     message_uuid = req_str(data, "message_uuid")
     channel = _channel(data)
     # The SMS inbound has no message_type (the spec defines none): it is always text.
-    if channel == "sms" and "message_type" not in data:
-        message_type = "text"
+    if channel.inbound.implicit_type and "message_type" not in data:
+        message_type = channel.inbound.implicit_type
     else:
         message_type = req_str(data, "message_type")
     profile = opt_obj(data, "profile") or {}
     context = opt_obj(data, "context") or {}
     return {
-        "channel": channel,
+        "channel": channel.name,
         "sender": req_str(data, "from"),
         "recipient": req_str(data, "to"),
         "message_uuid": message_uuid,
@@ -320,7 +321,7 @@ def status(data: Json) -> Json:
     return {
         "message_uuid": req_str(data, "message_uuid"),
         "status": req_str(data, "status"),
-        "channel": _channel(data),
+        "channel": _channel(data).name,
         # The message was ours: the user is ``to`` and we are ``from``.
         "user": req_str(data, "to"),
         "bot": req_str(data, "from"),

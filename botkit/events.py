@@ -52,7 +52,7 @@ __all__ = [
     "parse_status",
 ]
 
-Channel: TypeAlias = Literal["sms", "mms", "whatsapp", "messenger", "viber_service"]
+Channel: TypeAlias = Literal["sms", "mms", "rcs", "whatsapp", "messenger", "viber_service"]
 """A Messages API channel by its v1 name (v0.1's ``viber_service_msg`` is ``viber_service``)."""
 
 InboundKind: TypeAlias = Literal[

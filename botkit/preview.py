@@ -21,7 +21,9 @@ from typing import Any
 
 import yaml
 
-from botkit.capabilities import CHANNEL_LABELS, capabilities
+from botkit.capabilities import CAPABILITIES, CHANNEL_LABELS, capabilities
+from botkit.channels import CHANNELS
+from botkit.channels import channel as channel_spec
 from botkit.errors import BotkitError
 from botkit.render import Rendered, address, render
 from botkit.replies import replies_from_data
@@ -31,11 +33,6 @@ __all__ = ["PREVIEW_PUBLIC_URL", "main_preview", "preview", "user_view"]
 PREVIEW_PUBLIC_URL = "https://bot.example.com"
 """The public URL a preview pretends the bot has (for the MMS vCard link)."""
 
-# Sample parties, the same as the test client's.
-_USER = {"sms": "447700900001", "mms": "14155550101", "whatsapp": "447700900001",
-         "messenger": "8411652412345678", "viber_service": "447700900001"}
-_BOT = {"sms": "447700900000", "mms": "14155550100", "whatsapp": "447700900000",
-        "messenger": "1234567890123456", "viber_service": "16273"}
 _ENVELOPE = {"to", "from", "channel", "message_type", "client_ref"}
 
 
@@ -113,7 +110,8 @@ def _section(channel: str, api_version: str, rendered: Sequence[Rendered]) -> st
         lines.append(_indent(user_view(body)))
     lines.append("Request body:" if len(bodies) == 1 else "Request bodies:")
     for body in bodies:
-        addressed = address(body, channel=channel, to=_USER[channel], sender=_BOT[channel],
+        spec = channel_spec(channel)
+        addressed = address(body, channel=channel, to=spec.sample_user, sender=spec.sample_bot,
                             api_version=api_version)
         lines.append(_indent(json.dumps(addressed, indent=2, ensure_ascii=False)))
     decisions = [d for r in rendered for d in r.decisions]
@@ -136,7 +134,7 @@ def preview(
 
     Args:
         reply_data: one reply or a list, as :func:`botkit.replies.reply_from_data` reads.
-        channels: the channels to show; all five by default.
+        channels: the channels to show; by default every channel of ``api_version``.
         api_version: ``v1`` or ``v0.1``.
         locale: the language of a text menu's hint.
 
@@ -145,7 +143,7 @@ def preview(
         ConfigError: an unknown channel or API version.
     """
     replies = replies_from_data(reply_data)
-    chosen = list(channels or CHANNEL_LABELS)
+    chosen = list(channels or [c for c in CHANNELS if (api_version, c) in CAPABILITIES])
     for channel in chosen:
         capabilities(channel, api_version)  # an unknown channel or version fails first
     sections = []

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from botkit.capabilities import capabilities
+from botkit.channels import channel as channel_spec
+from botkit.errors import ConfigError
 from botkit.rendering.buttons import render_buttons
 from botkit.rendering.content import (
     render_contact,
@@ -99,19 +101,21 @@ def render(
     return out.result()
 
 
-# v0.1 names Viber's channel differently and addresses pages and PSIDs by ``id``.
-_V01_TYPE = {"viber_service": "viber_service_msg"}
-_V01_BY_ID = {"messenger", "viber_service"}
-
-
 def address(
     body: dict[str, Any], *, channel: str, to: str, sender: str, api_version: str = "v1"
 ) -> dict[str, Any]:
-    """Return ``body`` addressed from ``sender`` to ``to`` on ``channel``."""
+    """Return ``body`` addressed from ``sender`` to ``to`` on ``channel``.
+
+    v0.1 names some channels differently (Viber is ``viber_service_msg``) and addresses
+    pages and PSIDs by ``id``: each channel's :class:`~botkit.channels.V01Naming` says how.
+
+    Raises:
+        ConfigError: for a channel that does not exist on ``api_version``.
+    """
     if api_version == "v0.1":
-        kind = _V01_TYPE.get(channel, channel)
-        from_field = "id" if channel in _V01_BY_ID else "number"
-        to_field = "id" if channel == "messenger" else "number"
-        return {"to": {"type": kind, to_field: to}, "from": {"type": kind, from_field: sender},
-                **body}
+        v01 = channel_spec(channel).v01
+        if v01 is None:
+            raise ConfigError(f"{channel} does not exist on the v0.1 API; use v1")
+        return {"to": {"type": v01.name, v01.user_field: to},
+                "from": {"type": v01.name, v01.bot_field: sender}, **body}
     return {"to": to, "from": sender, "channel": channel, **body}

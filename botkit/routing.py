@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from botkit import matchers
+from botkit.channels import CHANNELS
 from botkit.context import Context, ErrorContext
 from botkit.errors import ConfigError
 
 __all__ = ["CHANNELS", "ErrorHandler", "Handler", "HandlerFunc", "Route", "Router"]
-
-CHANNELS = ("sms", "mms", "whatsapp", "messenger", "viber_service")
 
 HandlerFunc = Callable[[Context], Awaitable[None] | None]
 ErrorHandlerFunc = Callable[[ErrorContext], Awaitable[None] | None]

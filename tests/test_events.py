@@ -535,7 +535,7 @@ INVALID = [
     (V01_TEXT, "message.content.text", _DELETE, "message.content.text"),
     (V01_LOCATION, "message.content.location.latitude", "abc", "message.content.location.latitude"),
     (V1_STATUS, "status", _DELETE, "status"),
-    (V1_STATUS, "channel", "rcs", "channel"),
+    (V1_STATUS, "channel", "telegram", "channel"),
     (V1_STATUS, "error", "1340", "error"),
     (V1_STATUS, "error.title", 1340, "error.title"),
     (V1_STATUS, "usage.price", 0.0333, "usage.price"),

@@ -124,7 +124,9 @@ def test_menu_labels() -> None:
 
 def test_the_table_covers_every_channel_and_version() -> None:
     channels = {"sms", "mms", "whatsapp", "messenger", "viber_service"}
-    assert set(CAPABILITIES) == {(v, c) for v in ("v1", "v0.1") for c in channels}
+    # RCS exists only on v1.
+    assert set(CAPABILITIES) == {(v, c) for v in ("v1", "v0.1") for c in channels} | {
+        ("v1", "rcs")}
     for caps in CAPABILITIES.values():
         assert caps.native <= set(FEATURES)
         assert "text" in caps.native and caps.text_max > 0

@@ -36,9 +36,11 @@ def test_preview_shows_what_the_user_reads_the_body_and_the_decisions() -> None:
 
 def test_preview_covers_every_channel_by_default() -> None:
     text = preview("Hi")
-    for name in ("SMS", "MMS", "WhatsApp", "Messenger", "Viber"):
+    for name in ("SMS", "MMS", "RCS", "WhatsApp", "Messenger", "Viber"):
         assert f"=== {name} (v1) ===" in text
-    assert text.count("Decisions: none (sent natively)") == 4  # all but SMS (its encoding)
+    assert text.count("Decisions: none (sent natively)") == 5  # all but SMS (its encoding)
+    v01 = preview("Hi", api_version="v0.1")  # RCS has no v0.1: the others only
+    assert "RCS" not in v01 and v01.count("=== ") == 5
 
 
 def test_preview_shows_native_forms_and_served_files() -> None:

@@ -25,7 +25,8 @@ from .oracle import assert_official, assert_whatsapp_custom
 
 COMBOS = sorted(CAPABILITIES)
 # Limits written out from the wire reference (README section 13), not read from the table.
-TEXT_MAX = {"sms": 1000, "mms": 640, "whatsapp": 4096, "messenger": 640, "viber_service": 1000}
+TEXT_MAX = {"sms": 1000, "mms": 640, "rcs": 3072, "whatsapp": 4096, "messenger": 640,
+            "viber_service": 1000}
 
 
 def _key(title: str) -> str:

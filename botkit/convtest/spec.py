@@ -54,7 +54,7 @@ __all__ = [
     "parse_test_file",
 ]
 
-Channel = Literal["sms", "mms", "whatsapp", "messenger", "viber_service"]
+Channel = Literal["sms", "mms", "rcs", "whatsapp", "messenger", "viber_service"]
 """A channel a case runs on (the v1 wire names, as :data:`botkit.routing.CHANNELS`)."""
 
 ReplyKind = Literal[

@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from botkit.channels import REGISTRY, v1_name
 from botkit.preview import user_view
 
 __all__ = ["READ_RECEIPTS", "SandboxEntry", "content_of", "parties_of"]
 
-READ_RECEIPTS = frozenset({"whatsapp", "messenger", "viber_service"})
+READ_RECEIPTS = frozenset(name for name, spec in REGISTRY.items() if spec.sandbox.read_receipts)
+"""The channels that report ``read`` (the sandbox's fake API sends it for them)."""
 """Channels whose status webhooks include ``read`` (spec ``messageStatus*``)."""
 
-_V01_CHANNELS = {"viber_service_msg": "viber_service"}
 _ENVELOPE = {"to", "from", "channel", "message_type", "client_ref", "webhook_url",
              "webhook_version", "failover", "context", "ttl", "trusted_recipient"}
 
@@ -31,7 +32,7 @@ def parties_of(body: dict[str, Any]) -> tuple[str, str, str]:
         user = str(to.get("number") or to.get("id") or "?")
         bot = str(sender.get("number") or sender.get("id") or "?") if isinstance(
             sender, dict) else "?"
-        return _V01_CHANNELS.get(channel, channel), user, bot
+        return v1_name(channel), user, bot
     return str(body.get("channel", "?")), str(to or "?"), str(sender or "?")
 
 

@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from botkit.capabilities import CHANNEL_LABELS
-from botkit.sandbox.entries import READ_RECEIPTS
+from botkit.channels import CHANNEL_LABELS, REGISTRY
 from botkit.sandbox.recorder import SandboxRecorder
 
 if TYPE_CHECKING:
@@ -44,21 +44,24 @@ STATIC_DIR = Path(__file__).parent / "static"
 PROFILE_NAME = "Alex"
 """The WhatsApp profile name of the sandbox's user."""
 
-SENDS: dict[str, tuple[str, ...]] = {
-    "sms": ("text",),
-    "mms": ("text", "image"),
-    "whatsapp": ("text", "reply", "location", "image", "contacts"),
-    "messenger": ("text", "image"),
-    "viber_service": ("text", "image"),
-}
-"""What a user can send on each channel (v1 inbound message types, vonage-spec section 6)."""
+SENDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {name: spec.sandbox.sends for name, spec in REGISTRY.items()})
+"""What a user can send on each channel (v1 inbound message types), from each channel's
+:class:`~botkit.channels.SandboxLook`."""
 
 _SSE_LIFETIME = 15.0  # seconds; the browser reconnects, so a server shutdown never waits long
 
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channel: Literal["sms", "mms", "whatsapp", "messenger", "viber_service"]
+    channel: str
+
+    @field_validator("channel")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in REGISTRY:
+            raise ValueError(f"unknown channel {value!r}; channels are {', '.join(REGISTRY)}")
+        return value
     user: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,50}$")] | None = None
 
 
@@ -222,10 +225,10 @@ def sandbox_routes(bot: Bot) -> list[BaseRoute]:
         from botkit.testing import DEFAULT_BOT, DEFAULT_USER
 
         channels = [
-            {"id": channel, "label": label, "user": DEFAULT_USER[channel],
-             "bot": DEFAULT_BOT[channel], "sends": list(SENDS[channel]),
-             "read_receipts": channel in READ_RECEIPTS}
-            for channel, label in CHANNEL_LABELS.items()
+            {"id": channel, "label": spec.label, "user": DEFAULT_USER[channel],
+             "bot": DEFAULT_BOT[channel], "sends": list(spec.sandbox.sends),
+             "read_receipts": spec.sandbox.read_receipts, "theme": dict(spec.sandbox.theme)}
+            for channel, spec in REGISTRY.items()
         ]
         return JSONResponse({
             "bot": bot.name,

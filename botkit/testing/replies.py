@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from botkit.channels import v1_name
 from botkit.preview import user_view
 
 
@@ -32,8 +33,7 @@ class SentReply(dict[str, Any]):
         """The channel it was sent on."""
         to = self.get("to")
         if isinstance(to, dict):  # v0.1: {"type": ..., "number"|"id": ...}
-            kind = str(to.get("type", ""))
-            return "viber_service" if kind == "viber_service_msg" else kind
+            return v1_name(str(to.get("type", "")))
         return str(self.get("channel", ""))
 
     @property

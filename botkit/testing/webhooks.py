@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
-# Plausible addresses per channel: numbers for phone channels, ids for pages and PSIDs.
-DEFAULT_USER = {
-    "sms": "447700900001",
-    "mms": "14155550101",
-    "whatsapp": "447700900001",
-    "messenger": "8411652412345678",
-    "viber_service": "447700900001",
-}
-DEFAULT_BOT = {
-    "sms": "447700900000",
-    "mms": "14155550100",
-    "whatsapp": "447700900000",
-    "messenger": "1234567890123456",
-    "viber_service": "16273",
-}
+from botkit.channels import REGISTRY
+from botkit.channels import channel as channel_spec
+
+DEFAULT_USER: Mapping[str, str] = MappingProxyType(
+    {name: spec.sample_user for name, spec in REGISTRY.items()})
+"""A plausible user address per channel: numbers for phone channels, PSIDs for Messenger."""
+
+DEFAULT_BOT: Mapping[str, str] = MappingProxyType(
+    {name: spec.sample_bot for name, spec in REGISTRY.items()})
+"""Our plausible address per channel: a number, a page id, a Viber service or RCS agent id."""
 
 
 def _iso(timestamp: float) -> str:
@@ -49,9 +46,10 @@ def inbound_webhook(
         "from": user or DEFAULT_USER[channel],
         "timestamp": _iso(timestamp),
     }
-    if channel != "sms":  # v1 SMS inbound carries no message_type
+    quirks = channel_spec(channel).inbound
+    if quirks.implicit_type is None:  # v1 SMS inbound carries no message_type
         body["message_type"] = message_type
-    if channel == "whatsapp":
+    if quirks.profile:
         body["profile"] = {"name": "Test User"}
     body.update(content)
     return body

@@ -20,24 +20,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from botkit.wire.channels import MESSENGER, MMS, SMS, VIBER
-from botkit.wire.common import Strict
-from botkit.wire.whatsapp import WHATSAPP, custom_model
+if TYPE_CHECKING:
+    from botkit.channels.base import ChannelSpec
+    from botkit.wire.common import Strict
 
 __all__ = ["MODELS", "WireCheck", "check_body", "model_for"]
 
-MODELS: Mapping[str, Mapping[str, type[Strict]]] = {
-    "sms": SMS,
-    "mms": MMS,
-    "whatsapp": WHATSAPP,
-    "messenger": MESSENGER,
-    "viber_service": VIBER,
-}
-"""``MODELS[channel][message_type]``: the strict model of each v1 request body."""
+
+@cache
+def _registry() -> Mapping[str, ChannelSpec]:
+    # The channel modules build their models from ``botkit.wire.common``, so the registry
+    # is read on first use rather than while this package is being imported.
+    from botkit.channels import REGISTRY
+
+    return REGISTRY
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MODELS":
+        return {channel: spec.wire_models for channel, spec in _registry().items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+MODELS: Mapping[str, Mapping[str, type[Strict]]]
+"""``MODELS[channel][message_type]``: the strict model of each v1 request body, from each
+channel's module in :mod:`botkit.channels`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +75,11 @@ class WireCheck:
 def model_for(body: Mapping[str, Any]) -> type[Strict] | str:
     """The strict model for ``body``'s channel and message type, or why there is none."""
     channel, kind = body.get("channel"), body.get("message_type")
-    by_type = MODELS.get(channel) if isinstance(channel, str) else None
-    if by_type is None:
-        return f"channel: {channel!r} is not a Messages API channel ({', '.join(MODELS)})"
+    registry = _registry()
+    spec = registry.get(channel) if isinstance(channel, str) else None
+    if spec is None:
+        return f"channel: {channel!r} is not a Messages API channel ({', '.join(registry)})"
+    by_type = spec.wire_models
     model = by_type.get(kind) if isinstance(kind, str) else None
     if model is None:
         return (f"message_type: {kind!r} cannot be sent on {channel} "
@@ -94,9 +108,10 @@ def _check(body: Any, prefix: str, out: WireCheck, *, nested: bool) -> None:
         model.model_validate(body)
     except ValidationError as exc:
         out.violations.extend(_errors(exc, prefix))
-    if body.get("message_type") == "custom" and body.get("channel") == "whatsapp":
+    spec = _registry()[body["channel"]]
+    if body.get("message_type") == "custom" and spec.custom_check is not None:
         custom = body.get("custom")
-        found = custom_model(custom)
+        found = spec.custom_check(custom)
         if isinstance(found, str):
             out.notes.append(prefix + found)
         else:

@@ -359,7 +359,7 @@ def test_a_malformed_file_reports_every_problem_with_its_position() -> None:
     with pytest.raises(TestFileError) as raised:
         parse_test_file(text, "bots/pizza.test.yaml")
     assert str(raised.value).splitlines() == [
-        "bots/pizza.test.yaml:3:14: channel: expected one of 'sms', 'mms', 'whatsapp', "
+        "bots/pizza.test.yaml:3:14: channel: expected one of 'sms', 'mms', 'rcs', 'whatsapp', "
         "'messenger' or 'viber_service', got 'whatsap': did you mean 'whatsapp'?",
         "bots/pizza.test.yaml:6:9: a turn does one thing, but this one has user and tap: "
         "split it into turns",
@@ -646,8 +646,8 @@ def test_botkit_test_reports_a_file_that_does_not_load_and_runs_the_others(
     assert capsys.readouterr().out.splitlines() == [
         "ERROR a.test.yaml: the file does not load:",
         "    a.test.yaml:2:5: missing key 'turns'",
-        "    a.test.yaml:3:14: channel: expected one of 'sms', 'mms', 'whatsapp', 'messenger' "
-        "or 'viber_service', got 'telegram'",
+        "    a.test.yaml:3:14: channel: expected one of 'sms', 'mms', 'rcs', 'whatsapp', "
+        "'messenger' or 'viber_service', got 'telegram'",
         "ERROR b.test.yaml: cannot load the bot 'nowhere.py:make_bot': no such file: "
         "nowhere.py",
         "PASS c.test.yaml::ok[sms]",

@@ -252,7 +252,7 @@ def test_order_on_whatsapp_and_sms_in_chromium(served: tuple[str, Path]) -> None
             page.get_by_role("button", name="WhatsApp", exact=True).click()
             assert page.locator(".pane:not([hidden])").count() == 1
             page.get_by_role("button", name="All five side by side").click()
-            assert page.locator(".pane:not([hidden])").count() == 5
+            assert page.locator(".pane:not([hidden])").count() == 6  # every channel, RCS included
             page.wait_for_timeout(1500)  # the last read ticks
             shot = _artifacts() / "sandbox.png"
             page.screenshot(path=str(shot))

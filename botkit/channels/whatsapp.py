@@ -1,13 +1,21 @@
-"""Strict v1 request models for WhatsApp, including the custom objects botkit sends.
+"""WhatsApp: reply buttons, lists, locations, contacts, templates and media, natively.
 
-The message types follow the spec and the SDK (text <= 4096, image caption <= 3000, audio
-URL 10-2000 characters, a template needs ``whatsapp.locale``). A ``custom`` object is
-passed to WhatsApp as is, so neither the spec nor the SDK checks it; the interactive reply
-buttons and lists and the contacts object are checked here against WhatsApp's own limits
-(vonage-spec README section 13): up to 3 reply buttons with unique titles of up to 20
-characters, up to 10 list rows in all with titles of up to 24, descriptions of up to 72.
-Other custom objects (templates with components, reactions, ...) are not modelled:
-:func:`check_custom` reports them as unchecked rather than wrong.
+Capabilities: the interactive limits are Meta's (reply-button and list-message
+documentation, as restated in vonage-spec README section 13); both API versions share
+them, since a custom object is passed to WhatsApp as is. v0.1 defines no outbound location
+or contacts, and its video and audio carry no caption; its template locale is BCP 47.
+
+Wire models: the message types follow the spec and the SDK (text <= 4096, image caption
+<= 3000, audio URL 10-2000 characters, a template needs ``whatsapp.locale``). A ``custom``
+object is passed to WhatsApp as is, so neither the spec nor the SDK checks it; the
+interactive reply buttons and lists and the contacts object are checked here against
+WhatsApp's own limits: up to 3 reply buttons with unique titles of up to 20 characters, up
+to 10 list rows in all with titles of up to 24, descriptions of up to 72. Other custom
+objects (templates with components, reactions, ...) are not modelled: :func:`custom_model`
+reports them as unchecked rather than wrong.
+
+Inbound: every message carries ``profile.name``; a shared contact arrives as a
+``contacts`` list whatever Vonage calls its type.
 """
 
 from __future__ import annotations
@@ -16,9 +24,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from botkit.channels.base import (
+    Capabilities,
+    ChannelSpec,
+    InboundQuirks,
+    SandboxLook,
+    TemplateStyle,
+    V01Naming,
+    by_version,
+)
 from botkit.wire.common import Caption, Envelope, NonEmpty, PhoneNumber, Strict, Url
 
-__all__ = ["CUSTOM", "WHATSAPP", "custom_model"]
+__all__ = ["CHANNEL", "CUSTOM", "custom_model"]
 
 
 def _length(low: int, high: int) -> Any:
@@ -316,8 +333,55 @@ class WhatsappCustom(_Whatsapp):
     custom: dict[str, Any]
 
 
-WHATSAPP: dict[str, type[Strict]] = {
-    "text": WhatsappText, "image": WhatsappImage, "audio": WhatsappAudio,
-    "video": WhatsappVideo, "file": WhatsappFile, "template": WhatsappTemplate,
-    "location": WhatsappLocation, "sticker": WhatsappSticker, "custom": WhatsappCustom,
-}
+_MEDIA = frozenset({"image", "audio", "video", "file"})
+
+
+def _caps(api_version: str, native: frozenset[str], *, captions: frozenset[str],
+          template: TemplateStyle, file_name_max: int | None = None,
+          notes: dict[str, str] | None = None) -> Capabilities:
+    return Capabilities(
+        api_version, "whatsapp", "WhatsApp", native, "whatsapp", text_max=4096,
+        caption_max=3000, reply_buttons_max=3, button_title_max=20, button_id_max=256,
+        list_rows_max=10, row_title_max=24, row_description_max=72, row_id_max=200,
+        list_button_max=20, section_title_max=24, interactive_body_max=1024,
+        captions=captions, template=template, file_name_max=file_name_max, notes=notes or {},
+    )
+
+
+CHANNEL = ChannelSpec(
+    name="whatsapp",
+    label="WhatsApp",
+    capabilities=by_version(
+        _caps("v1", frozenset({"text", "reply_buttons", "list", "location", "contacts",
+                               "template"}) | _MEDIA,
+              captions=frozenset({"image", "video", "file"}), file_name_max=0,
+              template=TemplateStyle("_", {"policy": "deterministic"})),
+        # v0.1 video and audio have no caption; a template locale is BCP 47 (en-GB).
+        _caps("v0.1", frozenset({"text", "reply_buttons", "list", "template"}) | _MEDIA,
+              captions=frozenset({"image", "file"}),
+              template=TemplateStyle("-", {"policy": "deterministic"}),
+              notes={"location": "the overview lists location as a custom object, but the "
+                                 "v0.1 spec defines no outbound one (its location schema "
+                                 "is inbound only)",
+                     "contacts": "the overview lists contacts as a custom object, but the "
+                                 "v0.1 spec does not define them on the wire"}),
+    ),
+    wire_models={
+        "text": WhatsappText, "image": WhatsappImage, "audio": WhatsappAudio,
+        "video": WhatsappVideo, "file": WhatsappFile, "template": WhatsappTemplate,
+        "location": WhatsappLocation, "sticker": WhatsappSticker, "custom": WhatsappCustom,
+    },
+    custom_check=custom_model,
+    sample_user="447700900001",
+    sample_bot="447700900000",
+    v01=V01Naming("whatsapp"),
+    inbound=InboundQuirks(contacts_any_type=True, profile=True),
+    sandbox=SandboxLook(sends=("text", "reply", "location", "image", "contacts"),
+                        read_receipts=True,
+                        theme={"head-bg": "#008069", "head-ink": "#fff", "bot-bg": "#fff",
+                               "bot-ink": "#111b21", "user-bg": "#d9fdd3", "user-ink": "#111b21",
+                               "link": "#027eb5", "radius": "8px", "pane-bg": "#efeae2",
+                               "composer-bg": "#f0f2f5", "accent": "#00a884",
+                               "avatar": "#25d366"}),
+)
+"""The WhatsApp channel."""
