@@ -14,10 +14,12 @@ Example:
 
 from __future__ import annotations
 
+from botkit.accounts import AccountsClient, ExternalAccount
 from botkit.bot import Bot, Middleware
 from botkit.clock import Clock, FakeClock, SystemClock
 from botkit.context import Context, ErrorContext
 from botkit.errors import (
+    AccountsApiError,
     AlreadyDone,
     BotkitError,
     ConfigError,
@@ -62,6 +64,8 @@ from botkit.store import Conversation, ConversationKey, Store, open_store
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccountsApiError",
+    "AccountsClient",
     "AlreadyDone",
     "Audio",
     "Bot",
@@ -79,6 +83,7 @@ __all__ = [
     "ErrorContext",
     "ErrorInfo",
     "Event",
+    "ExternalAccount",
     "FakeClock",
     "File",
     "FlowError",

@@ -75,6 +75,10 @@ class Bot(Router):
             (``BOTKIT_SEND_ATTEMPTS``, ``BOTKIT_SEND_RETRY_BUDGET``). Set before running.
         rate_limiter: paces sends per sender number; None uses ``BOTKIT_RATE`` (shared by
             every process on a Redis store, per process otherwise). Set before running.
+        startup_tasks: coroutine functions run in the background once the bot takes
+            webhooks: the start never waits for them, an exception is logged, and those
+            still running are cancelled when the bot stops (``botkit run`` checks the
+            linked External Accounts this way).
     """
 
     def __init__(
@@ -94,6 +98,7 @@ class Bot(Router):
         self.sleep: Sleeper = sleep if sleep is not None else asyncio.sleep
         self.retry_policy: RetryPolicy | None = None
         self.rate_limiter: RateLimiter | None = None
+        self.startup_tasks: list[Callable[[], Awaitable[None]]] = []
         self.metrics = Metrics()
         self._export_queue_gauges()
         self._accepting = False
@@ -292,6 +297,7 @@ class Bot(Router):
             raise RuntimeError("the bot is already running")
         timers: asyncio.Task[None] | None = None
         chores: asyncio.Task[None] | None = None  # sweep and prune (botkit.housekeeping)
+        background: list[asyncio.Task[None]] = []  # the startup_tasks
         self.check_flows()
         await self.store.open()
         try:
@@ -312,6 +318,7 @@ class Bot(Router):
             timers = asyncio.get_running_loop().create_task(self._timer_loop())
             chores = asyncio.get_running_loop().create_task(run_housekeeping(self))
             self._accepting = True
+            background = [asyncio.create_task(self._background(t)) for t in self.startup_tasks]
             yield self
             self._accepting = False  # refuse webhooks first: nothing new while draining
             timers.cancel()
@@ -333,6 +340,9 @@ class Bot(Router):
             if chores is not None:
                 chores.cancel()
                 await asyncio.gather(chores, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             if self._worker is not None:
                 await self._worker.lanes.cancel()
             if self._sender is not None:
@@ -341,6 +351,13 @@ class Bot(Router):
                 await self._client.aclose()
             self._client = self._worker = self._sender = None
             await self.store.close()
+
+    @staticmethod
+    async def _background(task: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await task()
+        except Exception:  # a startup task must never take the bot down
+            log.exception("botkit: the startup task %s failed", getattr(task, "__name__", task))
 
     async def fire_due_timers(self) -> int:
         """Commit every timer due now to the inbox, to be handled in conversation order.

@@ -1,5 +1,5 @@
-"""The ``botkit`` command: ``run``, ``check``, ``graph``, ``test``, ``preview``, ``chat``
-and ``forget``.
+"""The ``botkit`` command: ``run``, ``check``, ``graph``, ``test``, ``preview``, ``chat``,
+``forget`` and ``accounts``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from botkit.accounts.cli import add_accounts_parser
 from botkit.bot import Bot
 from botkit.errors import BotkitError, ConfigError
 from botkit.routing import CHANNELS
@@ -85,6 +86,19 @@ def asgi_for(target: str, *, watch: bool = False) -> Any:
     raise ConfigError(f"{target} is a {type(obj).__name__}, not a Bot or an ASGI app")
 
 
+def served_app(target: str, *, watch: bool = False) -> Any:
+    """:func:`asgi_for`, and when the bot sends for real (not the sandbox), a check at start
+    of the Messenger, Viber and WhatsApp accounts linked to its application (in the
+    background: the start never waits for it)."""
+    app = asgi_for(target, watch=watch)
+    bot = getattr(getattr(app, "state", None), "bot", None)
+    if isinstance(bot, Bot) and not bot.settings.sandbox_enabled:
+        from botkit.accounts.startup import accounts_check
+
+        bot.startup_tasks.append(accounts_check(bot.settings, bot.channels_used()))
+    return app
+
+
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -94,7 +108,7 @@ def _reload_factory() -> Any:
     # string; the target travels in the environment. Logging set up in the parent does
     # not travel with it, so each process sets up its own (botkit's INFO lines included).
     _configure_logging()
-    return asgi_for(os.environ[_TARGET_ENV], watch=os.environ.get(_WATCH_ENV) == "1")
+    return served_app(os.environ[_TARGET_ENV], watch=os.environ.get(_WATCH_ENV) == "1")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -133,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
             "botkit.cli:_reload_factory", factory=True, host=args.host, port=args.port, reload=True
         )
         return 0
-    app = asgi_for(args.target, watch=args.watch)
+    app = served_app(args.target, watch=args.watch)
     bot = getattr(getattr(app, "state", None), "bot", None)
     if isinstance(bot, Bot) and bot.settings.sandbox_enabled:
         print(
@@ -262,6 +276,8 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("channel", choices=CHANNELS)
     forget.add_argument("address", help="the user's number or id on that channel")
     forget.set_defaults(handler=_forget)
+
+    add_accounts_parser(commands)
 
     check = commands.add_parser("check", help="check YAML flows; non-zero exit on any error")
     check.add_argument("paths", nargs="*", default=[], help="flow files or folders")

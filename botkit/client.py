@@ -17,10 +17,7 @@ than merged with client defaults on every call.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from importlib import metadata
 from types import TracebackType
 from typing import Any, Final, Self
@@ -29,7 +26,7 @@ import httpx
 
 from botkit.auth import Auth
 from botkit.clock import Clock, SystemClock
-from botkit.errors import MessagesApiError
+from botkit.errors import MessagesApiError, clip
 from botkit.settings import DEFAULT_MESSAGES_URL
 from botkit.transports import DEFAULT_TRANSPORT, make_transport
 
@@ -47,11 +44,6 @@ def _version() -> str:
 
 USER_AGENT: Final = f"botkit/{_version()}"
 """The ``User-Agent`` sent with every request."""
-
-# Longest error text kept from a body that is not problem-details JSON (an HTML error
-# page from a proxy, say); the full body stays available on ``error.response``.
-_MAX_TEXT_DETAIL: Final = 1000
-
 
 class MessagesClient:
     """Send messages through the Vonage Messages API.
@@ -156,14 +148,7 @@ class MessagesClient:
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
-            raise MessagesApiError(
-                status_code=0,
-                title="Connection error",
-                # Some httpx exceptions (timeouts) have an empty message; the class name
-                # then says what happened.
-                detail=str(exc) or type(exc).__name__,
-                request=request,
-            ) from exc
+            raise MessagesApiError.unreachable(exc, request) from exc
         if response.is_success:
             return self._message_uuid(response)
         raise self._error(response)
@@ -202,87 +187,10 @@ class MessagesClient:
         raise MessagesApiError(
             status_code=response.status_code,
             title="Unexpected response",
-            detail=f"no message_uuid in the response body: {_clip(response.text)!r}",
+            detail=f"no message_uuid in the response body: {clip(response.text)!r}",
             request=response.request,
             response=response,
         )
 
     def _error(self, response: httpx.Response) -> MessagesApiError:
-        retry_after = _retry_after(response, self._clock)
-        try:
-            problem = json.loads(response.content)
-        except ValueError:
-            problem = None
-        if not isinstance(problem, dict):
-            text = response.text.strip()
-            return MessagesApiError(
-                status_code=response.status_code,
-                title=response.reason_phrase or None,
-                detail=_clip(text) if text else None,
-                retry_after=retry_after,
-                request=response.request,
-                response=response,
-            )
-        invalid = problem.get("invalid_parameters")
-        return MessagesApiError(
-            status_code=response.status_code,
-            type=_text(problem.get("type")),
-            title=_text(problem.get("title")),
-            detail=_text(problem.get("detail")),
-            instance=_text(problem.get("instance")),
-            invalid_parameters=(
-                [p for p in invalid if isinstance(p, dict)] if isinstance(invalid, list) else None
-            ),
-            retry_after=retry_after,
-            request=response.request,
-            response=response,
-        )
-
-
-def _text(value: object) -> str | None:
-    """A problem-details field as text; numbers are accepted, structures are not."""
-    if value is None or isinstance(value, dict | list):
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_TEXT_DETAIL else text[:_MAX_TEXT_DETAIL] + "..."
-
-
-def _retry_after(response: httpx.Response, clock: Clock) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delay-seconds or HTTP-date).
-
-    An HTTP date is measured against the response's own ``Date`` header when there is
-    one, so a skewed local clock does not stretch or shrink the wait; otherwise
-    against ``clock``. Unparsable values are ignored rather than failing the error.
-    """
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        when = _http_date(value)
-        if when is None:
-            return None
-        now = _http_date(response.headers.get("date", ""))
-        seconds = when - (now if now is not None else clock.now())
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _http_date(value: str) -> float | None:
-    """An HTTP date as a POSIX timestamp, or None when it is not one."""
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        # "-0000" zones parse as naive; HTTP dates are always GMT.
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+        return MessagesApiError.from_response(response, clock=self._clock)

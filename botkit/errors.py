@@ -13,16 +13,24 @@ The hierarchy::
     │   ├── LeaseLost            a turn's lease on its conversation passed to another worker
     │   └── AlreadyDone          the inbox entry a turn would finish was finished already
     └── MessagesApiError         the Messages API refused a send (its problem-details fields)
+        └── AccountsApiError     the External Accounts API refused a request (the same fields)
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Final, Literal, Self
 
 import httpx
 
+from botkit.clock import Clock, SystemClock
+
 __all__ = [
+    "AccountsApiError",
     "AlreadyDone",
     "BotkitError",
     "ConfigError",
@@ -132,7 +140,9 @@ class AlreadyDone(StoreError):
 class MessagesApiError(BotkitError):
     """The Messages API refused a request.
 
-    Carries Vonage's problem-details fields so handlers can act on them.
+    Carries Vonage's problem-details fields so handlers can act on them. Build one from
+    an answer with :meth:`from_response`, or from a failure to reach the API with
+    :meth:`unreachable`.
 
     Attributes:
         status_code: HTTP status of the response (0 when no response arrived).
@@ -145,6 +155,9 @@ class MessagesApiError(BotkitError):
         request: the httpx request that was sent.
         response: the httpx response, when one arrived.
     """
+
+    api: ClassVar[str] = "Messages API"
+    """The API's name, as ``str(error)`` starts with it."""
 
     def __init__(
         self,
@@ -176,7 +189,7 @@ class MessagesApiError(BotkitError):
         return self.status_code in (0, 429) or self.status_code >= 500
 
     def _message(self) -> str:
-        parts = [f"Messages API answered {self.status_code}"]
+        parts = [f"{self.api} answered {self.status_code}"]
         if self.title:
             parts.append(f": {self.title}")
         if self.detail:
@@ -189,3 +202,119 @@ class MessagesApiError(BotkitError):
         if self.instance:
             parts.append(f" (instance {self.instance})")
         return "".join(parts)
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, *, clock: Clock | None = None) -> Self:
+        """The error for a refusal: the problem-details fields of ``response``'s body.
+
+        A body that is not problem-details JSON (an HTML page from a proxy, say) gives
+        its reason phrase as the title and its text, clipped, as the detail. ``clock``
+        measures a ``Retry-After`` HTTP date when the response has no ``Date`` header.
+        """
+        retry_after = _retry_after(response, clock if clock is not None else SystemClock())
+        try:
+            problem = json.loads(response.content)
+        except ValueError:
+            problem = None
+        if not isinstance(problem, dict):
+            text = response.text.strip()
+            return cls(
+                status_code=response.status_code,
+                title=response.reason_phrase or None,
+                detail=clip(text) if text else None,
+                retry_after=retry_after,
+                request=response.request,
+                response=response,
+            )
+        # The Messages API says invalid_parameters; the External Accounts API invalid_params.
+        invalid = problem.get("invalid_parameters", problem.get("invalid_params"))
+        return cls(
+            status_code=response.status_code,
+            type=_text(problem.get("type")),
+            title=_text(problem.get("title")),
+            detail=_text(problem.get("detail")),
+            instance=_text(problem.get("instance")),
+            invalid_parameters=(
+                [p for p in invalid if isinstance(p, dict)] if isinstance(invalid, list) else None
+            ),
+            retry_after=retry_after,
+            request=response.request,
+            response=response,
+        )
+
+    @classmethod
+    def unreachable(cls, exc: httpx.TransportError, request: httpx.Request) -> Self:
+        """The error for a request that got no answer (``status_code=0``, retryable)."""
+        return cls(
+            status_code=0,
+            title="Connection error",
+            # Some httpx exceptions (timeouts) have an empty message; the class name then
+            # says what happened.
+            detail=str(exc) or type(exc).__name__,
+            request=request,
+        )
+
+
+class AccountsApiError(MessagesApiError):
+    """The External Accounts API refused a request (or could not be reached: status 0).
+
+    The same fields and retry rules as :class:`MessagesApiError`, whose subclass it is;
+    ``invalid_parameters`` holds the API's ``invalid_params``.
+    """
+
+    api: ClassVar[str] = "External Accounts API"
+
+
+# Longest error text kept from a body that is not problem-details JSON; the full body stays
+# available on ``error.response``.
+_MAX_TEXT_DETAIL: Final = 1000
+
+
+def clip(text: str) -> str:
+    """``text`` cut to the length an error message keeps of a response body."""
+    return text if len(text) <= _MAX_TEXT_DETAIL else text[:_MAX_TEXT_DETAIL] + "..."
+
+
+def _text(value: object) -> str | None:
+    """A problem-details field as text; numbers are accepted, structures are not."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _retry_after(response: httpx.Response, clock: Clock) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or HTTP-date).
+
+    An HTTP date is measured against the response's own ``Date`` header when there is
+    one, so a skewed local clock does not stretch or shrink the wait; otherwise
+    against ``clock``. Unparsable values are ignored rather than failing the error.
+    """
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        when = _http_date(value)
+        if when is None:
+            return None
+        now = _http_date(response.headers.get("date", ""))
+        seconds = when - (now if now is not None else clock.now())
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _http_date(value: str) -> float | None:
+    """An HTTP date as a POSIX timestamp, or None when it is not one."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        # "-0000" zones parse as naive; HTTP dates are always GMT.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()

@@ -244,6 +244,19 @@ class Router:
             if isinstance(route, Router):
                 yield from route.iter_routers()
 
+    def channels_used(self) -> frozenset[str]:
+        """The channels some route may answer on: those its ``channel=`` filters name, or
+        every channel once a route has no filter (a flow, a handler without ``channel=``)."""
+        used: set[str] = set()
+        for route in self.routes:
+            if isinstance(route, Router):
+                used |= route.channels_used()
+            elif isinstance(route, Handler) and route.channels is not None:
+                used |= route.channels
+            else:
+                return frozenset(CHANNELS)
+        return frozenset(used)
+
     def find_error_handler(self, error: BaseException) -> ErrorHandler | None:
         """The first error handler, in registration order, whose type matches ``error``."""
         for router in self.iter_routers():

@@ -13,9 +13,11 @@ from typing import Literal, cast
 
 from botkit.errors import ConfigError
 
-__all__ = ["DEFAULT_MESSAGES_URL", "Settings"]
+__all__ = ["DEFAULT_ACCOUNTS_URL", "DEFAULT_MESSAGES_URL", "Settings"]
 
 DEFAULT_MESSAGES_URL = "https://api.nexmo.com/v1/messages"
+DEFAULT_ACCOUNTS_URL = "https://api.nexmo.com/beta/chatapp-accounts"
+"""The External Accounts API's base URL (``botkit accounts``): the one server its spec names."""
 
 ApiVersion = Literal["v1", "v0.1"]
 SandboxMode = Literal["auto", "on", "off"]
@@ -36,6 +38,7 @@ class Settings:
     private_key: str | None = field(default=None, repr=False)
     signature_secret: str | None = field(default=None, repr=False)
     messages_url: str = DEFAULT_MESSAGES_URL
+    accounts_url: str = DEFAULT_ACCOUNTS_URL
     api_version: ApiVersion = "v1"
     store: str = "sqlite:///botkit.db"
     sandbox: SandboxMode = "auto"
@@ -136,6 +139,7 @@ class Settings:
             private_key=text("VONAGE_PRIVATE_KEY"),
             signature_secret=text("VONAGE_SIGNATURE_SECRET"),
             messages_url=text("VONAGE_MESSAGES_URL") or DEFAULT_MESSAGES_URL,
+            accounts_url=text("VONAGE_ACCOUNTS_URL") or DEFAULT_ACCOUNTS_URL,
             api_version=cast(ApiVersion, _choice(env, "BOTKIT_API_VERSION", "v1")),
             store=text("BOTKIT_STORE") or "sqlite:///botkit.db",
             sandbox=cast(SandboxMode, _choice(env, "BOTKIT_SANDBOX", "auto")),
