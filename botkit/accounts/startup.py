@@ -110,7 +110,7 @@ def describe_links(
         lines.append(
             (
                 logging.WARNING,
-                f"no {' or '.join(missing)} account is linked to {this}: users of "
+                f"no {_either(missing)} account is linked to {this}: users of "
                 f"{'that channel' if len(missing) == 1 else 'those channels'} cannot reach this "
                 "bot (botkit accounts list; botkit accounts link PROVIDER EXTERNAL_ID)",
             )
@@ -126,3 +126,8 @@ def _link_state(account: ExternalAccount, application_id: str | None) -> str:
     if account.is_linked_to(application_id):
         return "linked to this application"
     return f"linked to application {', '.join(account.applications)}, not to this one"
+
+
+def _either(names: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]

@@ -37,6 +37,8 @@ PREFIX = "/beta/chatapp-accounts"
 LINK_BASE = "https://api.nexmo.com/beta/chatapp-accounts"
 PROVIDERS = ("messenger", "viber_service_msg", "whatsapp")
 
+BODY = web.RequestKey("body", object)  # the JSON body, read once by the middleware
+
 UNAUTHORISED = {
     "title": "Unauthorised",
     "detail": "Request header 'Authorization' missing / Invalid Token",
@@ -55,6 +57,8 @@ class Seen:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    status: int = 0
+    answer: bytes = b""
 
 
 @dataclass
@@ -122,12 +126,16 @@ class FakeAccountsApi:
                 body = await request.json()
             except ValueError:
                 body = raw.decode("utf-8", "replace")
-        request["seen_body"] = body
-        self.requests.append(
-            Seen(request.method, request.path, dict(request.query), dict(request.headers), body)
-        )
+        request[BODY] = body
+        seen = Seen(request.method, request.path, dict(request.query), dict(request.headers), body)
+        self.requests.append(seen)
         if self.delay:
             await asyncio.sleep(self.delay)
+        response = await self._answer(request, handler)
+        seen.status, seen.answer = response.status, response.body or b""
+        return response
+
+    async def _answer(self, request: web.Request, handler: Any) -> web.Response:
         if self.faults:
             status, fault = self.faults.pop(0)
             if fault is None:
@@ -135,7 +143,7 @@ class FakeAccountsApi:
             return web.json_response(fault, status=status)
         if not self._authorised(request.headers.get("Authorization", "")):
             return web.json_response(UNAUTHORISED, status=401)
-        response: web.StreamResponse = await handler(request)
+        response: web.Response = await handler(request)
         return response
 
     def _authorised(self, header: str) -> bool:
@@ -245,8 +253,7 @@ class FakeAccountsApi:
 
 
 def _object(request: web.Request) -> dict[str, Any]:
-    # The middleware read the body already; aiohttp keeps it for handlers.
-    seen = request.get("seen_body")
+    seen = request.get(BODY)
     return seen if isinstance(seen, dict) else {}
 
 
