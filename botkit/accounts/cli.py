@@ -70,20 +70,11 @@ def add_accounts_parser(commands: Any) -> None:
     _json_flag(show)
     show.set_defaults(handler=_command(_show, "cannot show {provider} account {external_id}"))
 
-    for verb, action, what in (
-        (
-            "link",
-            _link,
-            "cannot link application {application} to {provider} account {external_id}",
-        ),
-        (
-            "unlink",
-            _unlink,
-            "cannot unlink application {application} from {provider} account {external_id}",
-        ),
-    ):
+    for verb, action, preposition in (("link", _link, "to"), ("unlink", _unlink, "from")):
         parser = verbs.add_parser(
-            verb, help=f"{verb} a Vonage application (to/from) an account", epilog=_EXIT_CODES
+            verb,
+            help=f"{verb} a Vonage application {preposition} an account",
+            epilog=_EXIT_CODES,
         )
         _account_arguments(parser)
         parser.add_argument(
@@ -91,7 +82,8 @@ def add_accounts_parser(commands: Any) -> None:
         )
         if verb == "link":
             _json_flag(parser)
-        parser.set_defaults(handler=_command(action, what))
+        what = f"cannot {verb} application {{application}} {preposition} {{provider}} account "
+        parser.set_defaults(handler=_command(action, what + "{external_id}"))
 
     messenger = verbs.add_parser("messenger", help="create, update or delete a Messenger account")
     pages = messenger.add_subparsers(dest="messenger_command", required=True)
@@ -207,10 +199,11 @@ def explain(exc: AccountsApiError, what: str, settings: Settings) -> str:
             names = "VONAGE_API_KEY and VONAGE_API_SECRET"
         return f"{what}: {answer}; the credentials were refused: check {names}"
     if status == 403:
-        return (
-            f"{what}: {answer}; these credentials may not do this (a linked application must "
-            "exist in this account and have the Messages capability)"
-        )
+        if what.startswith("cannot link"):
+            why = "the application must exist in this Vonage account and have Messages"
+        else:
+            why = "these credentials may not do this"
+        return f"{what}: {answer}; {why}"
     if status == 404:
         return f"{what}: no such account ({answer}); 'botkit accounts list' shows them all"
     if status == 409:

@@ -279,8 +279,8 @@ def _refusal(status: int, title: str, detail: str) -> web.Response:
 
 
 @contextlib.contextmanager
-def serve(api: FakeAccountsApi) -> Iterator[str]:
-    """Serve ``api`` on a free port of 127.0.0.1 in a thread; gives the base URL."""
+def serve(api: FakeAccountsApi, port: int = 0) -> Iterator[str]:
+    """Serve ``api`` on 127.0.0.1 (a free port by default) in a thread; gives the base URL."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="fake-accounts-api", daemon=True)
     thread.start()
@@ -291,7 +291,7 @@ def serve(api: FakeAccountsApi) -> Iterator[str]:
 
     try:
         run(runner.setup())
-        run(web.TCPSite(runner, "127.0.0.1", 0).start())
+        run(web.TCPSite(runner, "127.0.0.1", port).start())
         yield f"http://127.0.0.1:{runner.addresses[0][1]}{PREFIX}"
     finally:
         run(runner.cleanup())

@@ -238,9 +238,8 @@ def test_403_is_one_line_and_exit_1(
     assert code == EXIT_REFUSED
     assert one_error_line(err) == (
         "botkit: error: cannot link application nope to viber_service_msg account 16273: "
-        "External Accounts API answered 403: Forbidden - Cannot link application; these "
-        "credentials may not do this (a linked application must exist in this account and "
-        "have the Messages capability)"
+        "External Accounts API answered 403: Forbidden - Cannot link application; the "
+        "application must exist in this Vonage account and have Messages"
     )
 
 
@@ -360,7 +359,11 @@ def test_403_of_the_credentials(
     fake.fail_next(403, FORBIDDEN_CREDENTIALS)
     code, _, err = run(capsys, "list")
     assert code == EXIT_REFUSED
-    assert "answered 403: Wrong authentication" in one_error_line(err)
+    assert one_error_line(err) == (
+        "botkit: error: cannot list the accounts: External Accounts API answered 403: Wrong "
+        "authentication - You are not authorised to access this resource; these credentials "
+        "may not do this"
+    )
 
 
 def test_missing_credentials_send_nothing(
