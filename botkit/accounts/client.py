@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
+from botkit.channels import v1_name
 from botkit.clock import Clock, SystemClock
 from botkit.errors import AccountsApiError, ConfigError, clip
 from botkit.retry import RetryPolicy, Sleeper
@@ -40,11 +41,8 @@ log = logging.getLogger("botkit")
 PROVIDERS: Final = ("messenger", "viber_service_msg", "whatsapp")
 """The providers the External Accounts API manages, by its own names."""
 
-CHANNEL_OF_PROVIDER: Final[Mapping[str, str]] = {
-    "messenger": "messenger",
-    "viber_service_msg": "viber_service",
-    "whatsapp": "whatsapp",
-}
+# The API names providers as the Messages API v0.1 names its channels.
+CHANNEL_OF_PROVIDER: Final[Mapping[str, str]] = {p: v1_name(p) for p in PROVIDERS}
 """Each provider's Messages API (v1) channel: Viber's differs (``viber_service``)."""
 
 _ALIASES: Final = {"viber_service": "viber_service_msg", "viber": "viber_service_msg"}

@@ -190,18 +190,24 @@ def fake_messages_api() -> httpx.MockTransport:
     return httpx.MockTransport(lambda request: httpx.Response(202, json={"message_uuid": "u"}))
 
 
+def live_bot(accounts_url: str, pem: str, tmp_path: Path) -> Bot:
+    """A bot with JWT credentials (not the sandbox), its Messages API faked."""
+    settings = Settings(
+        application_id=APP,
+        private_key=pem,
+        accounts_url=accounts_url,
+        store=f"sqlite:///{tmp_path / 'bot.db'}",
+    )
+    return Bot(settings, transport=fake_messages_api())
+
+
 async def test_the_bot_takes_webhooks_before_the_check_answers(
     fake: FakeAccountsApi, api_url: str, pem: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="botkit")
     fake.delay = 0.5
-    settings = Settings(
-        application_id=APP,
-        private_key=pem,
-        accounts_url=api_url,
-        store=f"sqlite:///{tmp_path / 'bot.db'}",
-    )
-    bot = Bot(settings, transport=fake_messages_api())
+    bot = live_bot(api_url, pem, tmp_path)
+    settings = bot.settings
 
     @bot.on_text(channel="whatsapp")
     async def echo(ctx: Context) -> None: ...
@@ -223,13 +229,8 @@ async def test_stopping_the_bot_ends_a_check_still_waiting(
     fake: FakeAccountsApi, api_url: str, pem: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.delay = 30
-    settings = Settings(
-        application_id=APP,
-        private_key=pem,
-        accounts_url=api_url,
-        store=f"sqlite:///{tmp_path / 'bot.db'}",
-    )
-    bot = Bot(settings, transport=fake_messages_api())
+    bot = live_bot(api_url, pem, tmp_path)
+    settings = bot.settings
     bot.startup_tasks.append(accounts_check(settings, CHANNELS))
     started = time.monotonic()
     async with bot.running():
