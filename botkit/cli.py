@@ -1,5 +1,5 @@
 """The ``botkit`` command: ``run``, ``check``, ``graph``, ``test``, ``preview``, ``chat``,
-``forget`` and ``accounts``.
+``forget``, ``migrate`` and ``accounts``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -191,7 +191,7 @@ def _require_shared_store(app: Any, workers: int) -> None:
     """Refuse several workers on a store of one process (memory, SQLite).
 
     Raises:
-        ConfigError: naming the store and the Redis setting that fixes it.
+        ConfigError: naming the store and the settings (Redis, PostgreSQL) that fix it.
     """
     from botkit.settings import Settings
     from botkit.store import open_store
@@ -208,8 +208,9 @@ def _require_shared_store(app: Any, workers: int) -> None:
     raise ConfigError(
         f"--workers {workers} needs a store that processes share, and {what} belongs to one "
         "process (each worker would keep conversations in order only among its own events). "
-        "Use Redis: BOTKIT_STORE=redis://host:6379/0 (pip install 'botkit[redis]'); "
-        "or run one worker"
+        "Use Redis: BOTKIT_STORE=redis://host:6379/0 (pip install 'botkit[redis]'), or "
+        "PostgreSQL: BOTKIT_STORE=postgresql://user@host:5432/dbname "
+        "(pip install 'botkit[postgres]'); or run one worker"
     )
 
 
@@ -234,6 +235,29 @@ def _forget(args: argparse.Namespace) -> int:
         "(conversations with every bot number, their inbox and outbound entries, timers, "
         "leases)"
     )
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from botkit.settings import Settings
+    from botkit.store import open_store
+
+    store = open_store(Settings.from_env().store)
+    migrate = getattr(store, "migrate", None)
+    if migrate is None:
+        print(
+            f"botkit: nothing to migrate by hand: {type(store).__name__} creates or upgrades "
+            "what it keeps when the bot starts"
+        )
+        return 0
+    before, after = asyncio.run(migrate())
+    where = getattr(store, "schema", "")
+    if before == after:
+        print(f"botkit: schema {where!r} is at version {after}, this botkit's; nothing to do")
+    else:
+        print(f"botkit: migrated schema {where!r} from version {before} to {after}")
     return 0
 
 
@@ -266,7 +290,7 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=1,
-        help="uvicorn worker processes (above 1 needs BOTKIT_STORE=redis://...)",
+        help="uvicorn worker processes (above 1 needs a Redis or PostgreSQL BOTKIT_STORE)",
     )
     run.set_defaults(handler=_run)
 
@@ -276,6 +300,12 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("channel", choices=CHANNELS)
     forget.add_argument("address", help="the user's number or id on that channel")
     forget.set_defaults(handler=_forget)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the store's schema (BOTKIT_STORE, PostgreSQL) to this botkit's version",
+    )
+    migrate.set_defaults(handler=_migrate)
 
     add_accounts_parser(commands)
 

@@ -21,7 +21,7 @@ failure after which the API may have accepted the message anyway (a timeout or a
 dropped connection once the request was out), ``send_recovered`` for messages taken over
 from a process that stopped (those in flight when it stopped may have been sent).
 
-On a shared store (Redis) every process sends the replies it queued, and keeps a claim
+On a shared store (Redis, PostgreSQL) every process sends the replies it queued, and keeps a claim
 on them alive (:meth:`~botkit.store.base.Store.claim_outbound`, every few seconds, with
 ``BOTKIT_LOCK_LEASE`` to live). Once a process's claim runs out (it died, or hangs), the
 others take its unsent replies over; a reply queued behind another process's pending
@@ -46,6 +46,7 @@ from botkit.metrics import log_fields
 from botkit.ratelimit import RateLimiter, rate_limiter_for
 from botkit.retry import RetryPolicy, poll
 from botkit.store.base import ConversationKey, OutboundMessage
+from botkit.store.notices import REPLIES, notices_of
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
@@ -216,7 +217,13 @@ class Sender:
                 return None
 
         cap = min(_WAIT_MAX, bot.settings.lock_lease / 4)
-        earlier = await poll(ask, sleep=bot.sleep, first=_WAIT_FIRST, cap=cap)
+        notices = notices_of(bot.store)
+        if notices is None:
+            earlier = await poll(ask, sleep=bot.sleep, first=_WAIT_FIRST, cap=cap)
+        else:  # the store announces finished replies (PostgreSQL): ask again at once
+            with notices.watch((REPLIES, message.key)) as finished:
+                sleep = finished.sleeper(bot.sleep)
+                earlier = await poll(ask, sleep=sleep, first=_WAIT_FIRST, cap=cap)
         for other in earlier:
             if other.id in self._finished:
                 continue  # sent here already; only its record is missing (see _record)

@@ -9,9 +9,10 @@ One turn at a time per conversation, in acceptance order, is kept in one of two 
 * **A store of one process** (memory, SQLite): the in-process lanes alone. Each accepted
   entry is a job in its conversation's lane; a turn costs no store call beyond its own
   (load, commit).
-* **A shared store** (Redis, :attr:`~botkit.store.base.Store.shared`): any process may
+* **A shared store** (Redis, PostgreSQL, :attr:`~botkit.store.base.Store.shared`): any process may
   have accepted any entry, so a lane job is a *drain* of the conversation. It takes the
-  conversation's lease (waiting with a short backoff while another process holds it; a
+  conversation's lease (waiting with a short backoff while another process holds it, or
+  until the store announces its release (:mod:`botkit.store.notices`); a
   lease held by a dead or hung worker expires after ``BOTKIT_LOCK_LEASE`` seconds), then
   processes **all** the conversation's pending entries in acceptance order, whichever
   process accepted them, commits each with the lease's fencing token, and releases the
@@ -59,6 +60,7 @@ from botkit.store.base import (
     InboxEntry,
     timer_of,
 )
+from botkit.store.notices import LEASE, notices_of
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
@@ -148,6 +150,8 @@ class Worker:
         # Drains submitted and not started, by conversation: later entries join them.
         # An entry leaves when its drain starts, so this holds active conversations only.
         self._queued: dict[ConversationKey, _Drain] = {}
+        # A store that hears of released leases (PostgreSQL) wakes a waiting drain at once.
+        self._notices = notices_of(bot.store)
 
     def submit(self, entry: InboxEntry, event: Event | None = None) -> None:
         """Queue a committed entry behind the others of its conversation."""
@@ -262,7 +266,12 @@ class Worker:
             return token
 
         cap = min(_BACKOFF_MAX, lease / 4)
-        return await poll(ask, sleep=bot.sleep, first=_BACKOFF_FIRST, cap=cap)
+        if self._notices is None:
+            return await poll(ask, sleep=bot.sleep, first=_BACKOFF_FIRST, cap=cap)
+        # Watched before the first ask: a release between the ask and the sleep counts.
+        with self._notices.watch((LEASE, key)) as released:
+            sleep = released.sleeper(bot.sleep)
+            return await poll(ask, sleep=sleep, first=_BACKOFF_FIRST, cap=cap)
 
     def _lost(self, key: ConversationKey, entry: InboxEntry) -> None:
         self._bot.metrics.count("lease_lost")

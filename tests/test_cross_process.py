@@ -1,7 +1,8 @@
-"""Several bots on one Redis store behave as one bot: order, isolation, takeover, sweep.
+"""Several bots on one shared store behave as one bot: order, isolation, takeover, sweep.
 
-Two :class:`Bot` instances in one test process share a Redis key prefix, each with its
-own store handle and its own lease owner, as two processes would. They share an event
+Two :class:`Bot` instances in one test process share a Redis key prefix or a PostgreSQL
+schema (each test runs on both), each with its own store handle and its own lease owner,
+as two processes would. They share an event
 loop, which is what lets a test see whether handler runs of one conversation overlap.
 Real processes (uvicorn workers, ``kill -9``) are tested in ``tests/reliability/``.
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import redis
@@ -29,12 +31,14 @@ from botkit import Bot, Context, FakeClock, Settings
 from botkit.cli import main
 from botkit.store import ConversationKey, NewInboxEntry, NewOutbound, Store
 from botkit.store.memory import MemoryStore
+from botkit.store.postgres import PostgresStore
 from botkit.store.redis import RedisStore
 from botkit.store.sqlite import SQLiteStore
-from botkit.testing import DEFAULT_BOT, DEFAULT_USER, inbound_webhook
+from botkit.testing import DEFAULT_BOT, DEFAULT_USER, FakeSleeper, inbound_webhook
 from botkit.webhooks import ingest
 
-from .store.conftest import require_redis
+from .store.conftest import delete_prefixed, require_redis, unique_prefix
+from .store.pg import drop_schemas, require_postgres, run_sync, unique_schema
 
 KEY = ConversationKey("sms", DEFAULT_USER["sms"], DEFAULT_BOT["sms"])
 WAIT = 30.0  # the most any wait below may take before the test fails
@@ -84,6 +88,64 @@ async def until(condition: Callable[[], bool], seconds: float = WAIT) -> None:
         await asyncio.sleep(0.01)
 
 
+@dataclass
+class Shared:
+    """One shared store's storage (a Redis prefix or a PostgreSQL schema): new handles on
+    it, as each process would open, and what it holds."""
+
+    kind: str
+    url: str
+    name: str
+
+    def new(self) -> Store:
+        if self.kind == "redis":
+            return RedisStore(self.url, prefix=self.name)
+        return PostgresStore(self.url, schema=self.name)
+
+    def inbox_order(self) -> list[str]:
+        """Every inbox entry's dedupe key, in acceptance (id) order."""
+        if self.kind == "redis":
+            with redis.Redis.from_url(self.url, decode_responses=True) as client:
+                return [fields["dedupe"] for _, fields in client.xrange(f"{self.name}inbox")]
+        return [row[0] for row in self._sql("SELECT dedupe_key FROM @.inbox ORDER BY id")]
+
+    def leases_left(self) -> int:
+        """Lease records still stored."""
+        if self.kind == "redis":
+            with redis.Redis.from_url(self.url) as client:
+                return len(list(client.scan_iter(f"{self.name}lease:[[]*")))
+        return int(self._sql("SELECT count(*) FROM @.leases")[0][0])
+
+    def _sql(self, query: str) -> list[Any]:
+        async def fetch() -> list[Any]:
+            conn = await asyncpg.connect(self.url)
+            try:
+                return list(await conn.fetch(query.replace("@", f'"{self.name}"')))
+            finally:
+                await conn.close()
+
+        return run_sync(fetch)
+
+
+@pytest.fixture(params=["redis", "postgres"])
+def shared(request: pytest.FixtureRequest) -> Iterator[Shared]:
+    """Each test once on Redis, once on PostgreSQL; the storage is removed afterwards."""
+    if request.param == "redis":
+        url = require_redis()
+        storage = Shared("redis", url, unique_prefix())
+        try:
+            yield storage
+        finally:
+            delete_prefixed(url, [storage.name])
+        return
+    url = require_postgres()
+    storage = Shared("postgres", url, unique_schema())
+    try:
+        yield storage
+    finally:
+        drop_schemas(url, [storage.name])
+
+
 class Recorder:
     """A counting handler that notices overlapping runs of one conversation."""
 
@@ -112,12 +174,10 @@ class Recorder:
 # -- C1/C2: one conversation, two bots ----------------------------------------------------
 
 
-async def test_two_bots_serve_one_conversation_in_acceptance_order(
-    url: str, prefix: str, raw: redis.Redis
-) -> None:
+async def test_two_bots_serve_one_conversation_in_acceptance_order(shared: Shared) -> None:
     n = 100
     api, recorder = FakeApi(), Recorder()
-    bots = [make_bot(RedisStore(url, prefix=prefix), api) for _ in range(2)]
+    bots = [make_bot(shared.new(), api) for _ in range(2)]
     for name, bot in zip("ab", bots, strict=True):
         recorder.install(bot, name)
     uuids = [f"m-{i:03d}" for i in range(n)]
@@ -137,14 +197,14 @@ async def test_two_bots_serve_one_conversation_in_acceptance_order(
             await within(asyncio.gather(*(bot.idle() for bot in bots)))
         await until(lambda: len(api.bodies) == n)
 
-    accepted = [fields["dedupe"] for _, fields in raw.xrange(f"{prefix}inbox")]
+    accepted = shared.inbox_order()
     assert sorted(accepted) == uuids
     assert recorder.order == accepted  # processing order = acceptance order
     assert recorder.most_active == 1  # never two turns of the conversation at once
     assert [bot.metrics["accepted"] for bot in bots] == [n // 2, n // 2]
     assert sum(bot.metrics["turns"] for bot in bots) == n
     assert min(bot.metrics["turns"] for bot in bots) >= 10  # both served the conversation
-    store = RedisStore(url, prefix=prefix)
+    store = shared.new()
     await store.open()
     try:
         conversation = await store.load(KEY)
@@ -156,14 +216,12 @@ async def test_two_bots_serve_one_conversation_in_acceptance_order(
     numbers = sorted(int(text.split("#")[1]) for text in api.texts)
     assert numbers == list(range(1, n + 1))  # each reply once: no lost or repeated update
     assert len({body["client_ref"] for body in api.bodies}) == n
-    assert not list(raw.scan_iter(f"{prefix}lease:[[]*"))  # released: nothing left per user
+    assert shared.leases_left() == 0  # released: nothing left per user
 
 
-async def test_many_conversations_run_concurrently_on_two_bots(
-    url: str, prefix: str, raw: redis.Redis
-) -> None:
+async def test_many_conversations_run_concurrently_on_two_bots(shared: Shared) -> None:
     api, recorder = FakeApi(), Recorder()
-    bots = [make_bot(RedisStore(url, prefix=prefix), api) for _ in range(2)]
+    bots = [make_bot(shared.new(), api) for _ in range(2)]
     for name, bot in zip("ab", bots, strict=True):
         recorder.install(bot, name)
     users = [f"4477009{u:05d}" for u in range(20)]
@@ -188,7 +246,7 @@ async def test_many_conversations_run_concurrently_on_two_bots(
         await until(lambda: len(api.bodies) == 100)
 
     assert recorder.most_active > 1  # conversations do not wait for each other
-    accepted = [fields["dedupe"] for _, fields in raw.xrange(f"{prefix}inbox")]
+    accepted = shared.inbox_order()
     for user in users:
         processed = [u for u in recorder.order if u.startswith(user)]
         assert processed == [u for u in accepted if u.startswith(user)]
@@ -198,12 +256,12 @@ async def test_many_conversations_run_concurrently_on_two_bots(
 # -- C4: a hung turn ----------------------------------------------------------------------
 
 
-async def test_a_hung_turn_loses_its_lease_and_its_late_write(url: str, prefix: str) -> None:
+async def test_a_hung_turn_loses_its_lease_and_its_late_write(shared: Shared) -> None:
     lease = 1.0
     api = FakeApi()
     hung, release = asyncio.Event(), asyncio.Event()
-    a = make_bot(RedisStore(url, prefix=prefix), api, lease=lease)
-    b = make_bot(RedisStore(url, prefix=prefix), api, lease=lease)
+    a = make_bot(shared.new(), api, lease=lease)
+    b = make_bot(shared.new(), api, lease=lease)
 
     def install(bot: Bot, name: str, *, hang: bool) -> None:
         @bot.on_text()
@@ -234,7 +292,7 @@ async def test_a_hung_turn_loses_its_lease_and_its_late_write(url: str, prefix: 
     assert api.texts == ["b saw first", "b saw second"]  # a's late reply was never queued
     assert a.metrics["lease_lost"] == 1 and a.metrics["turns"] == 0
     assert b.metrics["lease_wait"] == 1 and b.metrics["turns"] == 2
-    store = RedisStore(url, prefix=prefix)
+    store = shared.new()
     await store.open()
     try:
         conversation = await store.load(KEY)
@@ -245,25 +303,58 @@ async def test_a_hung_turn_loses_its_lease_and_its_late_write(url: str, prefix: 
         await store.close()
 
 
+async def test_a_drain_waiting_for_a_lease_is_woken_by_its_release() -> None:
+    # PostgreSQL announces a release someone waited for. The waiting bot's sleeps here
+    # never end by themselves (a fake sleeper that does not jump): only the notice can
+    # let it go on.
+    url, schema = require_postgres(), unique_schema()
+    api = FakeApi()
+    entered, release = asyncio.Event(), asyncio.Event()
+    a = make_bot(PostgresStore(url, schema=schema), api)
+    started = time.time()
+    frozen = FakeSleeper(FakeClock(started), autojump=False)
+    b = make_bot(PostgresStore(url, schema=schema), api, clock=frozen.clock, sleep=frozen)
+    for name, bot in (("a", a), ("b", b)):
+
+        @bot.on_text()
+        async def answer(ctx: Context, name: str = name) -> None:
+            if ctx.message.text == "first":
+                entered.set()
+                await release.wait()
+            await ctx.reply(f"{name}: {ctx.message.text}")
+
+    try:
+        async with a.running(), b.running():
+            assert isinstance(b.store, PostgresStore) and b.store.listener is not None
+            assert await b.store.listener.wait_listening(WAIT)
+            assert await ingest(a, webhook("first"), None, status=False)
+            await within(entered.wait())
+            assert await ingest(b, webhook("second"), None, status=False)
+            await until(lambda: b.metrics["lease_wait"] == 1 and frozen.waiting == 1)
+            release.set()
+            await within(asyncio.gather(a.idle(), b.idle()))
+            await until(lambda: len(api.bodies) == 2)
+    finally:
+        drop_schemas(url, [schema])
+
+    assert api.texts == ["a: first", "b: second"]
+    assert b.store.notices.heard >= 1
+    assert frozen.clock.now() == started  # no sleep of b's ever ended by itself
+
+
 # -- B2 / AlreadyDone: one event, two runs of its turn --------------------------------------
 
 
-async def open_pair(kind: str, url: str, prefix: str, tmp_path: Path) -> tuple[Store, Store]:
-    if kind == "redis":
-        return RedisStore(url, prefix=prefix), RedisStore(url, prefix=prefix)
+def sqlite_pair(tmp_path: Path) -> tuple[Store, Store]:
     # Two handles on one SQLite file and no leases: what two processes would do without
     # a shared store. Only the inbox entry's check keeps the second commit out.
     path = tmp_path / "shared.db"
     return SQLiteStore(path), SQLiteStore(path)
 
 
-@pytest.mark.parametrize("kind", ["redis", "sqlite"])
-async def test_one_event_run_by_two_bots_is_committed_once(
-    kind: str, tmp_path: Path, prefix: str
-) -> None:
-    url = require_redis() if kind == "redis" else ""
+async def run_one_event_on_two_bots(stores: tuple[Store, Store]) -> tuple[FakeApi, int, list[Bot]]:
+    """Hand one accepted event to both bots; the API, the handler runs and the bots."""
     api = FakeApi()
-    stores = await open_pair(kind, url, prefix, tmp_path)
     bots = [make_bot(store, api) for store in stores]
     runs = 0
 
@@ -289,11 +380,23 @@ async def test_one_event_run_by_two_bots_is_committed_once(
 
     assert api.texts == ["once"]
     assert (conversation.version, conversation.data) == (1, {"n": 1})
+    return api, runs, bots
+
+
+async def test_one_event_run_by_two_bots_is_committed_once(shared: Shared) -> None:
+    _, runs, bots = await run_one_event_on_two_bots((shared.new(), shared.new()))
+
     duplicates = sum(bot.metrics["duplicate_turn"] for bot in bots)
-    if kind == "sqlite":
-        assert (runs, duplicates) == (2, 1)  # both ran it; AlreadyDone stopped one commit
-    else:
-        assert (runs, duplicates) == (1, 0)  # the second drain found nothing pending
+    assert (runs, duplicates) == (1, 0)  # the second drain found nothing pending
+
+
+async def test_one_event_run_by_two_bots_without_leases_is_committed_once(
+    tmp_path: Path,
+) -> None:
+    _, runs, bots = await run_one_event_on_two_bots(sqlite_pair(tmp_path))
+
+    duplicates = sum(bot.metrics["duplicate_turn"] for bot in bots)
+    assert (runs, duplicates) == (2, 1)  # both ran it; AlreadyDone stopped one commit
 
 
 async def test_the_same_entry_twice_in_one_process_commits_once() -> None:
@@ -343,19 +446,20 @@ async def test_a_store_of_one_process_takes_no_leases() -> None:
 # -- the sweep: events a dead process accepted --------------------------------------------
 
 
-async def test_the_sweep_serves_events_a_dead_process_accepted(url: str, prefix: str) -> None:
+async def test_the_sweep_serves_events_a_dead_process_accepted(shared: Shared) -> None:
     lease = 1.0
     api, recorder = FakeApi(), Recorder()
-    survivor = make_bot(RedisStore(url, prefix=prefix), api, lease=lease)
+    survivor = make_bot(shared.new(), api, lease=lease)
     recorder.install(survivor, "b")
 
     async with survivor.running():
         # Another process accepted these (answered 200) and died before its turn.
-        dead = RedisStore(url, prefix=prefix)
+        dead = shared.new()
         await dead.open()
+        at = time.time()  # one time for all three: one sweep finds them together
         for n in range(3):
             entry = NewInboxEntry(
-                f"dead-{n}", KEY, "inbound", webhook(str(n), uuid=f"dead-{n}"), time.time()
+                f"dead-{n}", KEY, "inbound", webhook(str(n), uuid=f"dead-{n}"), at
             )
             assert await dead.accept(entry) is not None
         await dead.close()
@@ -366,10 +470,10 @@ async def test_the_sweep_serves_events_a_dead_process_accepted(url: str, prefix:
     assert survivor.metrics["swept"] == 3
 
 
-async def test_the_sweep_takes_only_entries_older_than_the_lease(url: str, prefix: str) -> None:
+async def test_the_sweep_takes_only_entries_older_than_the_lease(shared: Shared) -> None:
     clock = FakeClock(1_750_000_000.0)
     api = FakeApi()
-    bot = make_bot(RedisStore(url, prefix=prefix), api, lease=60.0, clock=clock)
+    bot = make_bot(shared.new(), api, lease=60.0, clock=clock)
     handled: list[str] = []
 
     @bot.on_text()
@@ -424,9 +528,9 @@ class HeldApi(FakeApi):
         return httpx.MockTransport(handle)
 
 
-async def test_a_reply_queued_behind_another_process_waits_for_it(url: str, prefix: str) -> None:
+async def test_a_reply_queued_behind_another_process_waits_for_it(shared: Shared) -> None:
     api = HeldApi(hold={"reply to 1"})
-    bots = [make_bot(RedisStore(url, prefix=prefix), api) for _ in range(2)]
+    bots = [make_bot(shared.new(), api) for _ in range(2)]
     for bot in bots:
 
         @bot.on_text()
@@ -449,16 +553,51 @@ async def test_a_reply_queued_behind_another_process_waits_for_it(url: str, pref
     assert sum(bot.metrics["send_recovered"] for bot in bots) == 0
 
 
+async def test_a_reply_waiting_for_another_process_is_woken_when_it_is_sent() -> None:
+    # PostgreSQL announces a finished reply later replies of other processes wait for;
+    # the second bot's sleeps never end by themselves (a fake sleeper that does not jump).
+    url, schema = require_postgres(), unique_schema()
+    api = HeldApi(hold={"reply to 1"})
+    started = time.time()
+    frozen = FakeSleeper(FakeClock(started), autojump=False)
+    bots = [
+        make_bot(PostgresStore(url, schema=schema), api),
+        make_bot(PostgresStore(url, schema=schema), api, clock=frozen.clock, sleep=frozen),
+    ]
+    for bot in bots:
+
+        @bot.on_text()
+        async def answer(ctx: Context) -> None:
+            await ctx.reply(f"reply to {ctx.message.text}")
+
+    try:
+        async with bots[0].running(), bots[1].running():
+            store = bots[1].store
+            assert isinstance(store, PostgresStore) and store.listener is not None
+            assert await store.listener.wait_listening(WAIT)
+            assert await ingest(bots[0], webhook("1"), None, status=False)
+            await within(_until_sending(bots[0]))
+            assert await ingest(bots[1], webhook("2"), None, status=False)
+            await until(lambda: bots[1].metrics["turns"] == 1 and frozen.waiting == 1)
+            api.release.set()
+            await until(lambda: len(api.bodies) == 2)
+    finally:
+        drop_schemas(url, [schema])
+
+    assert api.texts == ["reply to 1", "reply to 2"]
+    assert frozen.clock.now() == started  # no sleep of the second bot ended by itself
+
+
 async def _until_sending(bot: Bot) -> None:
     await until(lambda: bot.sender.pending == 1 and bot.metrics["turns"] == 1)
 
 
 async def test_replies_a_dead_process_left_are_sent_once_its_claim_runs_out(
-    url: str, prefix: str
+    shared: Shared,
 ) -> None:
     lease = 1.0
     api = FakeApi()
-    survivor = make_bot(RedisStore(url, prefix=prefix), api, lease=lease)
+    survivor = make_bot(shared.new(), api, lease=lease)
     others = ConversationKey("sms", "447700900999", DEFAULT_BOT["sms"])
 
     @survivor.on_text()
@@ -467,7 +606,7 @@ async def test_replies_a_dead_process_left_are_sent_once_its_claim_runs_out(
 
     async with survivor.running():
         # Another process queued replies, claimed them, and died before sending them.
-        dead = RedisStore(url, prefix=prefix)
+        dead = shared.new()
         await dead.open()
         await dead.claim_outbound(ttl=lease, now=time.time())
         await dead.enqueue(
@@ -499,7 +638,7 @@ def bot_file(tmp_path: Path, store: str) -> str:
 
 
 @pytest.mark.parametrize("store", ["sqlite", "memory"])
-def test_workers_above_one_are_refused_without_redis(
+def test_workers_above_one_are_refused_on_a_store_of_one_process(
     store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uvicorn
@@ -512,11 +651,15 @@ def test_workers_above_one_are_refused_without_redis(
     error = capsys.readouterr().err
     assert "--workers 2 needs a store that processes share" in error
     assert "BOTKIT_STORE=redis://host:6379/0" in error
+    assert "BOTKIT_STORE=postgresql://user@host:5432/dbname" in error
     assert ("SQLite store" if store == "sqlite" else "memory store") in error
 
 
-def test_workers_on_redis_start_uvicorn_by_import_string(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "store", ["redis://127.0.0.1:6379/15", "postgresql://postgres@127.0.0.1:5432/botkit_test"]
+)
+def test_workers_on_a_shared_store_start_uvicorn_by_import_string(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uvicorn
 
@@ -524,7 +667,7 @@ def test_workers_on_redis_start_uvicorn_by_import_string(
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append((a, k)))
     for name in ("BOTKIT_RUN_TARGET", "BOTKIT_RUN_WATCH"):  # restored after the test
         monkeypatch.setenv(name, "")
-    target = bot_file(tmp_path, "redis://127.0.0.1:6379/15")
+    target = bot_file(tmp_path, store)
 
     assert main(["run", target, "--workers", "3", "--port", "8123"]) == 0
 

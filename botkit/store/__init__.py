@@ -2,14 +2,18 @@
 
 ``open_store(url)`` picks the implementation from the URL scheme:
 ``memory://``, ``sqlite:///path/to.db`` (the embedded default), ``redis://`` or
-``rediss://`` (TLS) for several processes sharing one store (needs ``botkit[redis]``).
+``rediss://`` (TLS) for several processes sharing one store (needs ``botkit[redis]``), or
+``postgresql://`` (``postgres://``) for the same on PostgreSQL (needs ``botkit[postgres]``).
 A Redis URL may name the key prefix, for several bots (or test runs) in one database:
-``redis://host:6379/0?prefix=mybot:`` (default ``botkit:``).
+``redis://host:6379/0?prefix=mybot:`` (default ``botkit:``); a PostgreSQL URL the schema
+and more, see :class:`~botkit.store.postgres.PostgresStore`:
+``postgresql://bot@db:5432/bots?schema=pizza``.
 """
 
 from __future__ import annotations
 
 from botkit.errors import ConfigError
+from botkit.store._shared import redact, split_params
 from botkit.store.base import (
     Committed,
     Conversation,
@@ -58,27 +62,25 @@ def open_store(url: str) -> Store:
                 "BOTKIT_STORE is a Redis URL but redis-py is not installed; "
                 "run: pip install 'botkit[redis]'"
             ) from exc
-        url, prefix = _split_prefix(url)
-        return RedisStore(url) if prefix is None else RedisStore(url, prefix=prefix)
+        url, params = split_params(url, ("prefix",))
+        if "prefix" not in params:
+            return RedisStore(url)
+        if not params["prefix"]:
+            raise ConfigError("BOTKIT_STORE: the Redis URL's 'prefix=' is empty; name a prefix")
+        return RedisStore(url, prefix=params["prefix"])
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from botkit.store.postgres import PostgresStore
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] != "asyncpg":
+                raise  # something else is missing
+            raise ConfigError(
+                "BOTKIT_STORE is a PostgreSQL URL but asyncpg is not installed; "
+                "run: pip install 'botkit[postgres]'"
+            ) from exc
+        return PostgresStore.from_url(url)
     raise ConfigError(
-        f"BOTKIT_STORE={url!r} is not a store URL botkit knows; use 'sqlite:///botkit.db' "
-        "(default), 'memory://' or 'redis://host:6379/0'"
+        f"BOTKIT_STORE={redact(url)!r} is not a store URL botkit knows; use "
+        "'sqlite:///botkit.db' (default), 'memory://', 'redis://host:6379/0' or "
+        "'postgresql://user@host:5432/dbname'"
     )
-
-
-def _split_prefix(url: str) -> tuple[str, str | None]:
-    """``url`` without its ``prefix`` query parameter, and that parameter (None if absent).
-
-    The prefix is botkit's, not redis-py's, which would refuse an unknown parameter.
-    """
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    prefixes = [value for name, value in pairs if name == "prefix"]
-    if not prefixes:
-        return url, None
-    if not prefixes[-1]:
-        raise ConfigError("BOTKIT_STORE: the Redis URL's 'prefix=' is empty; name a prefix")
-    rest = urlencode([(name, value) for name, value in pairs if name != "prefix"])
-    return urlunsplit(parts._replace(query=rest)), prefixes[-1]

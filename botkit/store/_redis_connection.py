@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from botkit.errors import StoreError
+from botkit.store._shared import new_owner, owned_here, redact
 
 __all__ = ["POOL_SIZE", "POOL_TIMEOUT", "RedisConnection", "redact"]
 
@@ -26,22 +23,6 @@ POOL_TIMEOUT = 10.0
 """Seconds a command waits for a free connection before it fails (StoreError)."""
 
 
-def redact(url: str) -> str:
-    """``url`` with any password (in the user info or a ``password=`` query) masked."""
-    parts = urlsplit(url)
-    netloc, query = parts.netloc, parts.query
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-    if "password=" in query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs])
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
-def _new_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
 class RedisConnection:
     """A handle on one Redis database under a key prefix: the base of
     :class:`~botkit.store.redis.RedisStore`, which documents the arguments."""
@@ -50,7 +31,7 @@ class RedisConnection:
         self.url = url
         self.prefix = prefix
         self._named = owner is not None
-        self.owner = owner or _new_owner()
+        self.owner = owner or new_owner()
         """This handle's name as a sender (see :meth:`claim_outbound`): unique per handle."""
         self._client: redis.asyncio.Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
@@ -64,8 +45,8 @@ class RedisConnection:
         """
         if self._client is not None:
             return
-        if not self._named and not self.owner.startswith(f"{socket.gethostname()}:{os.getpid()}:"):
-            self.owner = _new_owner()  # a handle made before a fork: the child is another sender
+        if not self._named and not owned_here(self.owner):
+            self.owner = new_owner()  # a handle made before a fork: the child is another sender
         try:
             # A blocking pool: a command waits (up to POOL_TIMEOUT) for a free connection.
             # redis-py's default pool refuses at once past 100 connections, which a burst

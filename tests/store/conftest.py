@@ -5,8 +5,9 @@ to ``StoreFactory.new`` (and ``reopen`` if a new handle is needed to see stored 
 
 The ``redis`` kind talks to the server at ``BOTKIT_TEST_REDIS`` (default
 ``redis://127.0.0.1:6379/15``); every store it builds gets a key prefix of its own, and
-the keys are deleted after the test. Without a server the redis tests are skipped, or
-fail under ``CI=true``.
+the keys are deleted after the test. The ``postgres`` kind uses the database at
+``BOTKIT_TEST_POSTGRES`` (see :mod:`.pg`), a schema of its own per store, dropped after
+the test. Without a server those tests are skipped, or fail under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,17 @@ import redis
 
 from botkit.store import Store
 from botkit.store.memory import MemoryStore
+from botkit.store.postgres import PostgresStore
 from botkit.store.redis import RedisStore, redact
 from botkit.store.sqlite import SQLiteStore
 
-__all__ = ["STORE_KINDS", "StoreFactory", "redis_url"]
+from .pg import drop_schemas, postgres_url, require_postgres, unique_schema
 
-STORE_KINDS = ["memory", "sqlite", "redis"]
+__all__ = ["SHARED_KINDS", "STORE_KINDS", "StoreFactory", "redis_url"]
+
+STORE_KINDS = ["memory", "sqlite", "redis", "postgres"]
+SHARED_KINDS = {"redis", "postgres"}
+"""The kinds several processes may share."""
 
 
 def redis_url() -> str:
@@ -89,6 +95,7 @@ class StoreFactory:
         self.directory = directory
         self._serial = itertools.count(1)
         self.redis_prefixes: list[str] = []  # to delete after the test
+        self.postgres_schemas: list[str] = []  # to drop after the test
 
     def new(self) -> Store:
         """A new, unopened store on storage no other store of this factory uses."""
@@ -100,6 +107,10 @@ class StoreFactory:
             prefix = unique_prefix()
             self.redis_prefixes.append(prefix)
             return RedisStore(redis_url(), prefix=prefix)
+        if self.kind == "postgres":
+            schema = unique_schema()
+            self.postgres_schemas.append(schema)
+            return PostgresStore(postgres_url(), schema=schema)
         raise AssertionError(f"no StoreFactory branch for {self.kind!r}")
 
     def reopen(self, store: Store) -> Store:
@@ -113,6 +124,8 @@ class StoreFactory:
             return SQLiteStore(store.path)
         if isinstance(store, RedisStore):
             return RedisStore(store.url, prefix=store.prefix)
+        if isinstance(store, PostgresStore):
+            return PostgresStore(store.url, schema=store.schema)
         raise AssertionError(f"no StoreFactory.reopen branch for {type(store).__name__}")
 
     @asynccontextmanager
@@ -131,11 +144,14 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
     """A factory for the parametrised store kind."""
     if request.param == "redis":
         require_redis()
+    if request.param == "postgres":
+        require_postgres()
     factory = StoreFactory(request.param, tmp_path)
     try:
         yield factory
     finally:
         delete_prefixed(redis_url(), factory.redis_prefixes)
+        drop_schemas(postgres_url(), factory.postgres_schemas)
 
 
 @pytest.fixture

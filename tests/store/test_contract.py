@@ -28,6 +28,8 @@ from botkit.store import (
     Store,
 )
 
+from .conftest import SHARED_KINDS
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
@@ -424,7 +426,7 @@ async def test_outbound_bodies_are_copies(store: Store) -> None:
 async def test_health_counts_pending_work(store: Store) -> None:
     health = await store.health()
     assert health["ok"] is True
-    assert health["store"] in {"memory", "sqlite", "redis"}
+    assert health["store"] in {"memory", "sqlite", "redis", "postgresql"}
     assert (health["inbox_pending"], health["outbound_pending"]) == (0, 0)
 
     first = await accepted(store, inbound("m-1"))
@@ -795,7 +797,7 @@ async def test_a_conflicting_turn_leaves_the_timer_index_alone(store: Store) -> 
 
 
 async def test_shared_is_true_only_for_stores_processes_share(store_factory: StoreFactory) -> None:
-    assert store_factory.new().shared is (store_factory.kind == "redis")
+    assert store_factory.new().shared is (store_factory.kind in SHARED_KINDS)
 
 
 async def test_pending_for_lists_one_conversations_entries_in_order(store: Store) -> None:
