@@ -7,12 +7,12 @@ From Python, :class:`AccountsClient`; from the command line, ``botkit accounts``
 
 from __future__ import annotations
 
-from botkit.accounts.client import (
+from botkit.accounts.account import (
     CHANNEL_OF_PROVIDER,
     PROVIDERS,
-    AccountsClient,
     ExternalAccount,
     provider_name,
 )
+from botkit.accounts.client import AccountsClient
 
 __all__ = ["CHANNEL_OF_PROVIDER", "PROVIDERS", "AccountsClient", "ExternalAccount", "provider_name"]

@@ -23,7 +23,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
-from botkit.accounts.client import PROVIDERS, AccountsClient, ExternalAccount, provider_name
+from botkit.accounts.account import PROVIDERS, ExternalAccount, provider_name
+from botkit.accounts.client import AccountsClient
 from botkit.errors import AccountsApiError, ConfigError
 from botkit.settings import Settings
 

@@ -22,7 +22,8 @@ from typing import Final
 
 import httpx
 
-from botkit.accounts.client import CHANNEL_OF_PROVIDER, AccountsClient, ExternalAccount
+from botkit.accounts.account import CHANNEL_OF_PROVIDER, ExternalAccount
+from botkit.accounts.client import AccountsClient
 from botkit.errors import BotkitError
 from botkit.retry import RetryPolicy
 from botkit.settings import Settings
