@@ -401,6 +401,7 @@ def test_unreachable_is_exit_3(env: pytest.MonkeyPatch, capsys: pytest.CaptureFi
         f"botkit: error: cannot list the accounts: cannot reach the External Accounts API at {url}"
     )
     assert line.endswith("check the network and VONAGE_ACCOUNTS_URL")
+    assert "(All connection attempts failed)" in line  # httpx's words, not aiohttp's
 
 
 def test_the_botkit_command_itself(fake: FakeAccountsApi, api_url: str) -> None:
