@@ -1,4 +1,4 @@
-"""botkit: one bot, five channels (SMS, MMS, WhatsApp, Viber, Messenger) on the Vonage Messages API.
+"""botkit: one bot, six channels (SMS, MMS, RCS, WhatsApp, Viber, Messenger), Vonage Messages API.
 
 Example:
     from botkit import Bot, Context
@@ -48,6 +48,8 @@ from botkit.replies import (
     Audio,
     Button,
     Buttons,
+    Card,
+    Carousel,
     Contact,
     File,
     Image,
@@ -73,6 +75,8 @@ __all__ = [
     "Button",
     "ButtonAnswer",
     "Buttons",
+    "Card",
+    "Carousel",
     "Clock",
     "ConfigError",
     "Contact",

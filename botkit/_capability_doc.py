@@ -35,6 +35,9 @@ def _text(c: Capabilities) -> str:
 
 
 def _buttons(c: Capabilities) -> str:
+    if "chips" in c.native:
+        return (f"suggestion chips (≤{c.chips_max}, label ≤{c.chip_text_max}), "
+                f"numbered text beyond")
     if "reply_buttons" not in c.native:
         return "numbered text"
     cell = f"reply buttons (≤{c.reply_buttons_max}, title ≤{c.button_title_max})"
@@ -45,13 +48,31 @@ def _buttons(c: Capabilities) -> str:
 
 
 def _link(c: Capabilities) -> str:
+    if "chips" in c.native:
+        return "open-URL chip"
     if "link_button" in c.native:
         return f"action button ({c.link_buttons_max}, text ≤{c.link_button_text_max})"
     return "text + link"
 
 
 def _location(c: Capabilities) -> str:
-    return "native `location`" if "location" in c.native else "text + map link"
+    if "location" in c.native:
+        return "native `location`"
+    return "text + view-location chip" if "chips" in c.native else "text + map link"
+
+
+def _card(c: Capabilities) -> str:
+    if "card" in c.native:
+        return (f"native card (needs media; title ≤{c.card_title_max}, text "
+                f"≤{c.card_text_max}, ≤{c.card_chips_max} chips; else as elsewhere)")
+    return "media + text + buttons"
+
+
+def _carousel(c: Capabilities) -> str:
+    if "carousel" in c.native:
+        return (f"native carousel ({c.carousel_min}-{c.carousel_max} cards, each as a "
+                f"native card)")
+    return "a message per card + one menu"
 
 
 def _contact(c: Capabilities) -> str:
@@ -85,6 +106,8 @@ _ROWS: tuple[tuple[str, Callable[[Capabilities], str]], ...] = (
     ("Text", _text),
     ("Buttons (reply)", _buttons),
     ("Button(url)", _link),
+    ("Card", _card),
+    ("Carousel", _carousel),
     ("Location", _location),
     ("Contact", _contact),
     ("Image", _media("image")),

@@ -16,6 +16,8 @@ from botkit.replies import (
     Audio,
     Button,
     Buttons,
+    Card,
+    Carousel,
     Contact,
     File,
     Image,
@@ -33,8 +35,9 @@ _MEDIA: dict[str, type[Media]] = {"image": Image, "audio": Audio, "video": Video
 _OBJECTS: dict[str, type[BaseModel]] = {
     "location": Location, "contact": Contact, "template": Template, **_MEDIA,
 }
-_KINDS = ("text", *_OBJECTS)
-_EXPECTED = "text (with optional buttons), " + ", ".join(_OBJECTS)
+_KINDS = ("text", *_OBJECTS, "card", "carousel")
+_EXPECTED = "text (with optional buttons), " + ", ".join(_KINDS[1:])
+_CARD_MEDIA = ("image", "video", "file")
 
 
 def _explain(error: ValidationError) -> str:
@@ -74,11 +77,50 @@ def _text(data: Mapping[str, Any]) -> Text | Buttons:
         raise ValueError(f"text: expected a string, got {type(text).__name__}")
     if "buttons" not in data:
         return _build("text", Text, {"text": text})  # type: ignore[no-any-return]
-    items = data["buttons"]
+    buttons = _buttons(data["buttons"])
+    return _build("buttons", Buttons, {"text": text, "buttons": buttons})  # type: ignore[no-any-return]
+
+
+def _buttons(items: Any) -> list[Button]:
     if not isinstance(items, list | tuple) or not items:
         raise ValueError("buttons: expected a non-empty list of buttons")
-    buttons = [_button(i, item) for i, item in enumerate(items)]
-    return _build("buttons", Buttons, {"text": text, "buttons": buttons})  # type: ignore[no-any-return]
+    return [_button(i, item) for i, item in enumerate(items)]
+
+
+def _card(key: str, data: Any) -> Card:
+    """``{title, text, image|video|file: url | {url, caption?}, buttons?}``."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{key}: expected a mapping with title and text, "
+                         f"got {type(data).__name__}")
+    allowed = {"title", "text", "buttons", *_CARD_MEDIA}
+    unknown = [k for k in data if k not in allowed]
+    if unknown:
+        raise ValueError(f"{key}: unknown key(s) {', '.join(map(repr, unknown))}; a card has "
+                         f"title, text, one of {', '.join(_CARD_MEDIA)}, buttons")
+    media_keys = [k for k in _CARD_MEDIA if k in data]
+    if len(media_keys) > 1:
+        raise ValueError(f"{key}: a card shows one of {', '.join(_CARD_MEDIA)}, not several")
+    fields: dict[str, Any] = {k: data[k] for k in ("title", "text") if k in data}
+    if media_keys:
+        kind = media_keys[0]
+        value = data[kind]
+        value = {"url": value} if isinstance(value, str) else value
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{key}: {kind}: expected a URL or a mapping with url")
+        fields["media"] = _build(f"{key}: {kind}", _MEDIA[kind], dict(value))
+    if "buttons" in data:
+        try:
+            fields["buttons"] = _buttons(data["buttons"])
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+    return _build(key, Card, fields)  # type: ignore[no-any-return]
+
+
+def _carousel(data: Any) -> Carousel:
+    if not isinstance(data, list | tuple):
+        raise ValueError(f"carousel: expected a list of cards, got {type(data).__name__}")
+    cards = [_card(f"carousel[{i}]", item) for i, item in enumerate(data)]
+    return _build("carousel", Carousel, {"cards": cards})  # type: ignore[no-any-return]
 
 
 def reply_from_data(data: Any) -> Reply:
@@ -103,6 +145,10 @@ def reply_from_data(data: Any) -> Reply:
         raise ValueError(f"buttons: go with text, not with {kind}")
     if kind == "text":
         return _text(data)
+    if kind == "card":
+        return _card("card", data[kind])
+    if kind == "carousel":
+        return _carousel(data[kind])
     value = data[kind]
     if isinstance(value, str) and kind in _MEDIA:  # {image: https://...}
         value = {"url": value}

@@ -506,3 +506,21 @@ class Bot(Router):
         # Futures are created after submit, but sending only starts at the next await.
         waiters = [self.sender.wait_for(m) for m in queued]
         return [await w for w in waiters]
+
+    async def revoke(self, message_uuid: str) -> None:
+        """Take back an RCS message the user has not received yet (best effort, 24 hours).
+
+        Needs application JWT credentials and ``VONAGE_MESSAGES_URL`` on the region where
+        the RCS agent was launched (``https://api-eu.vonage.com/v1/messages``...).
+
+        Example:
+            [uuid] = await bot.send("rcs", "447700900001", "Sale ends at 6", sender=agent)
+            await bot.revoke(uuid)
+
+        Raises:
+            ConfigError: the credentials or the host cannot update messages.
+            MessagesApiError: Vonage refused (already delivered, too old, ...).
+        """
+        from botkit.message_updates import revoke
+
+        await revoke(self.client, message_uuid)

@@ -1,4 +1,4 @@
-"""The outbound Messages API client: ``POST /v1/messages`` and nothing else.
+"""The outbound Messages API client: ``POST /v1/messages`` and ``PATCH /v1/messages/{id}``.
 
 One :class:`MessagesClient` per bot wraps one ``httpx.AsyncClient``, so every send
 reuses the same connection pool. A send either returns the ``message_uuid`` of an
@@ -30,7 +30,16 @@ from botkit.errors import MessagesApiError, clip
 from botkit.settings import DEFAULT_MESSAGES_URL
 from botkit.transports import DEFAULT_TRANSPORT, make_transport
 
-__all__ = ["DEFAULT_MESSAGES_URL", "USER_AGENT", "MessagesClient"]
+__all__ = ["DEFAULT_MESSAGES_URL", "GLOBAL_HOSTS", "USER_AGENT", "MessagesClient", "is_regional"]
+
+GLOBAL_HOSTS: Final = frozenset({"api.nexmo.com", "api.vonage.com"})
+"""The global API hosts. ``PATCH`` works only on the regional host that holds the message
+(``api-eu``, ``api-us``, ``api-ap``, on ``nexmo.com`` or ``vonage.com``)."""
+
+
+def is_regional(url: str) -> bool:
+    """True unless ``url`` is on a global API host (a local or test server counts)."""
+    return httpx.URL(url).host not in GLOBAL_HOSTS
 
 """The global v1 send endpoint. Regional hosts (``api-eu.vonage.com`` ...) use the same path."""
 
@@ -100,6 +109,11 @@ class MessagesClient:
         return str(self._url)
 
     @property
+    def auth(self) -> Auth | None:
+        """The credentials sent with each request (None: none)."""
+        return self._auth
+
+    @property
     def is_closed(self) -> bool:
         """True once :meth:`aclose` has run."""
         return self._closed
@@ -120,6 +134,33 @@ class MessagesClient:
                 without a ``message_uuid``, or could not be reached (``status_code=0``).
             TypeError, ValueError: ``body`` cannot be serialised to JSON.
         """
+        response = await self._request("POST", self._url, body)
+        if response.is_success:
+            return self._message_uuid(response)
+        raise self._error(response)
+
+    async def update(self, message_uuid: str, body: Mapping[str, Any], *,
+                     url: str | None = None) -> None:
+        """PATCH one message: revoke an outbound RCS message, mark an inbound one read.
+
+        Args:
+            message_uuid: the message to update.
+            body: the update, e.g. ``{"status": "revoked"}`` or ``{"status": "read"}``.
+            url: the message's own URL when the webhook gave one (WhatsApp ``_self.href``);
+                by default ``{send endpoint}/{message_uuid}``, which must then be the
+                regional host that holds the message (see :func:`is_regional`).
+
+        Raises:
+            MessagesApiError: the API answered anything but 2xx, or could not be reached.
+        """
+        target = httpx.URL(url) if url else self._url.join(
+            f"{self._url.path.rstrip('/')}/{message_uuid}")
+        response = await self._request("PATCH", target, body)
+        if not response.is_success:
+            raise self._error(response)
+
+    async def _request(self, method: str, url: httpx.URL,
+                       body: Mapping[str, Any]) -> httpx.Response:
         # json only serialises dicts; other mappings are copied once.
         data = body if isinstance(body, dict) else dict(body)
         # Compact separators keep the payload small; bytes go straight to the transport
@@ -132,8 +173,8 @@ class MessagesClient:
             # Asked every time because a JWT is renewed as it nears expiry.
             headers = [*headers, (b"Authorization", self._auth.header().encode("ascii"))]
         request = httpx.Request(
-            "POST",
-            self._url,
+            method,
+            url,
             headers=headers,
             content=payload,
             extensions={"timeout": self._timeout},
@@ -149,9 +190,7 @@ class MessagesClient:
                 await response.aclose()
         except httpx.TransportError as exc:
             raise MessagesApiError.unreachable(exc, request) from exc
-        if response.is_success:
-            return self._message_uuid(response)
-        raise self._error(response)
+        return response
 
     async def aclose(self) -> None:
         """Close the connection pool and the transport. Safe to call twice."""

@@ -59,6 +59,9 @@ class Locale:
         hint_single: The template when the menu has one line (``{first}`` only).
         hint_pair: The template when the menu has two lines ("Reply 1 or 2").
         list_button: The label of the button that opens a WhatsApp list (<= 20 chars).
+        map_button: The label of an RCS chip that opens a location on a map (<= 25 chars).
+        pick_one: The question above one menu of several cards' choices (a downgraded
+            carousel).
     """
 
     code: str
@@ -79,6 +82,8 @@ class Locale:
     hint_single: str
     hint_pair: str
     list_button: str
+    map_button: str
+    pick_one: str
 
 
 def _words(*groups: tuple[int, str]) -> Mapping[str, int]:
@@ -138,6 +143,8 @@ ENGLISH: Final = Locale(
     hint_single="Reply {first}",
     hint_pair="Reply {first} or {last}",
     list_button="Choose",
+    map_button="View on map",
+    pick_one="Which one?",
 )
 
 SPANISH: Final = Locale(
@@ -183,6 +190,8 @@ SPANISH: Final = Locale(
     hint_single="Responde {first}",
     hint_pair="Responde {first} o {last}",
     list_button="Elegir",
+    map_button="Ver en el mapa",
+    pick_one="¿Cuál eliges?",
 )
 
 JAPANESE: Final = Locale(
@@ -225,6 +234,8 @@ JAPANESE: Final = Locale(
     hint_single="{first}でお答えください",
     hint_pair="{first}か{last}でお答えください",
     list_button="選択",
+    map_button="地図で見る",
+    pick_one="どれにしますか？",  # noqa: RUF001 (Japanese punctuation)
 )
 
 # fmt: on

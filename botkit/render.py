@@ -23,6 +23,7 @@ from botkit.capabilities import capabilities
 from botkit.channels import channel as channel_spec
 from botkit.errors import ConfigError
 from botkit.rendering.buttons import render_buttons
+from botkit.rendering.cards import render_card, render_carousel
 from botkit.rendering.content import (
     render_contact,
     render_location,
@@ -34,6 +35,8 @@ from botkit.rendering.output import Out, Rendered
 from botkit.replies import (
     Audio,
     Buttons,
+    Card,
+    Carousel,
     Contact,
     File,
     Image,
@@ -54,6 +57,8 @@ def _render_text(reply: Text, out: Out) -> None:
 _RENDERERS: dict[type[Any], Callable[[Any, Out], None]] = {
     Text: _render_text,
     Buttons: render_buttons,
+    Card: render_card,
+    Carousel: render_carousel,
     Location: render_location,
     Contact: render_contact,
     Image: render_media,
@@ -77,7 +82,7 @@ def render(
 
     Args:
         reply: a reply object, or a string for :class:`~botkit.replies.Text`.
-        channel: ``sms``, ``mms``, ``whatsapp``, ``messenger`` or ``viber_service``.
+        channel: ``sms``, ``mms``, ``rcs``, ``whatsapp``, ``messenger`` or ``viber_service``.
         api_version: ``v1`` (flat bodies) or ``v0.1`` (nested bodies).
         locale: the language of the words a text menu adds (``Reply 1-3``).
         public_url: the bot's public base URL, for files it serves (the MMS vCard).
@@ -95,7 +100,8 @@ def render(
         renderer = next((_RENDERERS[c] for c in type(reply).__mro__ if c in _RENDERERS), None)
         if renderer is None:
             raise TypeError(f"cannot render {type(reply).__name__}; render takes a reply "
-                            f"object (Text, Buttons, Location, Contact, media, Template)")
+                            f"object (Text, Buttons, Card, Carousel, Location, Contact, media, "
+                            f"Template)")
     out = Out(caps, locale, public_url, now)
     renderer(reply, out)
     return out.result()

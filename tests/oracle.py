@@ -52,6 +52,25 @@ SDK_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("viber_service", "image"): vm.ViberImage,
     ("viber_service", "video"): vm.ViberVideo,
     ("viber_service", "file"): vm.ViberFile,
+    ("rcs", "text"): vm.RcsText,
+    ("rcs", "image"): vm.RcsImage,
+    ("rcs", "video"): vm.RcsVideo,
+    ("rcs", "file"): vm.RcsFile,
+    ("rcs", "card"): vm.RcsCardMessage,
+    ("rcs", "carousel"): vm.RcsCarouselMessage,
+    ("rcs", "custom"): vm.RcsCustom,
+}
+
+# The SDK types a suggestion's ``type`` as an enum rather than a literal, so its union
+# would take any suggestion as a reply chip: each is checked against its own class.
+RCS_SUGGESTIONS: dict[str, type[BaseModel]] = {
+    "reply": vm.RcsSuggestionReply,
+    "dial": vm.RcsSuggestionActionDial,
+    "view_location": vm.RcsSuggestionActionViewLocation,
+    "share_location": vm.RcsSuggestionActionShareLocation,
+    "open_url": vm.RcsSuggestionActionOpenUrl,
+    "open_url_in_webview": vm.RcsSuggestionActionOpenUrlWebview,
+    "create_calendar_event": vm.RcsSuggestionActionCreateCalendarEvent,
 }
 
 # Types with no SDK model, checked against the spec alone (oracle.md section 1).
@@ -96,10 +115,36 @@ def _python_names(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any
     return out
 
 
+def _suggestions(items: list[dict[str, Any]]) -> list[BaseModel]:
+    """RCS suggestions as instances of the SDK class their ``type`` names."""
+    out = []
+    for item in items:
+        model = RCS_SUGGESTIONS[item["type"]]
+        fields = {k: v for k, v in item.items() if k != "type"}
+        out.append(model.model_validate(_python_names(model, fields)))
+    return out
+
+
+def _with_suggestion_models(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (an RCS body or card) with every suggestion list built by its own classes."""
+    out = dict(data)
+    if "suggestions" in out:
+        out["suggestions"] = _suggestions(out["suggestions"])
+    if isinstance(out.get("card"), dict):
+        out["card"] = _with_suggestion_models(out["card"])
+    if isinstance(out.get("carousel"), dict):
+        out["carousel"] = {**out["carousel"], "cards": [
+            _with_suggestion_models(card) for card in out["carousel"]["cards"]]}
+    return out
+
+
 def assert_sdk_accepts(body: dict[str, Any]) -> None:
     model = SDK_MODELS.get((body["channel"], body["message_type"]))
     assert model is not None, f"no official SDK model for {body['channel']}/{body['message_type']}"
-    parsed = model.model_validate(_python_names(model, body))
+    data = _python_names(model, body)
+    if body["channel"] == "rcs":
+        data = _with_suggestion_models(data)
+    parsed = model.model_validate(data)
     assert parsed.model_dump(by_alias=True, exclude_none=True) == body
 
 

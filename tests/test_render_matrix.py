@@ -1,4 +1,4 @@
-"""Every reply type on every channel, v1 and v0.1, checked by the official oracles.
+"""Every reply type on every channel, v1 and v0.1 (RCS: v1 only), checked by the official oracles.
 
 v1 bodies must pass the official SDK model and the patched v1 spec (``oracle.
 assert_official``). v0.1 bodies must pass the v0.1 spec's ``message`` schema with no
@@ -13,12 +13,15 @@ from typing import Any
 
 import pytest
 
-from botkit.capabilities import capabilities
+from botkit.capabilities import CAPABILITIES, capabilities
+from botkit.channels import REGISTRY
 from botkit.render import Rendered, address, render
 from botkit.replies import (
     Audio,
     Button,
     Buttons,
+    Card,
+    Carousel,
     Contact,
     File,
     Image,
@@ -29,17 +32,20 @@ from botkit.replies import (
     Video,
 )
 
+from botkit.wire import check_body
+
 from .oracle import assert_official, assert_v01_official, assert_whatsapp_custom, v01_fields
 
-CHANNELS = ["sms", "mms", "whatsapp", "messenger", "viber_service"]
+CHANNELS = ["sms", "mms", "rcs", "whatsapp", "messenger", "viber_service"]
 VERSIONS = ["v1", "v0.1"]
-USER = {"sms": "447700900001", "mms": "14155550101", "whatsapp": "447700900001",
-        "messenger": "8411652412345678", "viber_service": "447700900001"}
-BOT = {"sms": "447700900000", "mms": "14155550100", "whatsapp": "447700900000",
-       "messenger": "1234567890123456", "viber_service": "16273"}
+PAIRS = [(c, v) for v in VERSIONS for c in CHANNELS if (v, c) in CAPABILITIES]
+"""Every channel on every API version it exists on (RCS has no v0.1)."""
+USER = {name: spec.sample_user for name, spec in REGISTRY.items()}
+BOT = {name: spec.sample_bot for name, spec in REGISTRY.items()}
 # Text limits from the spec's descriptions (the SDK checks only some of them); MMS has no
-# documented outbound limit and botkit uses the inbound 640.
-TEXT_MAX = {"sms": 1000, "mms": 640, "whatsapp": 4096, "messenger": 640, "viber_service": 1000}
+# documented outbound limit and botkit uses the inbound 640. RCS: 3072 (SDK, spec 1.20).
+TEXT_MAX = {"sms": 1000, "mms": 640, "rcs": 3072, "whatsapp": 4096, "messenger": 640,
+            "viber_service": 1000}
 
 LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
          "incididunt ut labore et dolore magna aliqua. ")
@@ -86,6 +92,28 @@ REPLIES: dict[str, Reply] = {
     "template": Template("ns:verify", ["1234", "10"],
                          fallback_text="Your code is {{1}}, valid {{2}} minutes"),
     "template-bare": Template("ns:hello", fallback_text="Hello!"),
+    "buttons-11": Buttons("Which slot?", _choices(11, "Slot {i}")),
+    "buttons-chip-long": Buttons("Pick", [Button("A title far longer than any chip takes", "a"),
+                                          Button("A title far longer than any chip holds", "b")]),
+    "card": Card("Margherita", "Tomato, mozzarella, basil. 9.50",
+                 Image("https://example.com/m.jpg", "A pizza"),
+                 [Button("Order", "order:m"), Button("Details", url="https://example.com/m")]),
+    "card-plain": Card("Opening hours", "Mon-Fri 9-17"),
+    "card-video": Card("How it works", "Two minutes", Video("https://example.com/d.mp4")),
+    "card-many-buttons": Card("Sizes", "Pick one", Image("https://example.com/s.jpg"),
+                              _choices(5, "Size {i}")),
+    "card-long-text": Card("Terms", LOREM * 40, File("https://example.com/t.pdf")),
+    "carousel": Carousel([
+        Card("Margherita", "9.50", Image("https://example.com/m.jpg"),
+             [Button("Order", "order:m")]),
+        Card("Diavola", "11.00", Image("https://example.com/d.jpg"),
+             [Button("Order", "order:d"), Button("Spicier", "order:d+")]),
+        Card("Funghi", "10.00", Image("https://example.com/f.jpg"),
+             [Button("Menu", url="https://example.com/menu")]),
+    ]),
+    "carousel-no-media": Carousel([Card("One", "First"), Card("Two", "Second")]),
+    "carousel-10": Carousel([Card(f"Pizza {i}", f"{i}.00", Image(f"https://example.com/{i}.jpg"),
+                                  [Button("Order", f"order:{i}")]) for i in range(10)]),
 }
 
 
@@ -101,6 +129,7 @@ def _check_v1(body: dict[str, Any], channel: str) -> None:
     if body["message_type"] == "custom":
         assert channel == "whatsapp"
         assert_whatsapp_custom(body["custom"])
+    assert check_body(addressed).violations == []
     if body["message_type"] == "text":
         assert len(body["text"]) <= TEXT_MAX[channel]
     assert_official(addressed)
@@ -121,8 +150,7 @@ def _check_v01(body: dict[str, Any], channel: str, rendered: Rendered) -> None:
         assert any("MMS v0.1" in d for d in rendered.decisions)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize(("channel", "version"), PAIRS)
 @pytest.mark.parametrize("name", list(REPLIES))
 def test_every_reply_on_every_channel(name: str, channel: str, version: str) -> None:
     rendered = render(REPLIES[name], channel, version, public_url="https://bot.example.com",
@@ -138,15 +166,15 @@ def test_every_reply_on_every_channel(name: str, channel: str, version: str) -> 
         assert len(segments) == len(rendered.bodies)
     if rendered.menu is not None:
         assert rendered.menu.channel == channel and rendered.menu.shown_at == 1000.0
-    downgraded = any(b.get("message_type", "") == "text" or
+    # A text body is a downgrade, unless it carries RCS chips (native buttons there).
+    downgraded = any((b.get("message_type", "") == "text" and "suggestions" not in b) or
                      b.get("message", {}).get("content", {}).get("type") == "text"
                      for b in rendered.bodies)
     if downgraded and not isinstance(REPLIES[name], Text):
         assert rendered.decisions, "every downgrade says why"
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize(("channel", "version"), PAIRS)
 def test_native_features_render_natively(channel: str, version: str) -> None:
     """What the table calls native is what the body carries (no silent downgrade)."""
     caps = capabilities(channel, version)
@@ -158,4 +186,9 @@ def test_native_features_render_natively(channel: str, version: str) -> None:
         assert (kind == feature) == (feature in caps.native), (name, kind)
     buttons = render(REPLIES["buttons-3"], channel, version)
     assert buttons.menu is not None
-    assert (buttons.menu.style == "native") == ("reply_buttons" in caps.native)
+    native_buttons = "reply_buttons" in caps.native or "chips" in caps.native
+    assert (buttons.menu.style == "native") == native_buttons
+    for name, feature in (("card", "card"), ("carousel", "carousel")):
+        kinds = [body.get("message_type") or body["message"]["content"]["type"]
+                 for body in render(REPLIES[name], channel, version).bodies]
+        assert (kinds == [feature]) == (feature in caps.native), (name, kinds)

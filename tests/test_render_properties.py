@@ -61,6 +61,7 @@ def _visible(rendered: Rendered) -> list[str]:
         kind, value, options = _content(body)
         if kind == "text":
             seen.append(value)
+            seen += [chip["text"] for chip in body.get("suggestions", [])]
         elif kind == "custom":
             interactive = value["interactive"]
             seen.append(interactive["body"]["text"])
@@ -85,6 +86,9 @@ def _check_limits(rendered: Rendered, channel: str, version: str) -> None:
         kind, value, options = _content(body)
         if kind == "text":
             assert 1 <= len(value) <= min(caps.text_max, TEXT_MAX[channel])
+            chips = body.get("suggestions", [])
+            assert not chips or channel == "rcs"
+            assert len(chips) <= 11 and all(1 <= len(c["text"]) <= 25 for c in chips)
         elif kind == "custom":
             assert channel == "whatsapp"
             assert_whatsapp_custom(value)
@@ -106,8 +110,8 @@ def _check_menu(reply: Buttons, rendered: Rendered) -> None:
     assert [(c.title, c.payload) for c in menu.choices] == [(c.title, c.payload)
                                                             for c in choices]
     labels = [c.label for c in menu.choices]
-    if menu.style == "native":
-        assert any(_content(b)[0] == "custom" for b in rendered.bodies)
+    if menu.style == "native":  # WhatsApp buttons or a list, or RCS chips
+        assert any(_content(b)[0] == "custom" or "suggestions" in b for b in rendered.bodies)
         assert labels == [""] * len(choices)
         return
     if menu.style == "numbered":
@@ -135,7 +139,7 @@ def test_buttons_stay_within_limits_and_menus_are_faithful(reply: Buttons) -> No
 @settings(max_examples=40, deadline=None)
 @given(reply=buttons_replies())
 def test_v1_buttons_pass_the_official_oracles(reply: Buttons) -> None:
-    for channel in ("sms", "mms", "whatsapp", "messenger", "viber_service"):
+    for channel in ("sms", "mms", "rcs", "whatsapp", "messenger", "viber_service"):
         for body in render(reply, channel).bodies:
             addressed = address(body, channel=channel, to="14155550101", sender="14155550100")
             assert_official(addressed)

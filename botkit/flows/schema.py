@@ -38,6 +38,31 @@ _MEDIA = {
 }
 
 
+_BUTTONS: dict[str, Any] = {
+    "type": "array",
+    "minItems": 1,
+    "description": ("Choices: native buttons where the channel has them, "
+                    "a numbered menu elsewhere."),
+    "items": {"anyOf": [
+        {**_TEXT, "description": "A title that is its own payload."},
+        {"type": "object",
+         "properties": {"title": _TEXT, "payload": _TEXT},
+         "required": ["title", "payload"], "additionalProperties": False},
+        {"type": "object",
+         "properties": {"title": _TEXT, "url": {"type": "string"}},
+         "required": ["title", "url"], "additionalProperties": False},
+    ]},
+}
+_CARD: dict[str, Any] = {
+    "type": "object",
+    "description": "A rich card: native on RCS, media, text and buttons elsewhere.",
+    "properties": {"title": _TEXT, "text": _TEXT, "image": _MEDIA, "video": _MEDIA,
+                   "file": _MEDIA, "buttons": _BUTTONS},
+    "required": ["title", "text"],
+    "additionalProperties": False,
+}
+
+
 def _one(key: str, value: dict[str, Any], description: str) -> dict[str, Any]:
     return {"type": "object", "description": description, "properties": {key: value},
             "required": [key], "additionalProperties": False}
@@ -46,8 +71,8 @@ def _one(key: str, value: dict[str, Any], description: str) -> dict[str, Any]:
 REPLY_SCHEMA: dict[str, Any] = {
     "title": "Reply",
     "description": ("One reply: a text, a text with buttons, a location, a contact card, "
-                    "an image, audio, video or file, or a WhatsApp template. Texts may use "
-                    "templates ({{ event.text }}, {{ size }})."),
+                    "an image, audio, video or file, a WhatsApp template, a card or a "
+                    "carousel. Texts may use templates ({{ event.text }}, {{ size }})."),
     "anyOf": [
         {**_TEXT, "description": "A text message."},
         {
@@ -55,21 +80,7 @@ REPLY_SCHEMA: dict[str, Any] = {
             "description": "A text, with buttons when given.",
             "properties": {
                 "text": {**_TEXT, "description": "The text (the question, with buttons)."},
-                "buttons": {
-                    "type": "array",
-                    "minItems": 1,
-                    "description": ("Choices: native buttons where the channel has them, "
-                                    "a numbered menu elsewhere."),
-                    "items": {"anyOf": [
-                        {**_TEXT, "description": "A title that is its own payload."},
-                        {"type": "object",
-                         "properties": {"title": _TEXT, "payload": _TEXT},
-                         "required": ["title", "payload"], "additionalProperties": False},
-                        {"type": "object",
-                         "properties": {"title": _TEXT, "url": {"type": "string"}},
-                         "required": ["title", "url"], "additionalProperties": False},
-                    ]},
-                },
+                "buttons": _BUTTONS,
             },
             "required": ["text"],
             "additionalProperties": False,
@@ -101,6 +112,9 @@ REPLY_SCHEMA: dict[str, Any] = {
                            "fallback_text": _TEXT},
             "required": ["name", "fallback_text"],
         }, "A pre-approved WhatsApp template; other channels get fallback_text."),
+        _one("card", _CARD, "A rich card (title, text, one image, video or file, buttons)."),
+        _one("carousel", {"type": "array", "minItems": 2, "maxItems": 10, "items": _CARD},
+             "2-10 cards side by side on RCS; one message per card and one menu elsewhere."),
     ],
 }
 """What ``say`` (and a timeout's ``say``) may hold, as :func:`botkit.replies.reply_from_data`

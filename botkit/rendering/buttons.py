@@ -2,6 +2,8 @@
 
 The choice reads the capability table only:
 
+* suggestion chips on a text when the channel has them and the buttons fit (RCS: up to
+  11, links included as open-URL chips);
 * reply buttons when the channel has them and the choices fit (WhatsApp: up to 3);
 * a list when they do not fit but a list does (WhatsApp: up to 10 rows);
 * otherwise ONE compact text message: the question, the links, one numbered line per
@@ -22,6 +24,7 @@ from typing import Any
 from botkit.menu import ShownChoice, ShownMenu
 from botkit.rendering.hints import list_button_label, menu_hint, menu_labels
 from botkit.rendering.output import Out
+from botkit.rendering.suggestions import chips, remember_choices
 from botkit.rendering.text import shorten, shorten_unique, split_text
 from botkit.replies import Button, Buttons
 
@@ -161,8 +164,26 @@ def _text_menu(text: str, choices: Sequence[Button], link_lines: list[str], out:
         style, out.caps.channel, out.now)
 
 
+def _chips(reply: Buttons, out: Out) -> str | None:
+    """Send the question with every button as a chip (None), or say why they must be text."""
+    caps, n = out.caps, len(reply.buttons)
+    if n > caps.chips_max:
+        return f"{n} buttons > {caps.chips_max} {caps.label} suggestion chips"
+    parts = split_text(reply.text, caps.text_max)
+    if len(parts) > 1:
+        out.split_decision("question", len(reply.text), len(parts))
+    out.texts(parts[:-1])
+    body = out.body("text", parts[-1])
+    body["suggestions"] = chips(reply.buttons, out, "chips")
+    remember_choices(reply.buttons, out)
+    return None
+
+
 def render_buttons(reply: Buttons, out: Out) -> None:
     """Render ``reply`` into ``out`` (see the module docstring for the rules)."""
+    chip_reason = _chips(reply, out) if out.native("chips") else None
+    if out.native("chips") and chip_reason is None:
+        return
     choices: list[Button] = []
     links: list[Button] = []
     for button in reply.buttons:
@@ -173,6 +194,6 @@ def render_buttons(reply: Buttons, out: Out) -> None:
         return
     # No channel has both an action button and reply buttons, so a native interactive
     # message never has to carry an action.
-    reason = _interactive(reply.text, choices, link_lines, out)
+    reason = chip_reason or _interactive(reply.text, choices, link_lines, out)
     if reason is not None:
         _text_menu(reply.text, choices, link_lines, out, options, reason)

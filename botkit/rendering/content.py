@@ -2,7 +2,8 @@
 
 Downgrades, all plain text a user can act on:
 
-* Location: its name, its address and a map link with the coordinates.
+* Location: its name, its address and a map link with the coordinates (on RCS, the name
+  and address with a chip that opens the map).
 * Contact: a text card (name, organisation, phones, emails); on MMS a vCard botkit serves.
 * Media: the caption, then the link (``name: url`` when the file has a name).
 * Template: its fallback text, with ``{{n}}`` filled from the parameters.
@@ -14,6 +15,7 @@ import secrets
 from typing import Any
 
 from botkit.rendering.output import Out
+from botkit.rendering.suggestions import view_location
 from botkit.rendering.text import coordinate, shorten
 from botkit.rendering.vcard import vcard
 from botkit.replies import Contact, Location, Media, Template, Video
@@ -37,6 +39,14 @@ def render_location(reply: Location, out: Out) -> None:
         if reply.address:
             content["address"] = reply.address
         out.body("location", content)
+        return
+    if out.native("chips"):
+        # RCS has no location message, but a chip opens the place on the phone's map.
+        out.decide(f"location: {out.caps.why_not('location', 'native location')} -> text "
+                   f"with a view-location chip")
+        text = "\n".join([line for line in (reply.name, reply.address) if line])
+        body = out.body("text", shorten(text or f"{lat}, {lon}", out.caps.text_max))
+        body["suggestions"] = [view_location(reply, out)]
         return
     out.decide(f"location: {out.caps.why_not('location', 'native location')} -> text with "
                f"a map link")

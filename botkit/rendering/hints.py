@@ -17,7 +17,10 @@ from typing import Literal
 
 from botkit import locales
 
-__all__ = ["is_numeric_title", "list_button_label", "menu_hint", "menu_labels"]
+__all__ = [
+    "is_numeric_title", "list_button_label", "map_button_label", "menu_hint", "menu_labels",
+    "pick_one_question",
+]
 
 def menu_hint(locale: str, labels: Sequence[str]) -> str:
     """The last line of a text menu, telling the user what to answer: ``Reply 1-3``."""
@@ -27,6 +30,16 @@ def menu_hint(locale: str, labels: Sequence[str]) -> str:
 def list_button_label(locale: str) -> str:
     """The label of the button that opens a WhatsApp list."""
     return locales.get_locale(locale).list_button
+
+
+def map_button_label(locale: str) -> str:
+    """The label of an RCS chip that shows a location on a map."""
+    return locales.get_locale(locale).map_button
+
+
+def pick_one_question(locale: str) -> str:
+    """The question above the one menu a downgraded carousel ends with."""
+    return locales.get_locale(locale).pick_one
 
 
 def is_numeric_title(title: str) -> bool:

@@ -144,6 +144,9 @@ class SandboxRecorder:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Check and record one send; answer as the Messages API would."""
+        if request.method == "PATCH":  # revoke or mark read: accepted, nothing to draw
+            log.info("sandbox: %s %s", request.url.path, request.content.decode("utf-8", "replace"))
+            return httpx.Response(202)
         try:
             body = json.loads(request.content)
         except ValueError:

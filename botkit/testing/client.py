@@ -35,7 +35,7 @@ class _Recording(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
-        if response.status_code == 202:
+        if response.status_code == 202 and request.method == "POST":
             await response.aread()
             body = json.loads(request.content)
             ref = body.get("client_ref")

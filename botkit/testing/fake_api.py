@@ -30,7 +30,8 @@ class _Fault:
 class FakeMessagesApi:
     """The Messages API edge, faked with ``httpx.MockTransport``, with fault knobs.
 
-    Records every request; answers 202 with a fresh message_uuid unless a fault was
+    Records every request; answers a send 202 with a fresh message_uuid (an update,
+    ``PATCH``, 202 with no body, kept in :attr:`updates`) unless a fault was
     queued: :meth:`fail_next` (a status, a ``Retry-After``), :meth:`refuse_next` (no
     connection), :meth:`delay_next` (a slow answer), :meth:`lose_answer_next` (accepted,
     then a timeout: the ambiguous case). Faults apply to the next requests
@@ -58,6 +59,8 @@ class FakeMessagesApi:
         self.bodies: list[dict[str, Any]] = []
         self.accepted_times: list[float] = []
         self.duplicates = 0
+        self.updates: list[tuple[str, dict[str, Any]]] = []
+        """Each ``PATCH /v1/messages/{id}`` accepted: ``(message_uuid, body)``."""
         self._refs: set[str] = set()
         self._faults: list[_Fault] = []
         self._gate: asyncio.Event | None = None
@@ -132,6 +135,9 @@ class FakeMessagesApi:
         if fault is not None and fault.status_code != 202:
             headers = {} if fault.retry_after is None else {"Retry-After": fault.retry_after}
             return httpx.Response(fault.status_code, json=fault.body, headers=headers)
+        if request.method == "PATCH":  # an update answers 202 with no body
+            self.updates.append((request.url.path.rsplit("/", 1)[-1], body))
+            return httpx.Response(202)
         ref = body.get("client_ref")
         if isinstance(ref, str):
             if ref in self._refs:

@@ -1,0 +1,152 @@
+"""Render :class:`~botkit.replies.Card` and :class:`~botkit.replies.Carousel`.
+
+Natively (RCS): a standalone rich card (vertical, media of medium height) and a carousel
+of 2-10 medium-width cards, each card's buttons as its chips (up to 4). A card needs media
+there; a card without media, with more buttons than fit, or with text beyond the limits is
+downgraded like on any other channel, with the reason as a decision.
+
+Downgraded, everything is made of what the channel already renders well:
+
+* a card is its media, then its title and text with its buttons as a
+  :class:`~botkit.replies.Buttons` (WhatsApp reply buttons, chips on RCS, a numbered
+  menu on SMS); with no reply buttons, the title and text ride as the media's caption
+  where the channel takes one that long, so the card is one message;
+* a carousel is one such message per card (links as lines, no per-card menus), then ONE
+  menu of every card's choices, titled by card, so a typed "2" still means one thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botkit.rendering.buttons import render_buttons
+from botkit.rendering.content import render_media
+from botkit.rendering.hints import pick_one_question
+from botkit.rendering.output import Out
+from botkit.rendering.suggestions import chips, remember_choices
+from botkit.rendering.text import shorten
+from botkit.replies import Button, Buttons, Card, Carousel
+
+__all__ = ["render_card", "render_carousel"]
+
+_MEDIA_HEIGHT = "MEDIUM"
+_CARD_WIDTH = "MEDIUM"
+
+
+def _why_not_native(card: Card, out: Out, what: str) -> str | None:
+    """Why ``card`` cannot be a native card here, or None when it can."""
+    caps = out.caps
+    if not out.native(what):
+        noun = "rich cards" if what == "card" else "carousels"
+        return caps.why_not(what, noun)
+    if card.media is None:
+        return f"an {caps.label} card needs an image, a video or a file"
+    if len(card.buttons) > caps.card_chips_max:
+        return (f"{len(card.buttons)} buttons > {caps.card_chips_max} suggestions on an "
+                f"{caps.label} card")
+    if len(card.text) > caps.card_text_max:
+        return f"card text of {len(card.text)} characters > {caps.card_text_max}"
+    return None
+
+
+def _native_card(card: Card, out: Out) -> dict[str, Any]:
+    assert card.media is not None
+    caps = out.caps
+    title = shorten(card.title, caps.card_title_max)
+    if title != card.title:
+        out.decide(f"card title of {len(card.title)} characters > {caps.card_title_max} "
+                   f"-> {title!r}")
+    content: dict[str, Any] = {"title": title, "text": card.text,
+                               "media_url": card.media.url, "media_height": _MEDIA_HEIGHT}
+    if card.media.caption:
+        content["media_description"] = card.media.caption
+    if card.buttons:
+        content["suggestions"] = chips(card.buttons, out, f"card {card.title!r}")
+    return content
+
+
+def _card_text(card: Card, links: bool, media_link: bool) -> str:
+    lines = [card.title, card.text]
+    if media_link and card.media is not None:
+        lines.append(card.media.url)
+    if links:
+        lines += [f"{b.title}: {b.url}" for b in card.buttons if b.url is not None]
+    return "\n".join(lines)
+
+
+def _as_messages(card: Card, out: Out, buttons: Sequence[Button]) -> None:
+    """``card`` as media and text; ``buttons`` (the card's, or none) ride with the text.
+
+    Media the channel cannot send becomes a link inside the card's text, so the card
+    stays one message; media it can send goes first, carrying the text as its caption
+    when there are no buttons and the caption fits.
+    """
+    media, caps = card.media, out.caps
+    native_media = media is not None and out.native(media.kind)
+    if media is not None and not native_media:
+        out.decide(f"{media.kind}: {caps.why_not(media.kind, f'{media.kind} messages')} -> "
+                   f"a link in the card's text")
+    if not buttons:
+        text = _card_text(card, links=True, media_link=not native_media)
+        if native_media and media is not None and media.kind in caps.captions \
+                and len(text) <= caps.caption_max:
+            render_media(media.model_copy(update={"caption": text}), out)
+            return
+        if native_media and media is not None:
+            render_media(media, out)
+        out.text(text, what="card text")
+        return
+    if native_media and media is not None:
+        render_media(media, out)
+    question = _card_text(card, links=False, media_link=not native_media)
+    # The card and its buttons were checked when the card was built.
+    render_buttons(Buttons.model_construct(text=question, buttons=tuple(buttons)), out)
+
+
+def render_card(reply: Card, out: Out) -> None:
+    """A native rich card, or the card's media, text and buttons (module docstring)."""
+    reason = _why_not_native(reply, out, "card")
+    if reason is None:
+        out.body("card", _native_card(reply, out), {"card_orientation": "VERTICAL"})
+        remember_choices(reply.buttons, out)
+        return
+    out.decide(f"card {reply.title!r}: {reason} -> media, text and buttons")
+    _as_messages(reply, out, reply.buttons)
+
+
+def _menu_titles(cards: Sequence[Card]) -> list[tuple[str, Button]]:
+    """Each card's choices titled by card ("Diavola", or "Diavola: Large" for several),
+    made unique so the one menu can tell them apart."""
+    titled: list[tuple[str, Button]] = []
+    for card in cards:
+        choices = [b for b in card.buttons if b.payload is not None]
+        several = len(choices) > 1
+        titled += [(f"{card.title}: {b.title}" if several else card.title, b) for b in choices]
+    seen: dict[str, int] = {}
+    unique = []
+    for title, button in titled:
+        count = seen[title.casefold()] = seen.get(title.casefold(), 0) + 1
+        unique.append((title if count == 1 else f"{title} ({count})", button))
+    return unique
+
+
+def render_carousel(reply: Carousel, out: Out) -> None:
+    """A native carousel, or one message per card and one menu (module docstring)."""
+    caps = out.caps
+    reasons = [r for r in (_why_not_native(c, out, "carousel") for c in reply.cards) if r]
+    if not reasons and len(reply.cards) <= caps.carousel_max:
+        cards = [_native_card(card, out) for card in reply.cards]
+        out.body("carousel", {"cards": cards}, {"card_width": _CARD_WIDTH})
+        return
+    reason = reasons[0] if reasons else (
+        f"{len(reply.cards)} cards > {caps.carousel_max} in an {caps.label} carousel")
+    out.decide(f"carousel of {len(reply.cards)} cards: {reason} -> one message per card "
+               f"and one menu of their choices")
+    for card in reply.cards:
+        _as_messages(card, out, ())
+    choices = [Button.model_construct(title=title, payload=b.payload, url=None)
+               for title, b in _menu_titles(reply.cards)]
+    if choices:
+        question = pick_one_question(out.locale)
+        render_buttons(Buttons.model_construct(text=question, buttons=tuple(choices)), out)
