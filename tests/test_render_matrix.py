@@ -31,7 +31,6 @@ from botkit.replies import (
     Text,
     Video,
 )
-
 from botkit.wire import check_body
 
 from .oracle import assert_official, assert_v01_official, assert_whatsapp_custom, v01_fields
