@@ -2,34 +2,47 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from botkit._checks import http_url, one_line
+from botkit.options import MessageOptions
 
 __all__ = ["ReplyBase", "http_url", "one_line"]
 
 
-def http_url(value: str, what: str = "url") -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", value):
-        raise ValueError(f"{what} must be an http(s) URL, got {value!r}")
-    return value
-
-
-def one_line(value: str, what: str) -> str:
-    line = " ".join(value.split())
-    if not line:
-        raise ValueError(f"{what} must not be empty")
-    return line
-
-
 class ReplyBase(BaseModel):
-    """Every reply object: immutable, and unknown fields are an error."""
+    """Every reply object: immutable, and unknown fields are an error.
+
+    Attributes:
+        options: per-message fields (``ttl``, ``client_ref``, ``category``, ...), checked
+            against the channel before anything is queued (:mod:`botkit.options`).
+        failover: channels to try in order when the Messages API reports this message
+            rejected (``["sms"]``): each gets the reply as its own renderer shows it.
+        quote: the ``message_uuid`` of the user's message this reply quotes; set by
+            ``ctx.reply(..., quote=True)`` (WhatsApp shows it, others send it plainly).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    options: MessageOptions | None = None
+    failover: tuple[str, ...] = Field(default=(), max_length=5)
+    quote: str | None = Field(default=None, min_length=1)
 
     def __init__(self, **data: Any) -> None:
         # Subclasses take positional arguments and pass them on by name.
         super().__init__(**data)
+
+    @field_validator("failover")
+    @classmethod
+    def _failover(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from botkit.channels import CHANNELS
+
+        for name in value:
+            if name not in CHANNELS:
+                raise ValueError(f"failover: unknown channel {name!r}; channels are "
+                                 f"{', '.join(CHANNELS)}")
+        if len(set(value)) != len(value):
+            raise ValueError(f"failover: a channel appears twice in {list(value)}")
+        return value

@@ -458,6 +458,7 @@ class Bot(Router):
             api_version=self.settings.api_version,
             public_url=self.public_url,
             now=self.clock.now(),
+            senders=self.settings.senders,
         )
         if turn.decisions:
             log.debug("botkit: %s: %s", key, "; ".join(turn.decisions))

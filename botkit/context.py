@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botkit.errors import ConfigError
 from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
-from botkit.replies import Reply, as_replies
+from botkit.replies import Reply, as_replies, with_defaults
 from botkit.store.base import TIMER_META_KEY, Conversation, ConversationKey
 
 if TYPE_CHECKING:
@@ -137,15 +137,46 @@ class Context:
         """The conversation's key (channel, user, bot address)."""
         return self.conversation.key
 
-    def reply(self, *messages: Reply | str | list[Reply | str]) -> Awaitable[None]:
+    def reply(self, *messages: Reply | str | list[Reply | str],
+              quote: bool = False) -> Awaitable[None]:
         """Queue replies to the user; they are sent after the turn, on the event's channel.
+
+        Each reply's ``options`` are checked against the channel here, so a value it
+        refuses raises :class:`~botkit.options.OptionsError` in the handler.
+
+        Args:
+            quote: quote the user's message (WhatsApp shows it above the reply; other
+                channels send the reply plainly, with a decision).
 
         Example:
             await ctx.reply("Hi!")
             await ctx.reply("Two", "messages")
+            await ctx.reply("Yes, that one.", quote=True)
         """
-        self._replies.extend(as_replies(messages))
+        replies = as_replies(messages)
+        uuid_of_message = self.event.message_uuid if isinstance(self.event, InboundEvent) \
+            else None
+        if quote and uuid_of_message is None:
+            raise ValueError("ctx.reply(quote=True) quotes a user's message; this event is "
+                             f"a {self.event.kind} event")
+        replies = [with_defaults(r, quote=uuid_of_message if quote else None,
+                                 message_uuid=uuid_of_message) for r in replies]
+        self._check_options(replies)
+        self._replies.extend(replies)
         return _QUEUED
+
+    def _check_options(self, replies: list[Reply]) -> None:
+        from botkit.capabilities import CAPABILITIES
+        from botkit.options import OptionsError, check_options
+
+        channel, version = self.key.channel, self.bot.settings.api_version
+        caps = CAPABILITIES.get((version, channel))
+        for reply in replies:
+            if reply.options is None or caps is None:
+                continue
+            problems, _ = check_options(reply.options, caps.options, caps.label)
+            if problems:
+                raise OptionsError("; ".join(problems))
 
     @property
     def replies(self) -> list[Reply]:

@@ -22,16 +22,14 @@ from typing import Any
 from botkit.capabilities import capabilities
 from botkit.channels import channel as channel_spec
 from botkit.errors import ConfigError
+from botkit.options import MessageOptions, OptionsError, apply_options, check_options
+from botkit.rendering.attachments import render_media_group, render_reaction, render_sticker
 from botkit.rendering.buttons import render_buttons
 from botkit.rendering.cards import render_card, render_carousel
-from botkit.rendering.content import (
-    render_contact,
-    render_location,
-    render_media,
-    render_template,
-)
+from botkit.rendering.content import render_contact, render_location, render_media
 from botkit.rendering.hints import menu_hint
 from botkit.rendering.output import Out, Rendered
+from botkit.rendering.templates import render_template
 from botkit.replies import (
     Audio,
     Buttons,
@@ -41,7 +39,10 @@ from botkit.replies import (
     File,
     Image,
     Location,
+    MediaGroup,
+    Reaction,
     Reply,
+    Sticker,
     Template,
     Text,
     Video,
@@ -66,6 +67,9 @@ _RENDERERS: dict[type[Any], Callable[[Any, Out], None]] = {
     Video: render_media,
     File: render_media,
     Template: render_template,
+    Sticker: render_sticker,
+    MediaGroup: render_media_group,
+    Reaction: render_reaction,
 }
 
 
@@ -90,6 +94,7 @@ def render(
 
     Raises:
         ConfigError: for an unknown channel or API version.
+        OptionsError: the reply's ``options`` hold a value the channel refuses.
         TypeError: for something that is not a reply.
     """
     if isinstance(reply, str):
@@ -101,10 +106,38 @@ def render(
         if renderer is None:
             raise TypeError(f"cannot render {type(reply).__name__}; render takes a reply "
                             f"object (Text, Buttons, Card, Carousel, Location, Contact, media, "
-                            f"Template)")
+                            f"Template, Sticker, MediaGroup, Reaction)")
     out = Out(caps, locale, public_url, now)
     renderer(reply, out)
+    if reply.quote is not None and out.bodies:
+        _quote(reply.quote, out)
+    if reply.options is not None:
+        _options(reply.options, out)
     return out.result()
+
+
+def _quote(message_uuid: str, out: Out) -> None:
+    if out.native("quote"):
+        out.bodies[0]["context"] = {"message_uuid": message_uuid}
+    else:
+        out.decide(f"quote: {out.caps.why_not('quote', 'quoted replies')} -> sent without "
+                   f"quoting")
+
+
+def _options(options: MessageOptions, out: Out) -> None:
+    """Check ``options`` against the channel and write the ones it takes into every body.
+
+    Raises:
+        OptionsError: a value the channel refuses.
+    """
+    caps = out.caps
+    problems, dropped = check_options(options, caps.options, caps.label)
+    if problems:
+        raise OptionsError("; ".join(problems))
+    if dropped:
+        out.decide(f"options {', '.join(dropped)}: {caps.label} has no such field -> left out")
+    for body in out.bodies:
+        apply_options(body, options, caps.options, caps.options_key, nested=out.nested)
 
 
 def address(

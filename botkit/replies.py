@@ -20,13 +20,16 @@ from pydantic import Field, field_validator, model_validator
 
 from botkit._buttons import Button, Buttons
 from botkit._cards import Card, Carousel
-from botkit._media import Audio, File, Image, Media, Video
+from botkit._media import Audio, File, Image, Media, MediaGroup, Sticker, Video
+from botkit._reactions import Reaction
 from botkit._reply_base import ReplyBase, one_line
+from botkit._templates import Template, TemplateButton, TemplateParameter
 
 __all__ = [
     "Audio", "Button", "Buttons", "Card", "Carousel", "Contact", "File", "Image", "Location",
-    "Media", "Reply", "Template", "Text", "Video", "as_replies", "replies_from_data",
-    "reply_from_data",
+    "Media", "MediaGroup", "Reaction", "Reply", "Sticker", "Template", "TemplateButton",
+    "TemplateParameter", "Text", "Video", "as_replies", "replies_from_data",
+    "reply_from_data", "with_defaults",
 ]
 
 
@@ -129,72 +132,8 @@ class Contact(ReplyBase):
         return self
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
-_LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z0-9]{2,8}))?$")
-
-
-class Template(ReplyBase):
-    """A pre-approved WhatsApp template; other channels get ``fallback_text``.
-
-    ``{{1}}``, ``{{2}}`` ... in ``fallback_text`` are filled from ``parameters``, as the
-    template itself is. The locale is stored as WhatsApp spells it (``en_US``).
-
-    Example:
-        await ctx.reply(Template("ns:verify", ["1234"], "en_GB",
-                                 fallback_text="Your code is {{1}}"))
-    """
-
-    name: str
-    parameters: tuple[str, ...] = ()
-    locale: str = "en_US"
-    fallback_text: str
-
-    def __init__(self, name: str, parameters: Sequence[str] = (), locale: str = "en_US",
-                 *, fallback_text: str, **data: Any) -> None:
-        super().__init__(name=name, parameters=parameters, locale=locale,
-                         fallback_text=fallback_text, **data)
-
-    @field_validator("name", "fallback_text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("a template needs a name and a fallback_text")
-        return value
-
-    @field_validator("parameters")
-    @classmethod
-    def _parameters(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not p.strip() for p in value):
-            raise ValueError("template parameters must not be empty")
-        return value
-
-    @field_validator("locale")
-    @classmethod
-    def _locale(cls, value: str) -> str:
-        found = _LOCALE.match(value)
-        if not found:
-            raise ValueError(f"locale {value!r} is not a language code like en or en_US")
-        lang, region = found.group(1).lower(), found.group(2)
-        if region is None:
-            return lang
-        return f"{lang}_{region.upper() if len(region) == 2 else region}"
-
-    @model_validator(mode="after")
-    def _placeholders(self) -> Template:
-        for number in _PLACEHOLDER.findall(self.fallback_text):
-            if not 1 <= int(number) <= len(self.parameters):
-                raise ValueError(f"fallback_text uses {{{{{number}}}}} but the template has "
-                                 f"{len(self.parameters)} parameter(s)")
-        return self
-
-    def filled_fallback(self) -> str:
-        """``fallback_text`` with ``{{n}}`` replaced by the n-th parameter."""
-        return _PLACEHOLDER.sub(lambda m: self.parameters[int(m.group(1)) - 1],
-                                self.fallback_text)
-
-
 Reply = (Text | Buttons | Card | Carousel | Location | Contact | Image | Audio | Video | File
-         | Template)
+         | Template | Sticker | MediaGroup | Reaction)
 """Every reply object type."""
 
 ReplyLike = Reply | str
@@ -221,6 +160,17 @@ def as_replies(messages: tuple[Any, ...]) -> list[Reply]:
                 f"of them, not {type(item).__name__}{hint}"
             )
     return out
+
+
+def with_defaults(reply: Reply, *, quote: str | None, message_uuid: str | None) -> Reply:
+    """``reply`` quoting ``quote`` (when given), and a :class:`Reaction` without ``to``
+    reacting to ``message_uuid``: what ``ctx.reply`` fills in from the user's message."""
+    update: dict[str, Any] = {}
+    if quote is not None:
+        update["quote"] = quote
+    if isinstance(reply, Reaction) and reply.to is None and message_uuid is not None:
+        update["to"] = message_uuid
+    return reply.model_copy(update=update) if update else reply
 
 
 def reply_from_data(data: Any) -> Reply:

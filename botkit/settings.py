@@ -56,6 +56,8 @@ class Settings:
     concurrency: int = 64
     send_attempts: int = 12
     send_retry_budget: float = 300.0
+    senders: Mapping[str, str] = field(default_factory=dict)
+    """Our address per channel for failover steps (``BOTKIT_SENDERS=sms:447700900000``)."""
 
     def __post_init__(self) -> None:
         _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
@@ -91,6 +93,7 @@ class Settings:
             raise ConfigError(
                 f"BOTKIT_SEND_RETRY_BUDGET must be >= 0 seconds, not {self.send_retry_budget}"
             )
+        _check_senders(self.senders)
         if self.sandbox == "off" and not self.has_credentials:
             raise ConfigError(
                 "BOTKIT_SANDBOX=off needs credentials: set VONAGE_APPLICATION_ID and "
@@ -157,7 +160,31 @@ class Settings:
             concurrency=int(number("BOTKIT_CONCURRENCY", 64)),
             send_attempts=int(number("BOTKIT_SEND_ATTEMPTS", 12)),
             send_retry_budget=number("BOTKIT_SEND_RETRY_BUDGET", 300.0),
+            senders=_senders(text("BOTKIT_SENDERS")),
         )
+
+
+def _senders(raw: str | None) -> dict[str, str]:
+    """``sms:447700900000,mms:14155550100`` as ``{channel: address}``."""
+    out: dict[str, str] = {}
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        channel, sep, address = item.partition(":")
+        if not sep or not channel.strip() or not address.strip():
+            raise ConfigError(f"BOTKIT_SENDERS: {item.strip()!r} is not channel:address "
+                              f"(e.g. sms:447700900000)")
+        out[channel.strip()] = address.strip()
+    return out
+
+
+def _check_senders(senders: Mapping[str, str]) -> None:
+    from botkit.channels import CHANNELS
+
+    for channel in senders:
+        if channel not in CHANNELS:
+            raise ConfigError(f"BOTKIT_SENDERS: unknown channel {channel!r}; channels are "
+                              f"{', '.join(CHANNELS)}")
 
 
 def _require_pair(name_a: str, a: str | None, name_b: str, b: str | None) -> None:

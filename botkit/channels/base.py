@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from botkit.options import OptionRule
 from botkit.sms import SmsLimits
 
 if TYPE_CHECKING:
@@ -42,11 +43,15 @@ __all__ = [
 
 FEATURES = (
     "text", "reply_buttons", "list", "link_button", "chips", "card", "carousel", "location",
-    "contacts", "vcard", "image", "audio", "video", "file", "template",
+    "contacts", "vcard", "image", "audio", "video", "file", "template", "rich_template",
+    "sticker", "reaction", "quote", "media_group",
 )
 """Everything a channel may send natively. ``contacts`` is WhatsApp's custom contacts
 object; ``vcard`` is a vCard file sent by URL (MMS); ``chips`` are RCS suggestions on a
-text, ``card`` and ``carousel`` RCS rich cards."""
+text, ``card`` and ``carousel`` RCS rich cards; ``rich_template`` a template with a media
+header or buttons (WhatsApp ``custom``); ``quote`` a reply that quotes the user's message
+(WhatsApp ``context``); ``media_group`` several attachments in one message (MMS
+``content``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,10 @@ class Capabilities:
         video_requires: reply fields a native video needs (Viber: thumbnail, duration, size).
         video_duration_max, video_size_mb_max, thumb_url_max: their ranges.
         template: how a native template is sent, when ``template`` is native.
+        options: the per-message options the channel takes, by
+            :class:`~botkit.options.MessageOptions` name, with where each goes and its
+            limits (the others are left out of its bodies, with a decision).
+        media_group_max: the most attachments in one ``media_group`` message.
         notes: why a feature is not native, where the reason is more than "no such type".
     """
 
@@ -126,6 +135,8 @@ class Capabilities:
     video_size_mb_max: int = 0
     thumb_url_max: int = 0
     template: TemplateStyle | None = None
+    options: Mapping[str, OptionRule] = field(default_factory=dict)
+    media_group_max: int = 0
     notes: Mapping[str, str] = field(default_factory=dict)
 
     @property

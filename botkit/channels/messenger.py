@@ -13,11 +13,14 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from botkit.channels.base import Capabilities, ChannelSpec, SandboxLook, V01Naming, by_version
+from botkit.options import COMMON_V01, COMMON_V1, OptionRule
 from botkit.wire.common import Envelope, Id50, NonEmpty, Strict, Url
 
 __all__ = ["CHANNEL", "MessengerOptions"]
 
 _MEDIA = frozenset({"image", "audio", "video", "file"})
+_CATEGORY = OptionRule(nested=True, choices=("response", "update", "message_tag"),
+                       requires={"message_tag": "tag"})
 
 
 class MessengerOptions(Strict):
@@ -73,6 +76,8 @@ CHANNEL = ChannelSpec(
     capabilities=by_version(
         Capabilities("v1", "messenger", "Messenger", frozenset({"text"}) | _MEDIA, "messenger",
                      text_max=640,
+                     options={**COMMON_V1, "category": _CATEGORY,
+                              "tag": OptionRule(nested=True)},
                      notes={"reply_buttons": "Messenger custom objects (quick replies, button "
                                              "template) are not in the v1 API",
                             "link_button": "Messenger custom objects (button template) are "
@@ -81,6 +86,8 @@ CHANNEL = ChannelSpec(
                                     "the v1 API"}),
         Capabilities("v0.1", "messenger", "Messenger", frozenset({"text"}) | _MEDIA,
                      "messenger", text_max=640,
+                     options={**COMMON_V01, "category": _CATEGORY,
+                              "tag": OptionRule(nested=True)},
                      notes={"reply_buttons": "the overview lists Messenger buttons as custom "
                                              "objects, but the v0.1 request schema does not "
                                              "define them and a tapped postback has no "

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from botkit.channels.base import Capabilities, ChannelSpec, SandboxLook, V01Naming, by_version
+from botkit.options import COMMON_V01, COMMON_V1, OptionRule
 from botkit.wire.common import Caption, Envelope, NonEmpty, PhoneNumber, Strict, Url, matching
 
 __all__ = ["CHANNEL", "MmsResource"]
@@ -65,20 +66,37 @@ class MmsFile(_Mms):
     file: MmsResource
 
 
+class ContentItem(Strict):
+    type: Literal["image", "audio", "video", "file", "vcard"]
+    url: Url
+    caption: Annotated[Caption, Field(max_length=2000)] | None = None
+
+
+class MmsContent(_Mms):
+    """``mms`` / ``content``: several attachments in one message (SDK ``MmsContent``)."""
+
+    message_type: Literal["content"]
+    content: Annotated[list[ContentItem], Field(min_length=1, max_length=10)]
+
+
 CHANNEL = ChannelSpec(
     name="mms",
     label="MMS",
     capabilities=by_version(
-        Capabilities("v1", "mms", "MMS", frozenset({"text", "vcard"}) | _MEDIA, "mms",
-                     text_max=640, captions=_MEDIA, caption_max=2000),
+        Capabilities("v1", "mms", "MMS", frozenset({"text", "vcard", "media_group"}) | _MEDIA,
+                     "mms", text_max=640, captions=_MEDIA, caption_max=2000,
+                     media_group_max=10,
+                     options={**COMMON_V1, "ttl": OptionRule(low=300, high=259200),
+                              "trusted_recipient": OptionRule()}),
         Capabilities("v0.1", "mms", "MMS", frozenset({"text", "image", "vcard"}), "mms",
                      text_max=640, captions=frozenset({"image"}), caption_max=2000,
+                     options=COMMON_V01,
                      notes={"text": "the overview lists MMS text; the v0.1 request schema "
                                     "defines only image and vcard",
                             "audio": _NOT_IN_V01, "video": _NOT_IN_V01, "file": _NOT_IN_V01}),
     ),
     wire_models={"text": MmsText, "image": MmsImage, "vcard": MmsVcard, "audio": MmsAudio,
-                 "video": MmsVideo, "file": MmsFile},
+                 "video": MmsVideo, "file": MmsFile, "content": MmsContent},
     sample_user="14155550101",
     sample_bot="14155550100",
     v01=V01Naming("mms"),

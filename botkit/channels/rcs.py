@@ -15,11 +15,12 @@ text}``, both the common v1 shapes; statuses include ``read``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, model_validator
 
 from botkit.channels.base import Capabilities, ChannelSpec, SandboxLook, by_version
+from botkit.options import COMMON_V1, OptionRule
 from botkit.wire.common import Envelope, NonEmpty, PhoneNumber, Strict, Url, matching
 
 __all__ = ["CHANNEL", "RcsCard", "RcsOptions"]
@@ -97,6 +98,7 @@ Suggestion = Annotated[
 
 Category = Literal["acknowledgement", "authentication", "promotion", "service-request",
                    "transaction"]
+RCS_CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
 class RcsOptions(Strict):
@@ -212,6 +214,9 @@ CHANNEL = ChannelSpec(
                      "rcs", text_max=3072, chips_max=11, chip_text_max=25, card_chips_max=4,
                      card_title_max=200, card_text_max=2000, carousel_min=2,
                      carousel_max=10,
+                     options={**COMMON_V1, "ttl": OptionRule(low=20, high=259200),
+                              "trusted_recipient": OptionRule(),
+                              "category": OptionRule(nested=True, choices=RCS_CATEGORIES)},
                      notes={"audio": "RCS sends image, video and file by URL, not audio",
                             "location": "RCS has no location message (a card can carry a "
                                         "view-location suggestion)",

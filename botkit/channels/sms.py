@@ -19,6 +19,7 @@ from botkit.channels.base import (
     V01Naming,
     by_version,
 )
+from botkit.options import COMMON_V01, COMMON_V1, OptionRule
 from botkit.sms import SmsLimits
 from botkit.wire.common import Envelope, PhoneNumber, Strict, matching
 
@@ -49,9 +50,21 @@ class SmsText(Envelope):
     sms: SmsOptions | None = None
 
 
+_OPTIONS_V1 = {
+    **COMMON_V1,
+    "ttl": OptionRule(low=20, high=604800),
+    "trusted_recipient": OptionRule(),
+    "encoding_type": OptionRule(nested=True),
+    "entity_id": OptionRule(nested=True),
+    "content_id": OptionRule(nested=True),
+    "pool_id": OptionRule(nested=True),
+}
+
+
 def _caps(api_version: str) -> Capabilities:
     return Capabilities(api_version, "sms", "SMS", frozenset({"text"}), "sms", text_max=1000,
-                        sms=SmsLimits())
+                        sms=SmsLimits(),
+                        options=_OPTIONS_V1 if api_version == "v1" else COMMON_V01)
 
 
 CHANNEL = ChannelSpec(

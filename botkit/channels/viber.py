@@ -20,11 +20,16 @@ from botkit.channels.base import (
     V01Naming,
     by_version,
 )
+from botkit.options import COMMON_V01, COMMON_V1, OptionRule
 from botkit.wire.common import Caption, Envelope, Id50, PhoneNumber, Strict, Url
 
 __all__ = ["CHANNEL", "ViberOptions"]
 
 _NOT_IN_V01 = "not in the v0.1 request schema"
+_OPTIONS = {
+    "category": OptionRule(nested=True, choices=("transaction", "promotion")),
+    "ttl": OptionRule(nested=True, low=30, high=259200),
+}
 _VIBER_BUTTONS = ("the overview lists Viber buttons as custom objects, but no Vonage API "
                   "description defines them on the wire")
 
@@ -128,10 +133,12 @@ CHANNEL = ChannelSpec(
                      caption_max=1000, file_name_max=25, link_buttons_max=1,
                      link_button_text_max=30,
                      video_requires=frozenset({"thumb_url", "duration", "size_mb"}),
-                     video_duration_max=600, video_size_mb_max=200, thumb_url_max=1000),
+                     video_duration_max=600, video_size_mb_max=200, thumb_url_max=1000,
+                     options={**COMMON_V1, **_OPTIONS}),
         Capabilities("v0.1", "viber_service", "Viber", frozenset({"text", "image", "template"}),
                      "viber_service_msg", text_max=1000,
                      template=TemplateStyle(None, {"type": "template"}),
+                     options={**COMMON_V01, **_OPTIONS},
                      notes={"reply_buttons": _VIBER_BUTTONS, "link_button": _VIBER_BUTTONS,
                             "audio": _NOT_IN_V01, "video": _NOT_IN_V01, "file": _NOT_IN_V01}),
     ),

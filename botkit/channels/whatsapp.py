@@ -11,8 +11,10 @@ object is passed to WhatsApp as is, so neither the spec nor the SDK checks it; t
 interactive reply buttons and lists and the contacts object are checked here against
 WhatsApp's own limits: up to 3 reply buttons with unique titles of up to 20 characters, up
 to 10 list rows in all with titles of up to 24, descriptions of up to 72. Other custom
-objects (templates with components, reactions, ...) are not modelled: :func:`custom_model`
-reports them as unchecked rather than wrong.
+objects (interactive products, ...) are not modelled: :func:`custom_model` reports them as
+unchecked rather than wrong. Templates with components follow Meta's format as the
+Messages API's own examples send it (a quick reply's ``index`` a number, a URL button's a
+string).
 
 Inbound: every message carries ``profile.name``; a shared contact arrives as a
 ``contacts`` list whatever Vonage calls its type.
@@ -33,6 +35,7 @@ from botkit.channels.base import (
     V01Naming,
     by_version,
 )
+from botkit.options import COMMON_V01, COMMON_V1
 from botkit.wire.common import Caption, Envelope, NonEmpty, PhoneNumber, Strict, Url
 
 __all__ = ["CHANNEL", "CUSTOM", "custom_model"]
@@ -201,7 +204,108 @@ class ListObject(Strict):
     interactive: ListInteractive
 
 
+class TemplateLanguage(Strict):
+    policy: Literal["deterministic"]
+    code: NonEmpty
+
+
+class TemplateMediaLink(Strict):
+    link: Url
+
+
+class HeaderParameter(Strict):
+    type: Literal["image", "video", "document", "text"]
+    image: TemplateMediaLink | None = None
+    video: TemplateMediaLink | None = None
+    document: TemplateMediaLink | None = None
+    text: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _content_matches_type(self) -> HeaderParameter:
+        if getattr(self, self.type) is None:
+            raise ValueError(f"a {self.type} header parameter needs its {self.type!r} field")
+        return self
+
+
+class Currency(Strict):
+    fallback_value: NonEmpty
+    code: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    amount_1000: int
+
+
+class DateTime(Strict):
+    fallback_value: NonEmpty
+
+
+class BodyParameter(Strict):
+    type: Literal["text", "currency", "date_time"]
+    parameter_name: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")] | None = None
+    text: NonEmpty | None = None
+    currency: Currency | None = None
+    date_time: DateTime | None = None
+
+    @model_validator(mode="after")
+    def _content_matches_type(self) -> BodyParameter:
+        if getattr(self, self.type) is None:
+            raise ValueError(f"a {self.type} parameter needs its {self.type!r} field")
+        return self
+
+
+class HeaderComponent(Strict):
+    type: Literal["header"]
+    parameters: Annotated[list[HeaderParameter], _length(1, 1)]
+
+
+class BodyComponent(Strict):
+    type: Literal["body"]
+    parameters: Annotated[list[BodyParameter], Field(min_length=1)]
+
+
+class PayloadParameter(Strict):
+    type: Literal["payload"]
+    payload: NonEmpty
+
+
+class TextParameter(Strict):
+    type: Literal["text"]
+    text: NonEmpty
+
+
+class QuickReplyComponent(Strict):
+    type: Literal["button"]
+    sub_type: Literal["quick_reply"]
+    index: Annotated[int, Field(ge=0, le=9)]
+    parameters: Annotated[list[PayloadParameter], _length(1, 1)]
+
+
+class UrlButtonComponent(Strict):
+    type: Literal["button"]
+    sub_type: Literal["url"]
+    index: Annotated[str, Field(pattern=r"^[0-9]$")]
+    parameters: Annotated[list[TextParameter], _length(1, 1)]
+
+
+Component = Annotated[
+    HeaderComponent | BodyComponent | QuickReplyComponent | UrlButtonComponent,
+    Field(union_mode="left_to_right"),
+]
+
+
+class TemplateObject(Strict):
+    name: NonEmpty
+    language: TemplateLanguage
+    components: list[Component] | None = None
+
+
+class CustomTemplate(Strict):
+    """A template with components in Meta's format (media header, buttons, OTP)."""
+
+    type: Literal["template"]
+    template: TemplateObject
+
+
 CUSTOM: dict[tuple[str, str | None], type[Strict]] = {
+    ("template", None): CustomTemplate,
     ("contacts", None): Contacts,
     ("interactive", "button"): ButtonsObject,
     ("interactive", "list"): ListObject,
@@ -326,6 +430,23 @@ class WhatsappSticker(_Whatsapp):
     sticker: StickerUrl | StickerId
 
 
+class ReactionReact(Strict):
+    action: Literal["react"]
+    emoji: NonEmpty
+
+
+class ReactionUnreact(Strict):
+    action: Literal["unreact"]
+
+
+class WhatsappReaction(_Whatsapp):
+    """``reaction``: the reacted message is the (required) ``context``."""
+
+    message_type: Literal["reaction"]
+    reaction: ReactionReact | ReactionUnreact
+    context: Context
+
+
 class WhatsappCustom(_Whatsapp):
     """``custom``: the object itself is checked by :func:`custom_model`'s model."""
 
@@ -345,6 +466,7 @@ def _caps(api_version: str, native: frozenset[str], *, captions: frozenset[str],
         list_rows_max=10, row_title_max=24, row_description_max=72, row_id_max=200,
         list_button_max=20, section_title_max=24, interactive_body_max=1024,
         captions=captions, template=template, file_name_max=file_name_max, notes=notes or {},
+        options=COMMON_V1 if api_version == "v1" else COMMON_V01,
     )
 
 
@@ -353,7 +475,8 @@ CHANNEL = ChannelSpec(
     label="WhatsApp",
     capabilities=by_version(
         _caps("v1", frozenset({"text", "reply_buttons", "list", "location", "contacts",
-                               "template"}) | _MEDIA,
+                               "template", "rich_template", "sticker", "reaction",
+                               "quote"}) | _MEDIA,
               captions=frozenset({"image", "video", "file"}), file_name_max=0,
               template=TemplateStyle("_", {"policy": "deterministic"})),
         # v0.1 video and audio have no caption; a template locale is BCP 47 (en-GB).
@@ -370,6 +493,7 @@ CHANNEL = ChannelSpec(
         "text": WhatsappText, "image": WhatsappImage, "audio": WhatsappAudio,
         "video": WhatsappVideo, "file": WhatsappFile, "template": WhatsappTemplate,
         "location": WhatsappLocation, "sticker": WhatsappSticker, "custom": WhatsappCustom,
+        "reaction": WhatsappReaction,
     },
     custom_check=custom_model,
     sample_user="447700900001",

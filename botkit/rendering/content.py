@@ -6,7 +6,6 @@ Downgrades, all plain text a user can act on:
   and address with a chip that opens the map).
 * Contact: a text card (name, organisation, phones, emails); on MMS a vCard botkit serves.
 * Media: the caption, then the link (``name: url`` when the file has a name).
-* Template: its fallback text, with ``{{n}}`` filled from the parameters.
 """
 
 from __future__ import annotations
@@ -18,9 +17,9 @@ from botkit.rendering.output import Out
 from botkit.rendering.suggestions import view_location
 from botkit.rendering.text import coordinate, shorten
 from botkit.rendering.vcard import vcard
-from botkit.replies import Contact, Location, Media, Template, Video
+from botkit.replies import Contact, Location, Media, Video
 
-__all__ = ["MAP_URL", "render_contact", "render_location", "render_media", "render_template"]
+__all__ = ["MAP_URL", "link_text", "render_contact", "render_location", "render_media"]
 
 MAP_URL = "https://maps.google.com/?q={lat},{lon}"
 """The map link of a downgraded location."""
@@ -95,7 +94,8 @@ def render_contact(reply: Contact, out: Out) -> None:
     out.text(_contact_card(reply), what="contact card")
 
 
-def _link_text(reply: Media) -> str:
+def link_text(reply: Media) -> str:
+    """A media item as text: its caption, then ``name: url`` (or the bare URL)."""
     link = f"{reply.name}: {reply.url}" if reply.name else reply.url
     return f"{reply.caption}\n{link}" if reply.caption else link
 
@@ -130,14 +130,14 @@ def render_media(reply: Media, out: Out) -> None:
     options: dict[str, Any] | None = None
     if not out.native(kind):
         out.decide(f"{kind}: {caps.why_not(kind, f'{kind} messages')} -> caption + link")
-        out.text(_link_text(reply), what=f"{kind} link")
+        out.text(link_text(reply), what=f"{kind} link")
         return
     content: dict[str, Any] = {"url": reply.url}
     if isinstance(reply, Video) and caps.video_requires:
         found = _video_options(reply, out)
         if isinstance(found, str):
             out.decide(f"video: {found} -> caption + link")
-            out.text(_link_text(reply), what="video link")
+            out.text(link_text(reply), what="video link")
             return
         options, content["thumb_url"] = found, reply.thumb_url
     caption_text = None
@@ -163,20 +163,3 @@ def render_media(reply: Media, out: Out) -> None:
     out.body(kind, content, options)
     if caption_text:
         out.text(caption_text, what="caption")
-
-
-def render_template(reply: Template, out: Out) -> None:
-    """A native template, or its fallback text."""
-    style = out.caps.template
-    if out.native("template") and style is not None:
-        content: dict[str, Any] = {"name": reply.name}
-        if reply.parameters:
-            content["parameters"] = list(reply.parameters)
-        options: dict[str, Any] = dict(style.options)
-        if style.locale_separator is not None:
-            options["locale"] = reply.locale.replace("_", style.locale_separator)
-        out.body("template", content, options)
-        return
-    out.decide(f"template {reply.name!r}: {out.caps.why_not('template', 'templates')} -> "
-               f"fallback text")
-    out.text(reply.filled_fallback(), what="fallback text")
