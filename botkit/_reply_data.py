@@ -23,8 +23,12 @@ from botkit.replies import (
     Image,
     Location,
     Media,
+    MediaGroup,
     Reply,
+    Sticker,
     Template,
+    TemplateButton,
+    TemplateParameter,
     Text,
     Video,
 )
@@ -33,11 +37,13 @@ __all__ = ["replies_from_data", "reply_from_data"]
 
 _MEDIA: dict[str, type[Media]] = {"image": Image, "audio": Audio, "video": Video, "file": File}
 _OBJECTS: dict[str, type[BaseModel]] = {
-    "location": Location, "contact": Contact, "template": Template, **_MEDIA,
+    "location": Location, "contact": Contact, **_MEDIA,
 }
-_KINDS = ("text", *_OBJECTS, "card", "carousel")
+_KINDS = ("text", *_OBJECTS, "template", "card", "carousel", "sticker", "media_group")
 _EXPECTED = "text (with optional buttons), " + ", ".join(_KINDS[1:])
 _CARD_MEDIA = ("image", "video", "file")
+_ENVELOPE = ("options", "failover")
+"""Keys any reply may carry besides its content: per-message options and failover."""
 
 
 def _explain(error: ValidationError) -> str:
@@ -123,6 +129,96 @@ def _carousel(data: Any) -> Carousel:
     return _build("carousel", Carousel, {"cards": cards})  # type: ignore[no-any-return]
 
 
+def _one_media(key: str, data: Any, kinds: tuple[str, ...]) -> Media:
+    """``{image: url}`` (or ``{image: {url, caption}}``) with one of ``kinds`` as its key."""
+    if not isinstance(data, Mapping) or len(data) != 1 or next(iter(data)) not in kinds:
+        raise ValueError(f"{key}: expected one of {', '.join(kinds)} with its URL, "
+                         f"e.g. {{image: https://example.com/a.jpg}}")
+    kind, value = next(iter(data.items()))
+    value = {"url": value} if isinstance(value, str) else value
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{key}: {kind}: expected a URL or a mapping with url")
+    return _build(f"{key}: {kind}", _MEDIA[kind], dict(value))  # type: ignore[no-any-return]
+
+
+def _template_parameter(key: str, item: Any) -> str | TemplateParameter:
+    if isinstance(item, str):
+        return item
+    if not isinstance(item, Mapping):
+        raise ValueError(f"{key}: expected a text or {{text, name}}")
+    return _build(key, TemplateParameter, dict(item))  # type: ignore[no-any-return]
+
+
+def _template_button(key: str, item: Any) -> TemplateButton:
+    if isinstance(item, Mapping) and len(item) == 1:
+        kind, value = next(iter(item.items()))
+        if kind in ("quick_reply", "url"):
+            return _build(key, TemplateButton,  # type: ignore[no-any-return]
+                          {"kind": kind, "value": value})
+    raise ValueError(f"{key}: expected {{quick_reply: payload}} or {{url: suffix}}")
+
+
+def _template(data: Any) -> Template:
+    """``{name, parameters?, locale?, fallback_text, header?, buttons?, otp?}``."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"template: expected a mapping, got {type(data).__name__}")
+    fields = dict(data)
+    if "parameters" in fields:
+        items = fields["parameters"]
+        if not isinstance(items, list | tuple):
+            raise ValueError("template: parameters: expected a list")
+        fields["parameters"] = [_template_parameter(f"template: parameters[{i}]", item)
+                                for i, item in enumerate(items)]
+    if "header" in fields:
+        fields["header"] = _one_media("template: header", fields["header"], _CARD_MEDIA)
+    if "buttons" in fields:
+        items = fields["buttons"]
+        if not isinstance(items, list | tuple):
+            raise ValueError("template: buttons: expected a list")
+        fields["buttons"] = [_template_button(f"template: buttons[{i}]", item)
+                             for i, item in enumerate(items)]
+    return _build("template", Template, fields)  # type: ignore[no-any-return]
+
+
+def _content(kind: str, data: Mapping[str, Any]) -> Reply:
+    value = data[kind]
+    if kind == "text":
+        return _text(data)
+    if kind == "card":
+        return _card("card", value)
+    if kind == "carousel":
+        return _carousel(value)
+    if kind == "template":
+        return _template(value)
+    if kind == "sticker":
+        value = {"url": value} if isinstance(value, str) else value
+        if not isinstance(value, Mapping):
+            raise ValueError("sticker: expected a URL or {id: ...}")
+        return _build("sticker", Sticker, dict(value))  # type: ignore[no-any-return]
+    if kind == "media_group":
+        if not isinstance(value, list | tuple):
+            raise ValueError("media_group: expected a list of {image|audio|video|file: url}")
+        items = [_one_media(f"media_group[{i}]", item, tuple(_MEDIA))
+                 for i, item in enumerate(value)]
+        return _build("media_group", MediaGroup, {"items": items})  # type: ignore[no-any-return]
+    if isinstance(value, str) and kind in _MEDIA:  # {image: https://...}
+        value = {"url": value}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{kind}: expected a mapping, got {type(value).__name__}")
+    return _build(kind, _OBJECTS[kind], dict(value))  # type: ignore[no-any-return]
+
+
+def _envelope(reply: Reply, data: Mapping[str, Any]) -> Reply:
+    """``reply`` with the ``options`` and ``failover`` of ``data``, checked."""
+    given = {key: data[key] for key in _ENVELOPE if key in data}
+    if not given:
+        return reply
+    try:
+        return type(reply).model_validate({**reply.model_dump(exclude_unset=True), **given})
+    except ValidationError as exc:
+        raise ValueError(_explain(exc)) from None
+
+
 def reply_from_data(data: Any) -> Reply:
     """One reply from a string or a mapping; see :func:`botkit.replies.reply_from_data`."""
     if isinstance(data, ReplyBase):
@@ -132,7 +228,7 @@ def reply_from_data(data: Any) -> Reply:
     if not isinstance(data, Mapping):
         raise ValueError(f"a reply is a string or a mapping with one of {_EXPECTED}; "
                          f"got {type(data).__name__}")
-    unknown = [k for k in data if k not in _KINDS and k != "buttons"]
+    unknown = [k for k in data if k not in _KINDS and k != "buttons" and k not in _ENVELOPE]
     if unknown:
         raise ValueError(f"unknown reply key(s) {', '.join(map(repr, unknown))}; "
                          f"expected one of {_EXPECTED}")
@@ -143,18 +239,7 @@ def reply_from_data(data: Any) -> Reply:
     kind = kinds[0]
     if "buttons" in data and kind != "text":
         raise ValueError(f"buttons: go with text, not with {kind}")
-    if kind == "text":
-        return _text(data)
-    if kind == "card":
-        return _card("card", data[kind])
-    if kind == "carousel":
-        return _carousel(data[kind])
-    value = data[kind]
-    if isinstance(value, str) and kind in _MEDIA:  # {image: https://...}
-        value = {"url": value}
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{kind}: expected a mapping, got {type(value).__name__}")
-    return _build(kind, _OBJECTS[kind], dict(value))  # type: ignore[no-any-return]
+    return _envelope(_content(kind, data), data)
 
 
 def replies_from_data(data: Any) -> list[Reply]:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping
 from importlib import metadata
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, NamedTuple, Self
 
 import httpx
 
@@ -30,7 +30,23 @@ from botkit.errors import MessagesApiError, clip
 from botkit.settings import DEFAULT_MESSAGES_URL
 from botkit.transports import DEFAULT_TRANSPORT, make_transport
 
-__all__ = ["DEFAULT_MESSAGES_URL", "GLOBAL_HOSTS", "USER_AGENT", "MessagesClient", "is_regional"]
+__all__ = [
+    "DEFAULT_MESSAGES_URL", "GLOBAL_HOSTS", "USER_AGENT", "Accepted", "MessagesClient",
+    "is_regional",
+]
+
+
+class Accepted(NamedTuple):
+    """What the API answered for an accepted message.
+
+    Attributes:
+        message_uuid: the message's id; a failover chain keeps it for every step.
+        workflow_id: the failover workflow's id, when the message carried ``failover``;
+            its status webhooks name it with the step (``StatusEvent.workflow``).
+    """
+
+    message_uuid: str
+    workflow_id: str | None = None
 
 GLOBAL_HOSTS: Final = frozenset({"api.nexmo.com", "api.vonage.com"})
 """The global API hosts. ``PATCH`` works only on the regional host that holds the message
@@ -134,9 +150,13 @@ class MessagesClient:
                 without a ``message_uuid``, or could not be reached (``status_code=0``).
             TypeError, ValueError: ``body`` cannot be serialised to JSON.
         """
+        return (await self.send_message(body)).message_uuid
+
+    async def send_message(self, body: Mapping[str, Any]) -> Accepted:
+        """POST one message; like :meth:`send`, with the failover ``workflow_id`` too."""
         response = await self._request("POST", self._url, body)
         if response.is_success:
-            return self._message_uuid(response)
+            return self._accepted(response)
         raise self._error(response)
 
     async def update(self, message_uuid: str, body: Mapping[str, Any], *,
@@ -213,14 +233,15 @@ class MessagesClient:
         return f"MessagesClient(url={self.url!r})"
 
     @staticmethod
-    def _message_uuid(response: httpx.Response) -> str:
+    def _accepted(response: httpx.Response) -> Accepted:
         try:
             data = json.loads(response.content)
         except ValueError:
             data = None
         uuid = data.get("message_uuid") if isinstance(data, dict) else None
         if isinstance(uuid, str) and uuid:
-            return uuid
+            workflow = data.get("workflow_id") if isinstance(data, dict) else None
+            return Accepted(uuid, workflow if isinstance(workflow, str) and workflow else None)
         # Accepted, but we cannot tell which message it is. status_code stays 2xx, so
         # the error is not retryable: sending again could deliver the message twice.
         raise MessagesApiError(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botkit.errors import ConfigError
 from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
-from botkit.replies import Reply, as_replies, with_defaults
+from botkit.options import MessageOptions
+from botkit.replies import Reply, as_replies, with_defaults, with_envelope
 from botkit.store.base import TIMER_META_KEY, Conversation, ConversationKey
 
 if TYPE_CHECKING:
@@ -137,8 +138,9 @@ class Context:
         """The conversation's key (channel, user, bot address)."""
         return self.conversation.key
 
-    def reply(self, *messages: Reply | str | list[Reply | str],
-              quote: bool = False) -> Awaitable[None]:
+    def reply(self, *messages: Reply | str | list[Reply | str], quote: bool = False,
+              options: MessageOptions | Mapping[str, Any] | None = None,
+              failover: Sequence[str] | None = None) -> Awaitable[None]:
         """Queue replies to the user; they are sent after the turn, on the event's channel.
 
         Each reply's ``options`` are checked against the channel here, so a value it
@@ -147,13 +149,20 @@ class Context:
         Args:
             quote: quote the user's message (WhatsApp shows it above the reply; other
                 channels send the reply plainly, with a decision).
+            options: per-message options for every message of this call that has none
+                of its own (:class:`~botkit.options.MessageOptions` or a mapping).
+            failover: channels to try in order if a message is rejected (``["sms"]``), for
+                every message of this call that names none of its own.
 
         Example:
             await ctx.reply("Hi!")
             await ctx.reply("Two", "messages")
             await ctx.reply("Yes, that one.", quote=True)
+            await ctx.reply("Your code is 1234", options={"ttl": 600}, failover=["sms"])
         """
         replies = as_replies(messages)
+        if options is not None or failover is not None:
+            replies = [with_envelope(r, options=options, failover=failover) for r in replies]
         uuid_of_message = self.event.message_uuid if isinstance(self.event, InboundEvent) \
             else None
         if quote and uuid_of_message is None:
@@ -161,22 +170,26 @@ class Context:
                              f"a {self.event.kind} event")
         replies = [with_defaults(r, quote=uuid_of_message if quote else None,
                                  message_uuid=uuid_of_message) for r in replies]
-        self._check_options(replies)
+        for reply in replies:
+            if reply.options is not None or reply.failover:
+                self._check(reply)
         self._replies.extend(replies)
         return _QUEUED
 
-    def _check_options(self, replies: list[Reply]) -> None:
-        from botkit.capabilities import CAPABILITIES
-        from botkit.options import OptionsError, check_options
+    def _check(self, reply: Reply) -> None:
+        """Render a reply with options or failover now, so a refusal raises here, in the
+        handler, rather than after the turn."""
+        from botkit.failover import failover_steps, with_failover
+        from botkit.render import render
 
-        channel, version = self.key.channel, self.bot.settings.api_version
-        caps = CAPABILITIES.get((version, channel))
-        for reply in replies:
-            if reply.options is None or caps is None:
-                continue
-            problems, _ = check_options(reply.options, caps.options, caps.label)
-            if problems:
-                raise OptionsError("; ".join(problems))
+        bot, key = self.bot, self.key
+        version = bot.settings.api_version
+        rendered = render(reply, key.channel, version, locale=self.locale,
+                          public_url=bot.public_url)
+        if reply.failover and version == "v1":
+            steps = failover_steps(reply, key, bot.settings.senders, locale=self.locale,
+                                   public_url=bot.public_url, now=0.0)
+            with_failover(rendered.bodies, steps, key.channel)
 
     @property
     def replies(self) -> list[Reply]:

@@ -50,6 +50,7 @@ REASONS: Final = (
     "store_unavailable",
     "turns",
     "handler_error",
+    "render_error",
     "sent",
     "send_retry",
     "send_failed_terminal",

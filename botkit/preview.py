@@ -33,7 +33,9 @@ __all__ = ["PREVIEW_PUBLIC_URL", "main_preview", "preview", "user_view"]
 PREVIEW_PUBLIC_URL = "https://bot.example.com"
 """The public URL a preview pretends the bot has (for the MMS vCard link)."""
 
-_ENVELOPE = {"to", "from", "channel", "message_type", "client_ref"}
+_ENVELOPE = {"to", "from", "channel", "message_type", "client_ref", "webhook_url",
+             "webhook_version", "ttl", "trusted_recipient", "context", "failover",
+             "suggestions"}
 
 
 def _content(body: dict[str, Any]) -> tuple[str, Any, dict[str, Any]]:
@@ -49,6 +51,11 @@ def _content(body: dict[str, Any]) -> tuple[str, Any, dict[str, Any]]:
 
 
 def _custom_view(custom: dict[str, Any]) -> str:
+    if custom.get("type") == "template":
+        template = custom["template"]
+        parts = [p.get("text") or p.get("payload") or json.dumps(p)
+                 for c in template.get("components", []) for p in c.get("parameters", [])]
+        return f"[template {template['name']}] " + ", ".join(map(str, parts))
     if custom.get("type") == "contacts":
         cards = []
         for c in custom["contacts"]:
@@ -69,11 +76,43 @@ def _custom_view(custom: dict[str, Any]) -> str:
     return json.dumps(custom, ensure_ascii=False)
 
 
+def _chips(chips: list[dict[str, Any]]) -> str:
+    return "  ".join(f"( {chip['text']} )" for chip in chips)
+
+
+def _card_view(card: dict[str, Any]) -> str:
+    lines = [f"[card] {card['media_url']}", card["title"], card["text"]]
+    if card.get("suggestions"):
+        lines.append(_chips(card["suggestions"]))
+    return "\n".join(lines)
+
+
+def _special_view(kind: str, value: Any) -> str | None:
+    """What a card, carousel, reaction, sticker or media group looks like, else None."""
+    if kind == "card":
+        return _card_view(value)
+    if kind == "carousel":
+        return "\n\n".join(_card_view(card) for card in value["cards"])
+    if kind == "reaction":
+        return f"[reaction] {value.get('emoji', '(removed)')}"
+    if kind == "sticker":
+        return f"[sticker] {value.get('url') or value.get('id')}"
+    if kind == "content":
+        return "\n".join(f"[{item['type']}] {item['url']}" + (
+            f"\n{item['caption']}" if "caption" in item else "") for item in value)
+    return None
+
+
 def user_view(body: dict[str, Any]) -> str:
     """Roughly what the user sees for one request body (v1 or v0.1)."""
     kind, value, options = _content(body)
-    if kind == "text":
+    special = _special_view(kind, value)
+    if special is not None:
+        out = special
+    elif kind == "text":
         out = str(value)
+        if body.get("suggestions"):
+            out += "\n" + _chips(body["suggestions"])
     elif kind == "custom":
         out = _custom_view(value)
     elif kind == "location":
@@ -83,6 +122,8 @@ def user_view(body: dict[str, Any]) -> str:
         out = f"[location] {where + ' ' if where else ''}({lat}, {lon})"
     elif kind == "template":
         out = f"[template {value['name']}] " + ", ".join(value.get("parameters", []))
+    elif "url" not in value:
+        out = f"[{kind}] " + json.dumps(value, ensure_ascii=False)
     elif kind == "vcard":
         out = f"[contact card] {value['url']}"
     else:

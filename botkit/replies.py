@@ -13,7 +13,7 @@ stored as tuples.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -24,12 +24,13 @@ from botkit._media import Audio, File, Image, Media, MediaGroup, Sticker, Video
 from botkit._reactions import Reaction
 from botkit._reply_base import ReplyBase, one_line
 from botkit._templates import Template, TemplateButton, TemplateParameter
+from botkit.options import MessageOptions
 
 __all__ = [
     "Audio", "Button", "Buttons", "Card", "Carousel", "Contact", "File", "Image", "Location",
     "Media", "MediaGroup", "Reaction", "Reply", "Sticker", "Template", "TemplateButton",
     "TemplateParameter", "Text", "Video", "as_replies", "replies_from_data",
-    "reply_from_data", "with_defaults",
+    "reply_from_data", "with_defaults", "with_envelope",
 ]
 
 
@@ -160,6 +161,19 @@ def as_replies(messages: tuple[Any, ...]) -> list[Reply]:
                 f"of them, not {type(item).__name__}{hint}"
             )
     return out
+
+
+def with_envelope(reply: Reply, *, options: MessageOptions | Mapping[str, Any] | None,
+                  failover: Sequence[str] | None) -> Reply:
+    """``reply`` with ``options`` and ``failover`` where it has none of its own (checked)."""
+    update: dict[str, Any] = {}
+    if options is not None and reply.options is None:
+        update["options"] = options
+    if failover is not None and not reply.failover:
+        update["failover"] = failover
+    if not update:
+        return reply
+    return type(reply).model_validate({**reply.model_dump(exclude_unset=True), **update})
 
 
 def with_defaults(reply: Reply, *, quote: str | None, message_uuid: str | None) -> Reply:

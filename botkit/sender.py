@@ -306,7 +306,12 @@ class Sender:
             # Waiting for the rate takes no send slot: other numbers keep sending.
             await self.limiter.acquire(message.key.bot)
         async with self._slots:
-            return await bot.client.send(message.body)
+            accepted = await bot.client.send_message(message.body)
+        if accepted.workflow_id is not None:
+            log.info("botkit: %s sent as %s with failover workflow %s", message.client_ref,
+                     accepted.message_uuid, accepted.workflow_id,
+                     extra=log_fields(message.key, client_ref=message.client_ref))
+        return accepted.message_uuid
 
     async def _failed(self, message: OutboundMessage, exc: MessagesApiError, attempts: int) -> None:
         """Record a final refusal once: store, counter, log, then ``@bot.on_error``."""

@@ -33,6 +33,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -47,11 +48,14 @@ from botkit.events import (
     TimerEvent,
     parse_body,
 )
+from botkit.failover import FailoverError
 from botkit.menu import ShownMenu
 from botkit.metrics import log_fields
+from botkit.options import OptionsError
 from botkit.recognise import recognise
 from botkit.replies import Reply
 from botkit.retry import poll
+from botkit.shown_elsewhere import file_menu, send_menus
 from botkit.store._codec import conversation_doc, conversation_from_doc
 from botkit.store.base import (
     TIMER_META_KEY,
@@ -315,6 +319,9 @@ class Worker:
         """
         bot = self._bot
         fence = None if held is None else held.token
+        if entry.kind == "menu":  # a menu a failover step shows here (botkit.shown_elsewhere)
+            await self._finish_unchanged(entry, held, change=lambda c: file_menu(c, entry.body))
+            return
         if event is None:
             try:
                 event = _parse_entry(entry)
@@ -339,7 +346,14 @@ class Worker:
             locale = conversation.locale or bot.settings.locale
             answered = self._recognise(event, conversation, locale)
             replies, conversation = await self._run(answered, conversation)
-            turn = bot.render_replies(replies, entry.key, client_ref_base(event), locale=locale)
+            ref = client_ref_base(event)
+            try:
+                turn = bot.render_replies(replies, entry.key, ref, locale=locale)
+            except (OptionsError, FailoverError) as exc:
+                # A reply the channel refuses: report it, send the fallback, keep the rest.
+                bot.metrics.count("render_error")
+                fallback = await bot.report_error(ErrorContext(exc, entry.key, event=event))
+                turn = bot.render_replies(fallback, entry.key, ref, locale=locale)
             if turn.shows_buttons:
                 if turn.menu is None:
                     conversation.meta.pop(MENU_KEY, None)
@@ -361,17 +375,25 @@ class Worker:
                 held.known = conversation_from_doc(entry.key, committed.version, doc)
             bot.metrics.count("turns")
             bot.sender.submit(committed.outbound)
+            if turn.failover_menus:
+                await send_menus(bot.store, turn.failover_menus, ref, self.submit, now=now)
             return
         log.error("botkit: gave up on %s after %d version conflicts", entry.key, _MAX_CONFLICTS)
 
-    async def _finish_unchanged(self, entry: InboxEntry, held: _Lease | None) -> None:
-        """Finish the entry without running a turn (the conversation stays as it is)."""
+    async def _finish_unchanged(
+        self, entry: InboxEntry, held: _Lease | None,
+        change: Callable[[Conversation], bool] | None = None,
+    ) -> None:
+        """Finish the entry without running a turn: the conversation stays as it is, but
+        for what ``change`` (if given) does to it."""
         bot = self._bot
         fence = None
         if held is not None:
             fence, held.known = held.token, None  # this commit moves the version on
         for _ in range(_MAX_CONFLICTS):
             conversation = await bot.store.load(entry.key)
+            if change is not None:
+                change(conversation)
             try:
                 await bot.store.complete_turn(
                     entry.id, conversation, [], now=bot.clock.now(), fence=fence

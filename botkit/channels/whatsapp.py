@@ -271,17 +271,22 @@ class TextParameter(Strict):
     text: NonEmpty
 
 
+ButtonIndex = Annotated[int, Field(ge=0, le=9)] | Annotated[str, Field(pattern=r"^[0-9]$")]
+"""A template button's position, 0-9; Meta takes a number or its text, and the Messages
+API's own examples send both."""
+
+
 class QuickReplyComponent(Strict):
     type: Literal["button"]
     sub_type: Literal["quick_reply"]
-    index: Annotated[int, Field(ge=0, le=9)]
+    index: ButtonIndex
     parameters: Annotated[list[PayloadParameter], _length(1, 1)]
 
 
 class UrlButtonComponent(Strict):
     type: Literal["button"]
     sub_type: Literal["url"]
-    index: Annotated[str, Field(pattern=r"^[0-9]$")]
+    index: ButtonIndex
     parameters: Annotated[list[TextParameter], _length(1, 1)]
 
 

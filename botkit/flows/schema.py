@@ -63,9 +63,37 @@ _CARD: dict[str, Any] = {
 }
 
 
+_ENVELOPE: dict[str, Any] = {
+    "options": {
+        "type": "object",
+        "description": ("Per-message options, checked against the channel: ttl, client_ref, "
+                        "webhook_url, webhook_version, category, tag, encoding_type, "
+                        "entity_id, content_id, pool_id, trusted_recipient."),
+        "properties": {"ttl": {"type": "integer", "minimum": 1},
+                       "client_ref": {"type": "string", "maxLength": 100},
+                       "webhook_url": {"type": "string"},
+                       "webhook_version": {"enum": ["v0.1", "v1"]},
+                       "category": _TEXT, "tag": _TEXT,
+                       "encoding_type": {"enum": ["text", "unicode", "auto"]},
+                       "entity_id": _TEXT, "content_id": _TEXT, "pool_id": _TEXT,
+                       "trusted_recipient": {"type": "boolean"}},
+        "additionalProperties": False,
+    },
+    "failover": {
+        "type": "array", "items": {"enum": ["sms", "mms", "rcs", "whatsapp", "messenger",
+                                            "viber_service"]},
+        "description": "Channels to try in order when the message is rejected.",
+    },
+}
+_ONE_MEDIA = {"type": "object", "minProperties": 1, "maxProperties": 1,
+              "properties": {"image": _MEDIA, "audio": _MEDIA, "video": _MEDIA,
+                             "file": _MEDIA}}
+
+
 def _one(key: str, value: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"type": "object", "description": description, "properties": {key: value},
-            "required": [key], "additionalProperties": False}
+    return {"type": "object", "description": description,
+            "properties": {key: value, **_ENVELOPE}, "required": [key],
+            "additionalProperties": False}
 
 
 REPLY_SCHEMA: dict[str, Any] = {
@@ -81,6 +109,7 @@ REPLY_SCHEMA: dict[str, Any] = {
             "properties": {
                 "text": {**_TEXT, "description": "The text (the question, with buttons)."},
                 "buttons": _BUTTONS,
+                **_ENVELOPE,
             },
             "required": ["text"],
             "additionalProperties": False,
@@ -106,12 +135,29 @@ REPLY_SCHEMA: dict[str, Any] = {
         _one("file", _MEDIA, "A document."),
         _one("template", {
             "type": "object",
-            "properties": {"name": _TEXT,
-                           "parameters": {"type": "array", "items": {"type": "string"}},
-                           "locale": {"type": "string", "examples": ["en_US", "en_GB"]},
-                           "fallback_text": _TEXT},
+            "properties": {
+                "name": _TEXT,
+                "parameters": {"type": "array", "items": {"anyOf": [
+                    {"type": "string"},
+                    {"type": "object", "properties": {"text": _TEXT, "name": _TEXT},
+                     "required": ["text"]}]}},
+                "locale": {"type": "string", "examples": ["en_US", "en_GB"]},
+                "fallback_text": _TEXT,
+                "header": {**_ONE_MEDIA, "description": "A media header (rich template)."},
+                "buttons": {"type": "array", "items": {
+                    "type": "object", "minProperties": 1, "maxProperties": 1,
+                    "properties": {"quick_reply": _TEXT, "url": _TEXT}}},
+                "otp": {**_TEXT, "description": "An authentication template's one-time code."},
+            },
             "required": ["name", "fallback_text"],
         }, "A pre-approved WhatsApp template; other channels get fallback_text."),
+        _one("sticker", {"anyOf": [
+            {"type": "string", "description": "The URL of a .webp sticker."},
+            {"type": "object", "properties": {"id": _TEXT}, "required": ["id"]}]},
+            "A WhatsApp sticker; an image elsewhere."),
+        _one("media_group", {"type": "array", "minItems": 2, "maxItems": 10,
+                             "items": _ONE_MEDIA},
+             "Several attachments: one MMS message, one message per item elsewhere."),
         _one("card", _CARD, "A rich card (title, text, one image, video or file, buttons)."),
         _one("carousel", {"type": "array", "minItems": 2, "maxItems": 10, "items": _CARD},
              "2-10 cards side by side on RCS; one message per card and one menu elsewhere."),

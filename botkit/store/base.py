@@ -37,7 +37,7 @@ __all__ = [
     "timer_of",
 ]
 
-EventKind = Literal["inbound", "status", "timer"]
+EventKind = Literal["inbound", "status", "timer", "menu"]
 
 TIMER_META_KEY = "timer"
 """Where a conversation keeps its pending timer in ``meta``: ``{"id": str, "due": float}``.

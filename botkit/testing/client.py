@@ -40,9 +40,10 @@ class _Recording(httpx.AsyncBaseTransport):
             body = json.loads(request.content)
             ref = body.get("client_ref")
             decisions = self._client._decisions.pop(ref, None) if isinstance(ref, str) else None
-            self._client._sent.append(
-                SentReply(body, message_uuid=response.json()["message_uuid"], decisions=decisions)
-            )
+            answer = response.json()
+            self._client._sent.append(SentReply(
+                body, message_uuid=answer["message_uuid"], decisions=decisions,
+                workflow_id=answer.get("workflow_id")))
         return response
 
     async def aclose(self) -> None:

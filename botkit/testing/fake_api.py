@@ -147,4 +147,7 @@ class FakeMessagesApi:
         self.accepted_times.append(self.clock.now())
         if fault is not None and fault.lost_answer:
             raise httpx.ReadTimeout("no answer (FakeMessagesApi)", request=request)
-        return httpx.Response(202, json={"message_uuid": str(uuid.uuid4())})
+        answer = {"message_uuid": str(uuid.uuid4())}
+        if body.get("failover"):  # the API names the failover workflow too
+            answer["workflow_id"] = uuid.uuid4().hex
+        return httpx.Response(202, json=answer)

@@ -15,13 +15,15 @@ class SentReply(dict[str, Any]):
         message_uuid: what the fake Messages API answered.
         decisions: the renderer's decisions for this body (downgrades, splits, SMS
             encoding); None for a body sent outside a rendered turn.
+        workflow_id: the failover workflow the API named, for a body with ``failover``.
     """
 
     def __init__(self, body: dict[str, Any], *, message_uuid: str,
-                 decisions: list[str] | None = None) -> None:
+                 decisions: list[str] | None = None, workflow_id: str | None = None) -> None:
         super().__init__(body)
         self.message_uuid = message_uuid
         self.decisions = decisions
+        self.workflow_id = workflow_id
 
     @property
     def seen(self) -> str:
