@@ -99,7 +99,28 @@ def _media(kind: str) -> Callable[[Capabilities], str]:
 
 
 def _template(c: Capabilities) -> str:
+    if "rich_template" in c.native:
+        return "native template (rich: `custom` with header, buttons, OTP)"
     return "native template" if "template" in c.native else "fallback text"
+
+
+
+def _sticker(c: Capabilities) -> str:
+    return "native" if "sticker" in c.native else "image (an id-only sticker: not sent)"
+
+
+def _media_group(c: Capabilities) -> str:
+    if "media_group" in c.native:
+        return f"native `content` (≤{c.media_group_max} items)"
+    return "one message per item"
+
+
+def _reaction(c: Capabilities) -> str:
+    return "native" if "reaction" in c.native else "not sent"
+
+
+def _quote(c: Capabilities) -> str:
+    return "native `context`" if "quote" in c.native else "sent without the quote"
 
 
 _ROWS: tuple[tuple[str, Callable[[Capabilities], str]], ...] = (
@@ -115,6 +136,10 @@ _ROWS: tuple[tuple[str, Callable[[Capabilities], str]], ...] = (
     ("Video", _media("video")),
     ("File", _media("file")),
     ("Template", _template),
+    ("Sticker", _sticker),
+    ("MediaGroup", _media_group),
+    ("Reaction", _reaction),
+    ("quote=True", _quote),
 )
 
 

@@ -210,7 +210,8 @@ class Template(ReplyBase):
                 if not 1 <= int(found) <= len(self.parameters):
                     raise ValueError(f"fallback_text uses {{{{{found}}}}} but the template "
                                      f"has {len(self.parameters)} parameter(s)")
-            elif found not in named:
+            elif any(named) and found not in named:
+                # Without named parameters, {{word}} is text of its own (a flow's Jinja).
                 raise ValueError(f"fallback_text uses {{{{{found}}}}} but no parameter is "
                                  f"named {found!r}")
         return self
@@ -227,6 +228,8 @@ class Template(ReplyBase):
 
         def fill(match: re.Match[str]) -> str:
             found = match.group(1)
-            return _text(self.parameters[int(found) - 1]) if found.isdigit() else by_name[found]
+            if found.isdigit():
+                return _text(self.parameters[int(found) - 1])
+            return by_name.get(found, match.group(0))
 
         return _PLACEHOLDER.sub(fill, self.fallback_text)

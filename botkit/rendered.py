@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from botkit.failover import failover_steps, with_failover
 from botkit.menu import ShownMenu
 from botkit.render import address, render
-from botkit.replies import Buttons, Reply
+from botkit.replies import Buttons, Reply, Text
 from botkit.store.base import ConversationKey, NewOutbound
 
 __all__ = ["RenderedTurn", "render_turn"]
@@ -51,7 +51,8 @@ def render_turn(
     """
     turn = RenderedTurn()
     version = api_version
-    for reply in replies:
+    for given in replies:
+        reply = Text(given) if isinstance(given, str) else given
         rendered = render(
             reply, key.channel, version, locale=locale, public_url=public_url, now=now
         )

@@ -15,7 +15,7 @@ import pytest
 from botkit import Bot, Context, ErrorContext
 from botkit.failover import FailoverError, failover_steps, with_failover
 from botkit.render import render
-from botkit.replies import Button, Buttons, Card, Carousel, Image, Text
+from botkit.replies import Button, Card, Carousel, Image, Text
 from botkit.settings import Settings
 from botkit.store.base import ConversationKey
 
