@@ -144,7 +144,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.reload:
         os.environ[_TARGET_ENV] = args.target
         uvicorn.run(
-            "botkit.cli:_reload_factory", factory=True, host=args.host, port=args.port, reload=True
+            "botkit.cli:_reload_factory", factory=True, host=args.host, port=args.port, reload=True,
+            access_log=args.access_log,
         )
         return 0
     app = served_app(args.target, watch=args.watch)
@@ -156,9 +157,10 @@ def _run(args: argparse.Namespace) -> int:
             f"botkit: chat with it on five channels at http://{args.host}:{args.port}/sandbox",
             flush=True,
         )
-        _serve_sandbox(bot, uvicorn.Config(app, host=args.host, port=args.port))
+        _serve_sandbox(bot, uvicorn.Config(app, host=args.host, port=args.port,
+                                           access_log=args.access_log))
         return 0
-    uvicorn.run(app, host=args.host, port=args.port)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log)
     return 0
 
 
@@ -183,6 +185,7 @@ def _run_workers(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        access_log=args.access_log,
     )
     return 0
 
@@ -286,6 +289,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--reload", action="store_true", help="restart when the code changes")
     run.add_argument("--watch", action="store_true", help="reload changed flow files in place")
+    run.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every HTTP request (uvicorn's access log); botkit logs one line per turn",
+    )
     run.add_argument(
         "--workers",
         type=int,

@@ -63,6 +63,7 @@ REASONS: Final = (
     "lease_lost",
     "swept",
     "inbox_unparsable",
+    "backlog_full",
     "outcome_unrecorded",
 )
 """Counters exported from the start at 0, so a dashboard sees them before they first move."""

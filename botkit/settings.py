@@ -54,6 +54,7 @@ class Settings:
     shutdown_grace: float = 10.0
     http_transport: str = "aiohttp"
     concurrency: int = 64
+    backlog: int = 1000
     send_attempts: int = 12
     send_retry_budget: float = 300.0
     senders: Mapping[str, str] = field(default_factory=dict)
@@ -77,6 +78,7 @@ class Settings:
             )
         _require_positive("BOTKIT_RATE", self.rate, allow_none=True)
         _require_positive("BOTKIT_QUEUE_MAX", self.queue_max)
+        _require_positive("BOTKIT_BACKLOG", self.backlog)
         _require_positive("BOTKIT_SEND_ATTEMPTS", self.send_attempts)
         _require_positive("BOTKIT_LOCK_LEASE", self.lock_lease)
         if self.retention < 0:
@@ -158,6 +160,7 @@ class Settings:
             shutdown_grace=number("BOTKIT_SHUTDOWN_GRACE", 10.0),
             http_transport=text("BOTKIT_HTTP_TRANSPORT") or "aiohttp",
             concurrency=int(number("BOTKIT_CONCURRENCY", 64)),
+            backlog=int(number("BOTKIT_BACKLOG", 1000)),
             send_attempts=int(number("BOTKIT_SEND_ATTEMPTS", 12)),
             send_retry_budget=number("BOTKIT_SEND_RETRY_BUDGET", 300.0),
             senders=_senders(text("BOTKIT_SENDERS")),

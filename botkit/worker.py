@@ -32,12 +32,14 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from botkit import _messages
+from botkit.backlog import Backlog
 from botkit.context import MENU_KEY, Context, ErrorContext
 from botkit.errors import AlreadyDone, LeaseLost, PayloadError, StoreError, VersionConflict
 from botkit.events import (
@@ -107,6 +109,9 @@ class _Drain:
     key: ConversationKey
     # Events the webhook route parsed already, by inbox id, to skip parsing them again.
     events: dict[int, Event] = field(default_factory=dict)
+    # The backlog's entries that joined this drain: they leave the backlog when it ends,
+    # whichever process turned them.
+    entries: list[InboxEntry] = field(default_factory=list)
 
 
 def client_ref_base(event: Event) -> str:
@@ -151,6 +156,8 @@ class Worker:
             self._work, limit=bot.settings.concurrency
         )
         self._last_id = 0
+        self.backlog = Backlog(queue=self._queue, read=bot.store.pending_inbox,
+                               limit=bot.settings.backlog, on_spill=self._spilled)
         # Drains submitted and not started, by conversation: later entries join them.
         # An entry leaves when its drain starts, so this holds active conversations only.
         self._queued: dict[ConversationKey, _Drain] = {}
@@ -158,8 +165,12 @@ class Worker:
         self._notices = notices_of(bot.store)
 
     def submit(self, entry: InboxEntry, event: Event | None = None) -> None:
-        """Queue a committed entry behind the others of its conversation."""
+        """Queue a committed entry behind the others of its conversation, or leave it in
+        the store while ``BOTKIT_BACKLOG`` entries wait already (:mod:`botkit.backlog`)."""
         self._last_id = max(self._last_id, entry.id)
+        self.backlog.submit(entry, event)
+
+    def _queue(self, entry: InboxEntry, event: Event | None) -> None:
         if not self.shared:
             self.lanes.submit(entry.key, _Job(entry, event))
             return
@@ -167,8 +178,17 @@ class Worker:
         if drain is None:
             drain = self._queued[entry.key] = _Drain(entry.key)
             self.lanes.submit(entry.key, drain)
+        drain.entries.append(entry)
         if event is not None:
             drain.events[entry.id] = event
+
+    def _spilled(self, spilling: bool) -> None:
+        if spilling:
+            self._bot.metrics.count("backlog_full")
+            log.warning("botkit: %d events wait for their turn (BOTKIT_BACKLOG); newer ones "
+                        "wait in the store until the backlog halves", self.backlog.limit)
+        else:
+            log.info("botkit: every event waiting in the store is queued again")
 
     async def recover(self) -> int:
         """Queue every unfinished entry left in the store (e.g. by a process that died)."""
@@ -209,12 +229,18 @@ class Worker:
 
     async def _work(self, job: _Job | _Drain) -> None:
         if isinstance(job, _Drain):
-            await self._drain(job)
+            try:
+                await self._drain(job)
+            finally:
+                for entry in job.entries:
+                    self.backlog.done(entry)
             return
         try:  # the hot path of a store of one process: no lease, no extra frame
             await self._turn(job.entry, job.event, None)
         except AlreadyDone:
             self._duplicate(job.entry)
+        finally:
+            self.backlog.done(job.entry)
 
     async def _drain(self, drain: _Drain) -> None:
         """Process the conversation's pending entries under its lease (shared store)."""
@@ -318,6 +344,7 @@ class Worker:
             LeaseLost: ``held`` is no longer the conversation's lease.
         """
         bot = self._bot
+        started = time.perf_counter()
         fence = None if held is None else held.token
         if entry.kind == "menu":  # a menu a failover step shows here (botkit.shown_elsewhere)
             await self._finish_unchanged(entry, held, change=lambda c: file_menu(c, entry.body))
@@ -375,6 +402,11 @@ class Worker:
                 held.known = conversation_from_doc(entry.key, committed.version, doc)
             bot.metrics.count("turns")
             bot.sender.submit(committed.outbound)
+            # The one line per turn that replaces an HTTP access log (off by default).
+            log.log(logging.INFO if isinstance(event, InboundEvent) else logging.DEBUG,
+                    "botkit: %s %s -> %d message%s in %.1f ms", entry.key, event.kind,
+                    len(committed.outbound), "" if len(committed.outbound) == 1 else "s",
+                    (time.perf_counter() - started) * 1000, extra=log_fields(entry.key))
             if turn.failover_menus:
                 await send_menus(bot.store, turn.failover_menus, ref, self.submit, now=now)
             return

@@ -410,7 +410,9 @@ async def test_the_same_entry_twice_in_one_process_commits_once() -> None:
     async with bot.running():
         assert await ingest(bot, webhook("hi"), None, status=False)
         (entry,) = await bot.store.pending_inbox()
-        bot.worker.submit(entry)  # as a recovery racing the webhook might
+        bot.worker.submit(entry)  # as a recovery racing the webhook might: still queued
+        await within(bot.idle())
+        bot.worker.submit(entry)  # and once it ran: the store refuses a second commit
         await within(bot.idle())
 
     assert api.texts == ["once"]
