@@ -675,7 +675,8 @@ def test_workers_on_a_shared_store_start_uvicorn_by_import_string(
 
     ((args, kwargs),) = started
     assert args == ("botkit.cli:_reload_factory",)
-    assert kwargs == {"factory": True, "host": "127.0.0.1", "port": 8123, "workers": 3}
+    assert kwargs == {"factory": True, "host": "127.0.0.1", "port": 8123, "workers": 3,
+                      "access_log": False}
     assert os.environ["BOTKIT_RUN_TARGET"] == target  # each worker imports it by itself
 
 
