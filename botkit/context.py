@@ -177,16 +177,23 @@ class Context:
         return _QUEUED
 
     def _check(self, reply: Reply) -> None:
-        """Render a reply with options or failover now, so a refusal raises here, in the
-        handler, rather than after the turn."""
+        """Check a reply's options (and render a failover's steps) now, so a refusal
+        raises here, in the handler, rather than after the turn."""
+        from botkit.capabilities import CAPABILITIES
         from botkit.failover import failover_steps, with_failover
+        from botkit.options import OptionsError, check_options
         from botkit.render import render
 
         bot, key = self.bot, self.key
         version = bot.settings.api_version
-        rendered = render(reply, key.channel, version, locale=self.locale,
-                          public_url=bot.public_url)
+        caps = CAPABILITIES.get((version, key.channel))
+        if reply.options is not None and caps is not None:
+            problems, _ = check_options(reply.options, caps.options, caps.label)
+            if problems:
+                raise OptionsError("; ".join(problems))
         if reply.failover and version == "v1":
+            rendered = render(reply, key.channel, version, locale=self.locale,
+                              public_url=bot.public_url)
             steps = failover_steps(reply, key, bot.settings.senders, locale=self.locale,
                                    public_url=bot.public_url, now=0.0)
             with_failover(rendered.bodies, steps, key.channel)
