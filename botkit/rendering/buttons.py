@@ -19,19 +19,33 @@ else ``Title: url`` lines in the text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from botkit.menu import ShownChoice, ShownMenu
 from botkit.rendering.hints import list_button_label, menu_hint, menu_labels
 from botkit.rendering.output import Out
 from botkit.rendering.suggestions import chips, remember_choices
 from botkit.rendering.text import shorten, shorten_unique, split_text
-from botkit.replies import Button, Buttons
+from botkit.replies import Buttons
 
-__all__ = ["render_buttons"]
+__all__ = ["ButtonLike", "render_buttons", "render_choices"]
 
 
-def _links(links: Sequence[Button], out: Out) -> tuple[dict[str, Any] | None, list[str]]:
+class ButtonLike(Protocol):
+    """What the renderer reads of a button: a :class:`~botkit.replies.Button`, or a
+    lightweight stand-in the renderer builds itself (a carousel's menu)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def payload(self) -> str | None: ...
+
+    @property
+    def url(self) -> str | None: ...
+
+
+def _links(links: Sequence[ButtonLike], out: Out) -> tuple[dict[str, Any] | None, list[str]]:
     """The native action (channel options) or the text lines for the link buttons."""
     caps = out.caps
     if not links:
@@ -59,7 +73,7 @@ def _shortened(out: Out, titles: list[str], shown: list[str], limit: int, where:
                + ", ".join(pairs))
 
 
-def _reply_buttons(body: str, choices: Sequence[Button], out: Out) -> None:
+def _reply_buttons(body: str, choices: Sequence[ButtonLike], out: Out) -> None:
     caps = out.caps
     titles = [c.title for c in choices]
     shown = shorten_unique(titles, caps.button_title_max)
@@ -71,7 +85,7 @@ def _reply_buttons(body: str, choices: Sequence[Button], out: Out) -> None:
     _native_menu(choices, out)
 
 
-def _native_menu(choices: Sequence[Button], out: Out) -> None:
+def _native_menu(choices: Sequence[ButtonLike], out: Out) -> None:
     # A user may type a title instead of tapping; remember what was offered so the typed
     # answer becomes the same button event. Nothing was numbered, so labels are empty.
     out.menu = ShownMenu(
@@ -79,7 +93,7 @@ def _native_menu(choices: Sequence[Button], out: Out) -> None:
         "native", out.caps.channel, out.now)
 
 
-def _list(body: str, choices: Sequence[Button], out: Out) -> None:
+def _list(body: str, choices: Sequence[ButtonLike], out: Out) -> None:
     caps = out.caps
     titles = [c.title for c in choices]
     shown = shorten_unique(titles, caps.row_title_max)
@@ -100,7 +114,7 @@ def _list(body: str, choices: Sequence[Button], out: Out) -> None:
     _native_menu(choices, out)
 
 
-def _interactive(text: str, choices: Sequence[Button], link_lines: list[str],
+def _interactive(text: str, choices: Sequence[ButtonLike], link_lines: list[str],
                  out: Out) -> str | None:
     """Send the choices as native buttons or a list (None), or say why they must be text."""
     caps = out.caps
@@ -146,7 +160,7 @@ def _menu_parts(text: str, block: str, limit: int) -> list[str]:
     return parts
 
 
-def _text_menu(text: str, choices: Sequence[Button], link_lines: list[str], out: Out,
+def _text_menu(text: str, choices: Sequence[ButtonLike], link_lines: list[str], out: Out,
                options: dict[str, Any] | None, reason: str) -> None:
     titles = [c.title for c in choices]
     style, labels = menu_labels(titles)
@@ -164,36 +178,41 @@ def _text_menu(text: str, choices: Sequence[Button], link_lines: list[str], out:
         style, out.caps.channel, out.now)
 
 
-def _chips(reply: Buttons, out: Out) -> str | None:
+def _chips(text: str, buttons: Sequence[ButtonLike], out: Out) -> str | None:
     """Send the question with every button as a chip (None), or say why they must be text."""
-    caps, n = out.caps, len(reply.buttons)
+    caps, n = out.caps, len(buttons)
     if n > caps.chips_max:
         return f"{n} buttons > {caps.chips_max} {caps.label} suggestion chips"
-    parts = split_text(reply.text, caps.text_max)
+    parts = split_text(text, caps.text_max)
     if len(parts) > 1:
-        out.split_decision("question", len(reply.text), len(parts))
+        out.split_decision("question", len(text), len(parts))
     out.texts(parts[:-1])
     body = out.body("text", parts[-1])
-    body["suggestions"] = chips(reply.buttons, out, "chips")
-    remember_choices(reply.buttons, out)
+    body["suggestions"] = chips(buttons, out, "chips")
+    remember_choices(buttons, out)
     return None
 
 
 def render_buttons(reply: Buttons, out: Out) -> None:
     """Render ``reply`` into ``out`` (see the module docstring for the rules)."""
-    chip_reason = _chips(reply, out) if out.native("chips") else None
+    render_choices(reply.text, reply.buttons, out)
+
+
+def render_choices(text: str, buttons: Sequence[ButtonLike], out: Out) -> None:
+    """Render a question with ``buttons`` (checked already: titles and payloads unique)."""
+    chip_reason = _chips(text, buttons, out) if out.native("chips") else None
     if out.native("chips") and chip_reason is None:
         return
-    choices: list[Button] = []
-    links: list[Button] = []
-    for button in reply.buttons:
+    choices: list[ButtonLike] = []
+    links: list[ButtonLike] = []
+    for button in buttons:
         (links if button.payload is None else choices).append(button)
     options, link_lines = _links(links, out)
     if not choices:
-        out.text("\n".join([reply.text, *link_lines]), options=options)
+        out.text("\n".join([text, *link_lines]), options=options)
         return
     # No channel has both an action button and reply buttons, so a native interactive
     # message never has to carry an action.
-    reason = chip_reason or _interactive(reply.text, choices, link_lines, out)
+    reason = chip_reason or _interactive(text, choices, link_lines, out)
     if reason is not None:
-        _text_menu(reply.text, choices, link_lines, out, options, reason)
+        _text_menu(text, choices, link_lines, out, options, reason)

@@ -18,17 +18,25 @@ Downgraded, everything is made of what the channel already renders well:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from botkit.rendering.buttons import render_buttons
+from botkit.rendering.buttons import render_choices
 from botkit.rendering.content import render_media
 from botkit.rendering.hints import pick_one_question
 from botkit.rendering.output import Out
 from botkit.rendering.suggestions import chips, remember_choices
 from botkit.rendering.text import shorten
-from botkit.replies import Button, Buttons, Card, Carousel
+from botkit.replies import Button, Card, Carousel
 
 __all__ = ["render_card", "render_carousel"]
+
+class _Choice(NamedTuple):
+    """One line of a downgraded carousel's menu (titled by card, checked unique)."""
+
+    title: str
+    payload: str | None
+    url: str | None = None
+
 
 _MEDIA_HEIGHT = "MEDIUM"
 _CARD_WIDTH = "MEDIUM"
@@ -91,7 +99,7 @@ def _as_messages(card: Card, out: Out, buttons: Sequence[Button]) -> None:
         text = _card_text(card, links=True, media_link=not native_media)
         if native_media and media is not None and media.kind in caps.captions \
                 and len(text) <= caps.caption_max:
-            render_media(media.model_copy(update={"caption": text}), out)
+            render_media(media, out, caption=text)
             return
         if native_media and media is not None:
             render_media(media, out)
@@ -101,7 +109,7 @@ def _as_messages(card: Card, out: Out, buttons: Sequence[Button]) -> None:
         render_media(media, out)
     question = _card_text(card, links=False, media_link=not native_media)
     # The card and its buttons were checked when the card was built.
-    render_buttons(Buttons.model_construct(text=question, buttons=tuple(buttons)), out)
+    render_choices(question, buttons, out)
 
 
 def render_card(reply: Card, out: Out) -> None:
@@ -134,7 +142,10 @@ def _menu_titles(cards: Sequence[Card]) -> list[tuple[str, Button]]:
 def render_carousel(reply: Carousel, out: Out) -> None:
     """A native carousel, or one message per card and one menu (module docstring)."""
     caps = out.caps
-    reasons = [r for r in (_why_not_native(c, out, "carousel") for c in reply.cards) if r]
+    if out.native("carousel"):
+        reasons = [r for r in (_why_not_native(c, out, "carousel") for c in reply.cards) if r]
+    else:  # the same reason for every card: said once
+        reasons = [caps.why_not("carousel", "carousels")]
     if not reasons and len(reply.cards) <= caps.carousel_max:
         cards = [_native_card(card, out) for card in reply.cards]
         out.body("carousel", {"cards": cards}, {"card_width": _CARD_WIDTH})
@@ -145,8 +156,6 @@ def render_carousel(reply: Carousel, out: Out) -> None:
                f"and one menu of their choices")
     for card in reply.cards:
         _as_messages(card, out, ())
-    choices = [Button.model_construct(title=title, payload=b.payload, url=None)
-               for title, b in _menu_titles(reply.cards)]
+    choices = [_Choice(title, b.payload) for title, b in _menu_titles(reply.cards)]
     if choices:
-        question = pick_one_question(out.locale)
-        render_buttons(Buttons.model_construct(text=question, buttons=tuple(choices)), out)
+        render_choices(pick_one_question(out.locale), choices, out)

@@ -124,9 +124,13 @@ def _file_name(name: str, limit: int) -> str:
     return shorten(stem, limit - len(ext) - 1) + "." + ext
 
 
-def render_media(reply: Media, out: Out) -> None:
-    """A native image, audio, video or file where the channel has it, else caption + link."""
+def render_media(reply: Media, out: Out, *, caption: str | None = None) -> None:
+    """A native image, audio, video or file where the channel has it, else caption + link.
+
+    ``caption`` replaces the reply's own (a card's title and text riding on its image).
+    """
     caps, kind = out.caps, reply.kind
+    caption = caption or reply.caption
     options: dict[str, Any] | None = None
     if not out.native(kind):
         out.decide(f"{kind}: {caps.why_not(kind, f'{kind} messages')} -> caption + link")
@@ -141,17 +145,17 @@ def render_media(reply: Media, out: Out) -> None:
             return
         options, content["thumb_url"] = found, reply.thumb_url
     caption_text = None
-    if reply.caption:
+    if caption:
         if kind not in caps.captions:
             out.decide(f"caption: {caps.label} {kind} messages have none -> sent as text after "
                        f"the {kind}")
-            caption_text = reply.caption
-        elif len(reply.caption) > caps.caption_max:
-            out.decide(f"caption of {len(reply.caption)} characters > {caps.caption_max} on "
+            caption_text = caption
+        elif len(caption) > caps.caption_max:
+            out.decide(f"caption of {len(caption)} characters > {caps.caption_max} on "
                        f"{caps.label} -> sent as text after the {kind}")
-            caption_text = reply.caption
+            caption_text = caption
         else:
-            content["caption"] = reply.caption
+            content["caption"] = caption
     if reply.name and kind == "file":
         if caps.file_name_max is None:
             out.decide(f"file name: {caps.label} files have none -> not sent")

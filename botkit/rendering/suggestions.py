@@ -12,13 +12,16 @@ still understood.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botkit.menu import ShownChoice, ShownMenu
 from botkit.rendering.hints import map_button_label
 from botkit.rendering.output import Out
+
+if TYPE_CHECKING:
+    from botkit.rendering.buttons import ButtonLike
 from botkit.rendering.text import coordinate, shorten, shorten_unique
-from botkit.replies import Button, Location
+from botkit.replies import Location
 
 __all__ = ["LINK_DESCRIPTION_MAX", "chips", "remember_choices", "view_location"]
 
@@ -26,7 +29,7 @@ LINK_DESCRIPTION_MAX = 500
 """An open-URL chip's description (required by RCS): 1-500 characters."""
 
 
-def chips(buttons: Sequence[Button], out: Out, where: str) -> list[dict[str, Any]]:
+def chips(buttons: Sequence[ButtonLike], out: Out, where: str) -> list[dict[str, Any]]:
     """The chips for ``buttons``, labels shortened to the channel's limit (with a decision).
 
     ``where`` names what carries them in the decision ("chips", "card chips").
@@ -50,7 +53,7 @@ def chips(buttons: Sequence[Button], out: Out, where: str) -> list[dict[str, Any
     return out_chips
 
 
-def remember_choices(buttons: Sequence[Button], out: Out) -> None:
+def remember_choices(buttons: Sequence[ButtonLike], out: Out) -> None:
     """Remember the reply chips shown, so a typed title (or number) is the same tap."""
     choices = [b for b in buttons if b.payload is not None]
     if choices:
