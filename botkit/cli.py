@@ -154,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"botkit: sandbox mode (no Vonage credentials): replies are recorded and logged, "
             f"not sent. Webhooks: http://{args.host}:{args.port}/webhooks/inbound\n"
-            f"botkit: chat with it on five channels at http://{args.host}:{args.port}/sandbox",
+            f"botkit: chat with it on every channel at http://{args.host}:{args.port}/sandbox",
             flush=True,
         )
         _serve_sandbox(bot, uvicorn.Config(app, host=args.host, port=args.port,

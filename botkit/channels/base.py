@@ -185,13 +185,21 @@ class InboundQuirks:
 class SandboxLook:
     """How the sandbox draws a channel's pane and what its user can do there.
 
+    The page draws a message from its body's ``message_type`` (text with suggestion chips,
+    card, carousel, media, location, WhatsApp interactive, ...), never from the channel's
+    name, so a new channel whose bodies use known message types needs no drawing code.
+
     Attributes:
-        sends: the v1 inbound message types the pane's user can send.
+        sends: the v1 inbound message types the pane's user can send (``reply`` and
+            ``button`` are taps: on native buttons, or on suggestion chips).
         read_receipts: the channel reports ``read`` (the pane shows blue ticks).
-        theme: CSS custom properties set on the pane, by name without the ``--``
-            (``head-bg``, ``head-ink``, ``bot-bg``, ``bot-ink``, ``user-bg``, ``user-ink``,
-            ``link``, ``radius``, ``pane-bg``, ``composer-bg``, ``accent``, ``avatar``), so
-            a new channel needs no stylesheet of its own.
+        theme: CSS custom properties set on the pane, by name without the ``--``, so a
+            new channel needs no stylesheet of its own: ``head-bg``/``head-ink`` (the
+            header), ``bot-bg``/``bot-ink`` and ``user-bg``/``user-ink`` (the bubbles; a
+            gradient is fine), ``link`` (links, buttons and chips), ``radius`` (bubble
+            corners), ``pane-bg``, ``composer-bg``, ``accent`` (the Send button, action
+            buttons and the tab's dot) and ``avatar`` (the header's circle, white letter).
+            A key left out keeps the page's default.
     """
 
     sends: tuple[str, ...] = ("text",)

@@ -151,6 +151,7 @@ CHANNEL = ChannelSpec(
                         theme={"head-bg": "#7360f2", "head-ink": "#fff", "bot-bg": "#fff",
                                "bot-ink": "#1c1c1e", "user-bg": "#e4deff", "user-ink": "#1c1c1e",
                                "radius": "14px", "link": "#5b48d9", "pane-bg": "#f2f1f7",
-                               "composer-bg": "#fff", "accent": "#7360f2", "avatar": "#7360f2"}),
+                               "composer-bg": "#fff", "accent": "#7360f2",
+                               "avatar": "rgba(255, 255, 255, 0.25)"}),
 )
 """The Viber service messages channel."""

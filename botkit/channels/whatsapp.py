@@ -511,6 +511,6 @@ CHANNEL = ChannelSpec(
                                "bot-ink": "#111b21", "user-bg": "#d9fdd3", "user-ink": "#111b21",
                                "link": "#027eb5", "radius": "8px", "pane-bg": "#efeae2",
                                "composer-bg": "#f0f2f5", "accent": "#00a884",
-                               "avatar": "#25d366"}),
+                               "avatar": "rgba(255, 255, 255, 0.25)"}),
 )
 """The WhatsApp channel."""

@@ -1,9 +1,10 @@
-"""Sandbox mode: no Vonage credentials, a fake Messages API and a web chat on five channels.
+"""Sandbox mode: no Vonage credentials, a fake Messages API and a web chat on every channel.
 
 Without credentials the bot sends through :class:`SandboxRecorder` (a fake Messages API
 that checks every body with botkit's strict wire models), and the app serves the sandbox
-page at ``/sandbox``: one conversation on SMS, MMS, WhatsApp, Messenger and Viber side by
-side, through the real webhook routes. See :mod:`botkit.sandbox.routes` for the endpoints.
+page at ``/sandbox``: one conversation on SMS, MMS, RCS, WhatsApp, Messenger and Viber
+side by side, through the real webhook routes. See :mod:`botkit.sandbox.routes` for the
+endpoints.
 """
 
 from __future__ import annotations

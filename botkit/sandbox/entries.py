@@ -18,7 +18,6 @@ __all__ = ["READ_RECEIPTS", "SandboxEntry", "content_of", "parties_of"]
 
 READ_RECEIPTS = frozenset(name for name, spec in REGISTRY.items() if spec.sandbox.read_receipts)
 """The channels that report ``read`` (the sandbox's fake API sends it for them)."""
-"""Channels whose status webhooks include ``read`` (spec ``messageStatus*``)."""
 
 _ENVELOPE = {"to", "from", "channel", "message_type", "client_ref", "webhook_url",
              "webhook_version", "failover", "context", "ttl", "trusted_recipient"}
@@ -37,16 +36,24 @@ def parties_of(body: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def content_of(body: dict[str, Any]) -> dict[str, Any]:
-    """``{"kind", "content", "options"}`` of a v1 or v0.1 body, for the page to draw."""
+    """``{"kind", "content", "options", "suggestions"}`` of a v1 or v0.1 body, for the page.
+
+    ``kind`` is the message type the page draws by (never the channel), ``options`` the
+    channel options (``{"rcs": {"card_orientation": ...}}``) and ``suggestions`` the chips
+    sent with a text or a carousel (``[]`` when none).
+    """
     message = body.get("message")
     if isinstance(message, dict) and isinstance(message.get("content"), dict):
         kind = str(message["content"].get("type", "?"))
         options = {k: v for k, v in message.items() if k != "content"}
-        return {"kind": kind, "content": message["content"].get(kind), "options": options}
+        return {"kind": kind, "content": message["content"].get(kind), "options": options,
+                "suggestions": []}
     kind = str(body.get("message_type") or ("text" if "text" in body else "?"))
     options = {k: v for k, v in body.items()
                if k not in _ENVELOPE and k != kind and isinstance(v, dict)}
-    return {"kind": kind, "content": body.get(kind), "options": options}
+    suggestions = body.get("suggestions")
+    return {"kind": kind, "content": body.get(kind), "options": options,
+            "suggestions": suggestions if isinstance(suggestions, list) else []}
 
 
 def _view(body: dict[str, Any]) -> str:
@@ -126,6 +133,8 @@ def inbound_view(body: dict[str, Any]) -> str:
         return str(content)
     if kind == "reply" and isinstance(content, dict):
         return str(content.get("title") or content.get("id"))
+    if kind == "button" and isinstance(content, dict):
+        return str(content.get("text") or content.get("payload"))
     if kind == "location" and isinstance(content, dict):
         where = ", ".join(str(content[k]) for k in ("name", "address") if content.get(k))
         return f"[location] {where + ' ' if where else ''}({content.get('lat')}, " \

@@ -5,7 +5,7 @@
 ``GET /sandbox/config``        the channels, the sample user and bot addresses per channel
 ``GET /sandbox/messages``      the timeline as JSON; ``?since=REV`` for changes only
 ``GET /sandbox/events``        the same changes as server-sent events, live
-``POST /sandbox/send``         act as the user: text, a button tap, a location, an image
+``POST /sandbox/send``         act as the user: text, a tap, a location, an image
 =============================  ===========================================================
 
 ``POST /sandbox/send`` builds a v1 inbound webhook, signs it on the server when
@@ -71,10 +71,21 @@ class _Text(_Action):
 
 
 class _Reply(_Action):
+    """A tap on a reply button, a list row or a reply chip: the ``reply`` webhook."""
+
     type: Literal["reply"]
-    id: Annotated[str, Field(min_length=1, max_length=256)]
+    # A chip's postback data has no documented limit: an open-URL chip's may be a long URL.
+    id: Annotated[str, Field(min_length=1, max_length=2048)]
     title: Annotated[str, Field(min_length=1, max_length=256)]
     description: Annotated[str, Field(max_length=256)] | None = None
+
+
+class _Button(_Action):
+    """A tap on an action chip (dial, open a link, ...): the ``button`` webhook."""
+
+    type: Literal["button"]
+    payload: Annotated[str, Field(max_length=2048)]
+    text: Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class _Location(_Action):
@@ -98,15 +109,19 @@ class _Contact(_Action):
     email: Annotated[str, Field(max_length=200)] | None = None
 
 
-_ACTIONS: TypeAdapter[_Text | _Reply | _Location | _Image | _Contact] = TypeAdapter(
-    Annotated[_Text | _Reply | _Location | _Image | _Contact, Field(discriminator="type")]
+_AnyAction = _Text | _Reply | _Button | _Location | _Image | _Contact
+
+_ACTIONS: TypeAdapter[_AnyAction] = TypeAdapter(
+    Annotated[_AnyAction, Field(discriminator="type")]
 )
 
 
-def _content(action: _Text | _Reply | _Location | _Image | _Contact) -> dict[str, Any]:
+def _content(action: _AnyAction) -> dict[str, Any]:
     """The webhook fields of one user action (the type's content key and its value)."""
     if isinstance(action, _Text):
         return {"text": action.text}
+    if isinstance(action, _Button):
+        return {"button": {"payload": action.payload, "text": action.text}}
     if isinstance(action, _Reply):
         reply = {"id": action.id, "title": action.title}
         if action.description:

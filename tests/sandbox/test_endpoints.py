@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,7 @@ async def test_the_page_and_its_files_are_served(sandbox_bot: Callable[..., Bot]
         assert "default-src 'self'" in html.headers["content-security-policy"]
         assert 'src="http' not in html.text and 'href="http' not in html.text  # no CDN
         for name, kind in (("app.js", "javascript"), ("render.js", "javascript"),
+                           ("dom.js", "javascript"), ("rich.js", "javascript"),
                            ("sandbox.css", "text/css"), ("icon.svg", "image/svg+xml")):
             found = await http.get(f"/sandbox/static/{name}")
             assert found.status_code == 200 and kind in found.headers["content-type"], name
@@ -78,6 +80,28 @@ async def test_the_page_and_its_files_are_served(sandbox_bot: Callable[..., Bot]
     whatsapp = next(c for c in config["channels"] if c["id"] == "whatsapp")
     assert {"reply", "location", "image"} <= set(whatsapp["sends"])
     assert config["channels"][0]["sends"] == ["text"]  # an SMS user can only type
+    rcs = next(c for c in config["channels"] if c["id"] == "rcs")
+    assert {"reply", "button", "location", "image"} <= set(rcs["sends"])
+    assert rcs["read_receipts"] is True
+    for channel in config["channels"]:  # each pane's colours come from its channel's theme
+        assert {"head-bg", "bot-bg", "user-bg", "accent", "avatar"} <= set(channel["theme"])
+
+
+def test_the_stylesheet_gives_no_channel_its_colours() -> None:
+    # The theme (SandboxLook.theme) colours each pane, so a new channel needs no rule; the
+    # rules that do name a channel only add texture (WhatsApp's wallpaper, soft shadows).
+    css = (sandbox_routes.STATIC_DIR / "sandbox.css").read_text(encoding="utf-8")
+    texture = {"background-image", "background-size", "box-shadow"}
+    named = 0
+    for selector, block in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        if not any(f"--{channel}" in selector for channel in CHANNELS):
+            continue
+        named += 1
+        properties = {d.split(":")[0].strip() for d in block.split(";") if d.strip()}
+        assert properties <= texture, f"{selector.strip()} sets {properties - texture}"
+    assert named <= 3
+    for channel in ("sms", "mms", "rcs", "messenger"):
+        assert f"--{channel}" not in css
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -148,6 +172,75 @@ async def test_a_whatsapp_tap_sends_the_native_reply_webhook(
     assert answer["body"]["text"] == "Medium via native"
 
 
+async def test_rcs_chip_taps_send_the_native_reply_and_button_webhooks(
+    sandbox_bot: Callable[..., Bot],
+) -> None:
+    # A reply chip answers reply{id: postback_data, title: text}; an action chip (dial, open
+    # a link, ...) button{payload: postback_data, text}. Both reach @bot.on_button.
+    bot = sandbox_bot()
+    taps: list[tuple[str, str | None, str]] = []
+
+    @bot.on_button()
+    async def tapped(ctx: Context) -> None:
+        assert ctx.event.button is not None
+        answer = ctx.event.button
+        taps.append((answer.payload, answer.title, answer.via))
+        await ctx.reply(f"got {answer.payload}")
+
+    async with page(bot) as http:
+        reply = await act(http, bot, channel="rcs", type="reply", id="M", title="Medium")
+        button = await act(http, bot, channel="rcs", type="button",
+                           payload="https://example.com/menu", text="See the menu")
+        out = [e for e in await timeline(http) if e["direction"] == "out"]
+    assert reply["body"]["message_type"] == "reply" and reply["body"]["channel"] == "rcs"
+    assert reply["body"]["reply"] == {"id": "M", "title": "Medium"}
+    assert button["body"]["message_type"] == "button"
+    assert button["body"]["button"] == {"payload": "https://example.com/menu",
+                                        "text": "See the menu"}
+    assert (reply["view"], button["view"]) == ("Medium", "See the menu")
+    assert taps == [("M", "Medium", "native"), ("https://example.com/menu", "See the menu",
+                                                 "native")]
+    assert [e["body"]["text"] for e in out] == ["got M", "got https://example.com/menu"]
+    assert [e["status"] for e in out] == ["read", "read"]  # RCS reports read
+
+
+async def test_chips_cards_and_carousels_are_listed_for_the_page_by_message_type(
+    sandbox_bot: Callable[..., Bot],
+) -> None:
+    bot = sandbox_bot()
+    chip = {"type": "reply", "text": "Yes", "postback_data": "yes"}
+    card = {"title": "Margherita", "text": "9.50", "media_url": "https://example.com/m.jpg",
+            "media_height": "SHORT", "suggestions": [chip]}
+    bodies = [
+        {"message_type": "text", "text": "Pick", "suggestions": [chip]},
+        {"message_type": "card", "card": card,
+         "rcs": {"card_orientation": "HORIZONTAL", "image_alignment": "LEFT"}},
+        {"message_type": "carousel", "carousel": {"cards": [card, {**card, "title": "Diavola"}]},
+         "suggestions": [chip], "rcs": {"card_width": "SMALL"}},
+    ]
+
+    @bot.on_text()
+    async def show(ctx: Context) -> None:
+        for body in bodies:
+            await ctx.bot.client.send({"to": ctx.event.sender, "from": ctx.event.recipient,
+                                       "channel": "rcs", **body})
+
+    async with page(bot) as http:
+        await act(http, bot, channel="rcs", type="text", text="show")
+        text, single, strip = [e for e in await timeline(http) if e["direction"] == "out"]
+    assert [e["violations"] for e in (text, single, strip)] == [[], [], []]
+    assert text["display"] == {"kind": "text", "content": "Pick", "options": {},
+                               "suggestions": [chip]}
+    assert single["display"] == {"kind": "card", "content": card, "suggestions": [],
+                                 "options": {"rcs": {"card_orientation": "HORIZONTAL",
+                                                     "image_alignment": "LEFT"}}}
+    assert strip["display"]["kind"] == "carousel"
+    assert [c["title"] for c in strip["display"]["content"]["cards"]] == ["Margherita",
+                                                                          "Diavola"]
+    assert strip["display"]["suggestions"] == [chip]
+    assert strip["display"]["options"] == {"rcs": {"card_width": "SMALL"}}
+
+
 async def test_typing_the_number_of_an_sms_menu_answers_it(
     sandbox_bot: Callable[..., Bot],
 ) -> None:
@@ -194,6 +287,8 @@ async def test_a_location_and_an_image_reach_their_handlers(
         ({"channel": "whatsapp", "type": "image", "url": "file:///etc/passwd"}, "url"),
         ({"channel": "telegram", "type": "text", "text": "hi"}, "channel"),
         ({"channel": "sms", "type": "text", "text": ""}, "text"),
+        ({"channel": "sms", "type": "button", "payload": "p", "text": "Call"},
+         "SMS users cannot send button"),
     ],
 )
 async def test_actions_a_user_cannot_take_are_refused(

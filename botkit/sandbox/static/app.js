@@ -1,5 +1,8 @@
-// The sandbox page: five panes, one per channel, fed by the timeline's live updates.
-import { el, icon, renderEntry } from "./render.js";
+// The sandbox page: one pane per channel, fed by the timeline's live updates. Each pane
+// takes its colours from its channel's theme in /sandbox/config, so the stylesheet names
+// no channel.
+import { el, icon } from "./dom.js";
+import { renderEntry } from "./render.js";
 
 const state = {
   config: null,
@@ -34,9 +37,18 @@ async function post(action) {
   return response.ok;
 }
 
+// What a tap in a message does: a reply button, a list row or a reply chip sends the
+// native ``reply`` webhook; an action chip (dial, open a link, ...) the ``button`` one.
 const actions = {
   tap: (channel, reply) => post({ channel, type: "reply", ...reply }),
+  press: (channel, button) => post({ channel, type: "button", ...button }),
+  open: (channel, kind) => state.panes.get(channel)?.open(kind),
 };
+
+/** Set a channel's theme (SandboxLook.theme) as CSS custom properties on ``node``. */
+function applyTheme(node, theme) {
+  for (const [name, value] of Object.entries(theme || {})) node.style.setProperty(`--${name}`, value);
+}
 
 // --- panes -------------------------------------------------------------------------
 
@@ -45,6 +57,7 @@ function buildPane(channel) {
   section.classList.add(`pane--${channel.id}`);
   section.dataset.channel = channel.id;
   section.id = `pane-${channel.id}`;
+  applyTheme(section, channel.theme);
   const title = $(".pane__title", section);
   title.textContent = channel.label;
   title.id = `title-${channel.id}`;
@@ -69,6 +82,16 @@ function buildPane(channel) {
     location: $(".extra--location", section),
     image: $(".extra--image", section),
   };
+  // Open (or close) one of the extra forms; at most one is open.
+  const toggle = (kind, open) => {
+    const form = extras[kind];
+    if (!form.isConnected) return;
+    Object.values(extras).forEach((f) => { if (f.isConnected) f.hidden = true; });
+    section.querySelectorAll("[data-open]").forEach((b) => b.setAttribute("aria-expanded", "false"));
+    form.hidden = !open;
+    $(`[data-open=${kind}]`, section).setAttribute("aria-expanded", String(open));
+    if (open) form.querySelector("input").focus();
+  };
   for (const button of section.querySelectorAll("[data-open]")) {
     const kind = button.dataset.open;
     const form = extras[kind];
@@ -82,14 +105,7 @@ function buildPane(channel) {
     button.setAttribute("aria-label", name);
     button.title = name;
     button.setAttribute("aria-controls", (form.id = `${kind}-${channel.id}`));
-    button.addEventListener("click", () => {
-      const open = form.hidden;
-      Object.values(extras).forEach((f) => { if (f.isConnected) f.hidden = true; });
-      section.querySelectorAll("[data-open]").forEach((b) => b.setAttribute("aria-expanded", "false"));
-      form.hidden = !open;
-      button.setAttribute("aria-expanded", String(open));
-      if (open) form.querySelector("input").focus();
-    });
+    button.addEventListener("click", () => toggle(kind, form.hidden));
     form.querySelector("[data-close]").addEventListener("click", () => {
       form.hidden = true;
       button.setAttribute("aria-expanded", "false");
@@ -123,7 +139,7 @@ function buildPane(channel) {
     if (composer.contains(document.activeElement)) input.focus();
     await post({ channel: channel.id, type: "text", text });
   });
-  state.panes.set(channel.id, { section, log, user: channel.user });
+  state.panes.set(channel.id, { section, log, user: channel.user, open: (kind) => toggle(kind, true) });
   return section;
 }
 
@@ -142,9 +158,10 @@ function setView(view) {
 function buildTabs(channels) {
   const tabs = $(".tabs");
   for (const channel of channels) {
+    const dot = el("span", { class: "tab__dot", "aria-hidden": "true" });
+    applyTheme(dot, channel.theme);
     tabs.append(el("button", { type: "button", class: "tab", "data-view": channel.id, "aria-pressed": "false" },
-      el("span", { class: `tab__dot tab__dot--${channel.id}`, "aria-hidden": "true" }),
-      channel.label));
+      dot, channel.label));
   }
   tabs.addEventListener("click", (event) => {
     const tab = event.target.closest(".tab");
@@ -154,8 +171,16 @@ function buildTabs(channels) {
 
 // --- entries -----------------------------------------------------------------------
 
+// Only a message's ticks and details change when its status does: patch those, so a
+// chip being tapped or a carousel being scrolled is not redrawn under the user.
+function sameContent(a, b) {
+  return a && b && a.direction === "out" && b.direction === "out"
+    && JSON.stringify([a.body, a.violations]) === JSON.stringify([b.body, b.violations]);
+}
+
 function upsert(entry) {
   state.rev = Math.max(state.rev, entry.rev);
+  const before = state.entries.get(entry.id);
   state.entries.set(entry.id, entry);
   const pane = state.panes.get(entry.channel);
   if (!pane || entry.user !== pane.user) return;
@@ -164,7 +189,12 @@ function upsert(entry) {
   const old = log.querySelector(`[data-id="${entry.id}"]`);
   const open = old ? old.querySelector("details.inspect")?.open : false;
   const item = renderEntry(entry, actions, { open });
-  if (old) {
+  if (old && sameContent(before, entry)) {
+    old.dataset.status = entry.status;
+    for (const part of [".bubble > .meta", ":scope > details.inspect"]) {
+      old.querySelector(part).replaceWith(item.querySelector(part));
+    }
+  } else if (old) {
     old.replaceWith(item);
   } else {
     const later = [...log.children].find((li) => Number(li.dataset.id) > entry.id);

@@ -1,71 +1,7 @@
-// How one timeline entry looks on its channel. Everything is built with DOM calls and
-// textContent: nothing the bot or the user sent is ever parsed as HTML.
-
-const URL_RE = /https?:\/\/[^\s<>"')\]]+/g;
-
-const ICONS = {
-  pin: "M12 2a7 7 0 0 0-7 7c0 5.2 7 13 7 13s7-7.8 7-13a7 7 0 0 0-7-7zm0 9.5A2.5 2.5 0 1 1 12 6.5a2.5 2.5 0 0 1 0 5z",
-  image: "M21 19V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2zM8.5 13.5l2.5 3 3.5-4.5 4.5 6H5l3.5-4.5z",
-  file: "M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8l-6-6zm-1 7V3.5L18.5 9H13z",
-  video: "M17 10.5V7a1 1 0 0 0-1-1H4a1 1 0 0 0-1 1v10a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1v-3.5l4 4v-11l-4 4z",
-  audio: "M12 3v10.6A4 4 0 1 0 14 17V7h4V3h-6z",
-  list: "M3 5h18v2H3zm0 6h18v2H3zm0 6h18v2H3z",
-  reply: "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z",
-  contact: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-2.7 0-8 1.3-8 4v2h16v-2c0-2.7-5.3-4-8-4z",
-};
-
-/** An inline SVG icon (a fixed path from ICONS). */
-export function icon(name, label) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", "18");
-  svg.setAttribute("height", "18");
-  svg.setAttribute("fill", "currentColor");
-  if (label) {
-    svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", label);
-  } else {
-    svg.setAttribute("aria-hidden", "true");
-  }
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", ICONS[name]);
-  svg.append(path);
-  return svg;
-}
-
-/** Create an element: el("a", {href: "..."}, "text", child). */
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function link(url, text) {
-  return el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text || url);
-}
-
-/** Text with its URLs made into links. */
-export function linkify(text) {
-  const source = String(text);
-  const out = document.createDocumentFragment();
-  let last = 0;
-  for (const match of source.matchAll(URL_RE)) {
-    out.append(source.slice(last, match.index), link(match[0]));
-    last = match.index + match[0].length;
-  }
-  out.append(source.slice(last));
-  return out;
-}
+// How one timeline entry looks on its channel, drawn from the body's message type (never
+// from the channel's name), so a new channel whose bodies use these types needs no code.
+import { el, icon, link, linkify } from "./dom.js";
+import { carousel, chipRow, richCard } from "./rich.js";
 
 function mapCard(where) {
   const lat = where.lat ?? where.latitude;
@@ -150,12 +86,26 @@ function interactive(custom, actions, channel) {
   return { bubble, below };
 }
 
-/** The bubble content and the parts below it, for a body the bot sent. */
+// The channel options that shape a card or a carousel (RCS's ``rcs`` object), found by
+// their fields rather than by the channel's name.
+function cardLook(options) {
+  return Object.values(options || {}).find((o) => o && typeof o === "object"
+    && ("card_orientation" in o || "card_width" in o)) || {};
+}
+
+/** The bubble content, the parts below it and the bubble's variant, for a bot's body. */
 function outbound(entry, actions) {
-  const { kind, content, options } = entry.display;
+  const { kind, content, options, suggestions } = entry.display;
   const below = [];
   let bubble;
-  if (kind === "text") {
+  let variant = null;
+  if (kind === "card") {
+    bubble = [richCard(content || {}, cardLook(options), actions, entry.channel)];
+    variant = "card";
+  } else if (kind === "carousel") {
+    bubble = [carousel(content, cardLook(options), actions, entry.channel)];
+    variant = "carousel";
+  } else if (kind === "text") {
     bubble = [linkify(content ?? "")];
     const viber = options?.viber_service || options?.viber_service_msg;
     if (viber?.action) {
@@ -187,7 +137,10 @@ function outbound(entry, actions) {
   } else {
     bubble = [entry.view];
   }
-  return { bubble, below };
+  // Chips sent with a text or a carousel sit under it, as the phone shows them.
+  const chips = chipRow(suggestions, actions, entry.channel);
+  if (chips) below.push(chips);
+  return { bubble, below, variant };
 }
 
 /** The bubble content for a webhook the user sent. */
@@ -195,6 +148,9 @@ function inbound(entry) {
   const { kind, content } = entry.display;
   if (kind === "reply") {
     return [el("span", { class: "bubble__tag" }, icon("reply"), " tapped"), content?.title || content?.id];
+  }
+  if (kind === "button") {
+    return [el("span", { class: "bubble__tag" }, icon("chip"), " tapped"), content?.text || content?.payload];
   }
   if (kind === "location") return [mapCard(content || {})];
   if (kind === "image") return [mediaCard("image", content || {})];
@@ -247,16 +203,22 @@ function inspect(entry, open) {
     el("summary", {}, summary), body);
 }
 
-/** The <li> for one entry; ``actions.tap(channel, reply)`` sends a WhatsApp tap. */
+/**
+ * The <li> for one entry. ``actions.tap(channel, {id, title})`` sends a ``reply`` webhook,
+ * ``actions.press(channel, {payload, text})`` a ``button`` one, ``actions.open(channel,
+ * kind)`` opens one of the pane's forms.
+ */
 export function renderEntry(entry, actions, state = {}) {
   const out = entry.direction === "out";
   const violation = out && entry.violations?.length > 0;
+  const { bubble, below, variant } = out ? outbound(entry, actions)
+    : { bubble: inbound(entry), below: [], variant: null };
   const li = el("li", {
-    class: `msg msg--${entry.direction}${violation ? " msg--violation" : ""}`,
+    class: `msg msg--${entry.direction}${violation ? " msg--violation" : ""}${variant ? ` msg--${variant}` : ""}`,
     "data-id": entry.id, "data-kind": entry.display.kind, "data-status": entry.status,
   });
-  const { bubble, below } = out ? outbound(entry, actions) : { bubble: inbound(entry), below: [] };
-  const bubbleNode = el("div", { class: "bubble" }, bubble, meta(entry));
+  const bubbleNode = el("div", { class: `bubble${variant ? ` bubble--${variant}` : ""}` },
+    bubble, meta(entry));
   if (violation) {
     bubbleNode.append(el("div", { class: "violation", role: "alert" },
       el("strong", {}, "Vonage would refuse this message (the sandbox answered 422):"),
