@@ -6,7 +6,11 @@ back through a fake Messages API. Each reply is printed the way the channel show
 (:func:`botkit.preview.user_view`), so a menu is numbered on SMS and typing ``2`` answers
 it, exactly as on a phone. A reply that is not valid on the wire is flagged.
 
-Commands: ``/tap N`` or ``/tap TITLE`` (a WhatsApp reply button or list row),
+Native choices (WhatsApp reply buttons and list rows, RCS suggestion chips) are listed
+under the reply, numbered, and picked with ``/tap N``; a typed answer goes to the bot as
+text, as on the phone. A card or a carousel is printed as text, its chips after it.
+
+Commands: ``/tap N`` or ``/tap TITLE`` (a WhatsApp reply button or list row, an RCS chip),
 ``/location LAT LON [NAME]``, ``/image URL [CAPTION]``, ``/contact NAME PHONE``,
 ``/help`` and ``/quit``.
 
@@ -26,6 +30,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
+from botkit._rich_seen import chips_of
 from botkit.bot import Bot
 from botkit.capabilities import CHANNEL_LABELS
 from botkit.errors import BotkitError, ConfigError
@@ -36,9 +41,9 @@ __all__ = ["HELP", "main_chat", "run_chat"]
 
 HELP = """\
 Type a message and press Enter. Commands:
-  /tap N | /tap TITLE          tap a WhatsApp reply button or list row
-  /location LAT LON [NAME]     share a location (WhatsApp)
-  /image URL [CAPTION]         send an image (MMS, WhatsApp, Messenger, Viber)
+  /tap N | /tap TITLE          tap a WhatsApp reply button or list row, or an RCS chip
+  /location LAT LON [NAME]     share a location (WhatsApp, RCS)
+  /image URL [CAPTION]         send an image (MMS, RCS, WhatsApp, Messenger, Viber)
   /contact NAME PHONE          share a contact (WhatsApp)
   /help                        this help
   /quit                        leave (Ctrl+D works too)"""
@@ -48,7 +53,11 @@ _YOU = "you> "
 
 
 def _options(reply: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (id, title) of each native reply button or list row in ``reply``."""
+    """The (key, title) of each native reply button, list row or suggestion chip in
+    ``reply``: ``/tap`` taps the key (a chip by its label: postback data may repeat)."""
+    chips = chips_of(reply)
+    if chips:
+        return [(str(chip.get("text")), str(chip.get("text"))) for chip in chips]
     interactive = (reply.get("custom") or {}).get("interactive")
     if not isinstance(interactive, dict):
         return []
@@ -96,7 +105,9 @@ class _Session:
             if rest.strip().isdigit() and options:
                 index = int(rest) - 1
                 if not 0 <= index < len(options):
-                    raise ValueError(f"there are {len(options)} choices; pick 1-{len(options)}")
+                    count = len(options)
+                    raise ValueError("there is 1 choice; pick 1" if count == 1 else
+                                     f"there are {count} choices; pick 1-{count}")
                 rest = options[index][0]
             await client.tap(rest.strip(), channel=channel, user=user)
         elif command == "location" and len(args) >= 2:
@@ -126,7 +137,7 @@ async def run_chat(
 
     Args:
         bot: the bot, not running yet (the chat runs it, with a fake Messages API).
-        channel: ``sms``, ``mms``, ``whatsapp``, ``messenger`` or ``viber_service``.
+        channel: ``sms``, ``mms``, ``rcs``, ``whatsapp``, ``messenger`` or ``viber_service``.
         lines: what the user types, one message or command per line; ends the chat when
             exhausted. Lines are read off the event loop, so ``input()`` may block.
         output: where the conversation is written.

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from botkit._rich_seen import card_view, carousel_view, chips_view
 from botkit.capabilities import CAPABILITIES, CHANNEL_LABELS, capabilities
 from botkit.channels import CHANNELS
 from botkit.channels import channel as channel_spec
@@ -76,23 +77,8 @@ def _custom_view(custom: dict[str, Any]) -> str:
     return json.dumps(custom, ensure_ascii=False)
 
 
-def _chips(chips: list[dict[str, Any]]) -> str:
-    return "  ".join(f"( {chip['text']} )" for chip in chips)
-
-
-def _card_view(card: dict[str, Any]) -> str:
-    lines = [f"[card] {card['media_url']}", card["title"], card["text"]]
-    if card.get("suggestions"):
-        lines.append(_chips(card["suggestions"]))
-    return "\n".join(lines)
-
-
 def _special_view(kind: str, value: Any) -> str | None:
-    """What a card, carousel, reaction, sticker or media group looks like, else None."""
-    if kind == "card":
-        return _card_view(value)
-    if kind == "carousel":
-        return "\n\n".join(_card_view(card) for card in value["cards"])
+    """What a reaction, sticker or media group looks like, else None."""
     if kind == "reaction":
         return f"[reaction] {value.get('emoji', '(removed)')}"
     if kind == "sticker":
@@ -104,15 +90,24 @@ def _special_view(kind: str, value: Any) -> str | None:
 
 
 def user_view(body: dict[str, Any]) -> str:
-    """Roughly what the user sees for one request body (v1 or v0.1)."""
+    """Roughly what the user sees for one request body (v1 or v0.1).
+
+    Suggestion chips follow their text (``[ Yes ]  [ No ]``; an action chip says where it
+    leads: ``[ Call us -> call 447900000000 ]``); a rich card is its media, title, text
+    and chips; a carousel each card in turn.
+    """
     kind, value, options = _content(body)
+    chips = options.pop("suggestions", None) if isinstance(options.get("suggestions"),
+                                                           list) else None
     special = _special_view(kind, value)
     if special is not None:
         out = special
     elif kind == "text":
         out = str(value)
-        if body.get("suggestions"):
-            out += "\n" + _chips(body["suggestions"])
+    elif kind == "card":
+        out = "[card] " + card_view(value)
+    elif kind == "carousel":
+        out, chips = carousel_view(value, chips or ()), None
     elif kind == "custom":
         out = _custom_view(value)
     elif kind == "location":
@@ -134,6 +129,8 @@ def user_view(body: dict[str, Any]) -> str:
         action = channel_options.get("action") if isinstance(channel_options, dict) else None
         if action:
             out += f"\n[ {action['text']} ] -> {action['url']}"
+    if chips:
+        out += "\n" + chips_view(chips)
     return out.rstrip()
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,6 +81,43 @@ async def test_whatsapp_buttons_are_tapped_and_typed_numbers_stay_text(
     assert "you> /tap 3\nbot> Large, noted (native).\n" in text
     assert "bot> [location] You (51.5, -0.12)\n" in text
     assert text.endswith("you> \n")  # the input ran out
+
+
+async def test_rcs_chips_are_numbered_and_a_card_is_text(make_bot: Callable[..., Bot]) -> None:
+    bot = make_bot()
+    chips = [{"type": "reply", "text": "Talk to us", "postback_data": "agent"},
+             {"type": "dial", "text": "Call", "postback_data": "call",
+              "phone_number": "447700900123"}]
+    card = {"title": "Margherita", "text": "9.50", "media_url": "https://example.com/m.jpg",
+            "media_height": "SHORT", "suggestions": [
+                {"type": "reply", "text": "Order", "postback_data": "order"}]}
+
+    @bot.on_text(r"^(help|card)$")
+    async def show(ctx: Context) -> None:
+        body: dict[str, Any] = {"to": ctx.event.sender, "from": ctx.event.recipient,
+                                "channel": "rcs"}
+        if ctx.event.text == "help":
+            body.update(message_type="text", text="How can we help?", suggestions=chips)
+        else:
+            body.update(message_type="card", card=card)
+        await ctx.bot.client.send(body)
+
+    @bot.on_button()
+    async def tapped(ctx: Context) -> None:
+        assert ctx.event.button is not None
+        await ctx.reply(f"{ctx.event.raw['message_type']} {ctx.event.button.payload}")
+
+    text = await _chat(bot, "rcs", ["help", "/tap 2", "/tap Talk to us", "card", "/tap 1",
+                                    "/tap 3"])
+    assert text.startswith("botkit chat: bot on RCS as 447700900001.")
+    assert ("bot> How can we help?\n     [ Talk to us ]\n     [ Call -> call 447700900123 ]\n"
+            "     (tap with /tap N: 1. Talk to us  2. Call)\n") in text
+    assert "you> /tap 2\nbot> button call\n" in text  # an action chip: the button webhook
+    assert "you> /tap Talk to us\nbot> reply agent\n" in text
+    assert ("bot> [card] Margherita\n     9.50\n     [image] https://example.com/m.jpg\n"
+            "     [ Order ]\n     (tap with /tap N: 1. Order)\n") in text
+    assert "you> /tap 1\nbot> reply order\n" in text
+    assert "! there is 1 choice; pick 1" in text
 
 
 async def test_commands_and_mistakes(make_bot: Callable[..., Bot]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,8 @@ from botkit._capability_doc import END, START, main, write_between_markers
 from botkit.capabilities import capability_table_markdown
 from botkit.errors import ConfigError
 from botkit.preview import main_preview, preview, user_view
+
+from .reference import CURRENT
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "replies.md"
 SIZES = {"text": "What size?", "buttons": [{"title": "Small", "payload": "S"},
@@ -120,3 +123,43 @@ def test_write_between_markers(tmp_path: Path, capsys: pytest.CaptureFixture[str
     with pytest.raises(ValueError, match="markers"):
         write_between_markers(tmp_path / "bare.md", "x")
     assert main(["--bogus"]) == 2
+
+
+def _rcs(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((CURRENT / "outbound" / "rcs" / f"{name}.json")
+                                      .read_text(encoding="utf-8"))
+    return body
+
+
+def test_user_view_of_suggestion_chips_cards_and_carousels() -> None:
+    # Reply chips on one line; an action chip says where it leads, one per line.
+    assert user_view(_rcs("text-suggested-replies")) == (
+        "What do you think of Vonage APIs?\n[ Great! ]  [ Awesome! ]")
+    assert user_view(_rcs("text-suggestions-all-types")) == "\n".join([
+        "How can we help?",
+        "[ Talk to an agent ]",
+        "[ Call now! -> call 447900000000 ]",
+        "[ Find our store -> map 37.7749, -122.4194 (Vonage) ]",
+        "[ Share your location -> share location ]",
+        "[ Open product page -> http://example.com/ ]",
+        "[ Open in app -> http://example.com/ ]",
+        "[ Save to calendar -> calendar: Vonage API Product Launch, 2024-06-28T19:00:00Z to "
+        "2024-06-28T20:00:00Z ]",
+    ])
+    assert user_view(_rcs("card-horizontal")) == (
+        "[card] Quick question\nDo you like this picture?\n[image] https://example.com/image.jpg"
+        "\n[ Yes ]  [ I love it! ]")
+    carousel = _rcs("carousel")
+    carousel["suggestions"] = [{"type": "reply", "text": "Neither", "postback_data": "no"}]
+    assert user_view(carousel) == "\n".join([
+        "[carousel of 2 cards]",
+        "-- card 1 of 2 --",
+        "Option 1: Photo", "Do you prefer this photo?", "[image] https://example.com/image.jpg",
+        "[ Option 1 ]",
+        "-- card 2 of 2 --",
+        "Option 2: Video", "Or this video?", "[video] https://example.com/video.mp4",
+        "[ Option 2 ]",
+        "--",
+        "[ Neither ]",
+    ])
+    assert user_view(_rcs("file")) == "[file] https://example.com/file.pdf"

@@ -88,6 +88,54 @@ async def test_the_transcript_reads_like_the_conversation(make_bot: Callable[...
     ]
 
 
+CHIPS = [{"type": "reply", "text": "Small", "postback_data": "S"},
+         {"type": "dial", "text": "Call the shop", "postback_data": "call",
+          "phone_number": "447700900123"},
+         {"type": "open_url", "text": "Menu", "postback_data": "menu", "url":
+          "https://example.com/menu", "description": "Our menu"}]
+CARD = {"title": "Margherita", "text": "9.50", "media_url": "https://example.com/m.jpg",
+        "media_height": "MEDIUM", "suggestions": [
+            {"type": "reply", "text": "Order", "postback_data": "order:margherita"}]}
+
+
+async def test_rcs_chips_are_tapped_with_the_webhooks_a_phone_sends(
+    make_bot: Callable[..., Bot],
+) -> None:
+    bot = make_bot()
+    taps: list[tuple[str, str, str | None]] = []
+
+    @bot.on_text()
+    async def show(ctx: Context) -> None:
+        envelope = {"to": ctx.event.sender, "from": ctx.event.recipient, "channel": "rcs"}
+        await ctx.bot.client.send({**envelope, "message_type": "card", "card": CARD})
+        await ctx.bot.client.send({**envelope, "message_type": "text", "text": "Size?",
+                                   "suggestions": CHIPS})
+
+    @bot.on_button()
+    async def tapped(ctx: Context) -> None:
+        assert ctx.event.button is not None
+        taps.append((ctx.event.raw["message_type"], ctx.event.button.payload,
+                     ctx.event.button.title))
+
+    async with BotTestClient(bot) as client:
+        card, chips = await client.send("hi", channel="rcs")
+        await client.tap("Small", channel="rcs")  # a reply chip, by its label
+        await client.tap("call", channel="rcs")  # an action chip, by its postback data
+        await client.tap("Menu", channel="rcs")
+        await client.tap("Order", channel="rcs")  # the card's chip, above the latest message
+        await client.tap("Never shown", title="Gone", channel="rcs")  # a stale tap
+        sent = [reply for reply in client.replies if reply.channel == "rcs"]
+    assert taps == [("reply", "S", "Small"), ("button", "call", "Call the shop"),
+                    ("button", "menu", "Menu"), ("reply", "order:margherita", "Order"),
+                    ("reply", "Never shown", "Gone")]
+    assert sent == [card, chips]
+    assert chips.seen == ("Size?\n[ Small ]\n[ Call the shop -> call 447700900123 ]\n"
+                          "[ Menu -> https://example.com/menu ]")
+    assert client.transcript.split("\n")[-5:] == [
+        "> [tap] Small", "> [tap] Call the shop", "> [tap] Menu", "> [tap] Order",
+        "> [tap] Gone"]
+
+
 async def test_send_image_and_share_contact(make_bot: Callable[..., Bot]) -> None:
     bot = make_bot()
     _pizza(bot)

@@ -1,5 +1,6 @@
 """What the user sees of one reply the bot sent, split the way test files compare it:
-its kind, its text, and the titles of the choices shown (natively or as a text menu)."""
+its kind, its text, and the titles of the choices shown (natively, as suggestion chips or
+as a text menu)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from botkit._rich_seen import chips_of
 from botkit.locales import LOCALES
 from botkit.preview import user_view
 from botkit.rendering.hints import menu_hint, menu_labels
@@ -19,11 +21,14 @@ class ShownReply:
     """One request body as the user sees it, split the way test files compare it.
 
     Attributes:
-        kind: ``text``, ``buttons``, ``list``, ``location``, ``contact``, ``image``,
-            ``audio``, ``video``, ``file`` or ``template``, as delivered on the channel.
+        kind: ``text``, ``buttons``, ``list``, ``card``, ``carousel``, ``location``,
+            ``contact``, ``image``, ``audio``, ``video``, ``file`` or ``template``, as
+            delivered on the channel. A text with suggestion chips is ``buttons``.
         text: what the user reads, without the choices of a menu (see
-            :func:`botkit.preview.user_view`).
-        buttons: the titles of the choices shown, natively or as a text menu.
+            :func:`botkit.preview.user_view`); a card's title and text on two lines; a
+            carousel's cards so, one after the other, a blank line between.
+        buttons: the titles of the choices shown, natively or as a text menu; for chips,
+            every chip's label in order (a carousel's cards' chips, then its own).
     """
 
     kind: str
@@ -76,6 +81,14 @@ def shown_reply(body: dict[str, Any]) -> ShownReply:
     """What the user sees of one request body the bot sent (v1 or v0.1)."""
     kind, content = _content(body)
     view = user_view(body)
+    chips = tuple(str(chip.get("text")) for chip in chips_of(body))
+    if kind == "text" and chips:
+        return ShownReply("buttons", str(content), chips)
+    if kind == "card":
+        return ShownReply("card", f"{content['title']}\n{content['text']}", chips)
+    if kind == "carousel":
+        cards = [f"{card['title']}\n{card['text']}" for card in content["cards"]]
+        return ShownReply("carousel", "\n\n".join(cards), chips)
     if kind == "text":
         # The channel may add lines after the text (Viber's action button): split the
         # menu off the text itself, then keep those lines.

@@ -58,8 +58,8 @@ Channel = Literal["sms", "mms", "rcs", "whatsapp", "messenger", "viber_service"]
 """A channel a case runs on (the v1 wire names, as :data:`botkit.routing.CHANNELS`)."""
 
 ReplyKind = Literal[
-    "text", "buttons", "list", "location", "contact", "image", "audio", "video", "file",
-    "template",
+    "text", "buttons", "list", "card", "carousel", "location", "contact", "image", "audio",
+    "video", "file", "template",
 ]
 """What a reply is as delivered on the case's channel: a menu downgraded to text is ``text``."""
 

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from botkit._rich_seen import chips_of
 from botkit.bot import Bot
+from botkit.channels import channel as channel_spec
 from botkit.clock import FakeClock
 from botkit.context import MENU_KEY
 from botkit.menu import ShownMenu
@@ -195,9 +197,12 @@ class BotTestClient:
 
         On WhatsApp, a button or list row the bot showed natively is tapped (a ``reply``
         webhook with its id and title). Where the buttons became a text menu, the user
-        types the choice's label ("2", "B"), as a person would. A WhatsApp tap on a
-        payload that was never shown is still delivered (with ``title``, if given), to test
-        stale buttons.
+        types the choice's label ("2", "B"), as a person would. On RCS, a suggestion chip
+        is tapped by its label, its postback data or the full title of the button it
+        shows: a reply chip sends ``reply{id, title}``, an action chip (dial, open a link,
+        ...) ``button{payload, text}``, as the phone does; a card's chips stay tappable
+        after later messages. A tap on a payload that was never shown is still delivered
+        (with ``title``, if given) where users tap natively, to test stale buttons.
 
         Raises:
             AssertionError: on a channel without native buttons, no pending menu offers it.
@@ -208,11 +213,19 @@ class BotTestClient:
             reply = {"id": native[0], "title": native[1]}
             return await self.deliver(self._inbound(channel, "reply", {"reply": reply}, user))
         menu = await self._pending_menu(channel, user)
-        if menu is not None:
+        if menu is not None and menu.style != "native":  # the latest choices were text
             for choice in menu.choices:
                 if payload_or_title in (choice.payload, choice.title):
                     return await self.send(choice.label, channel=channel, user=user)
-        if channel != "whatsapp":
+        chip = self._shown_chip(payload_or_title, channel, user, menu)
+        if chip is not None:
+            postback, text = str(chip.get("postback_data", "")), str(chip.get("text", ""))
+            if chip.get("type") == "reply":
+                content = {"reply": {"id": postback, "title": text}}
+                return await self.deliver(self._inbound(channel, "reply", content, user))
+            content = {"button": {"payload": postback, "text": text}}
+            return await self.deliver(self._inbound(channel, "button", content, user))
+        if "reply" not in channel_spec(channel).sandbox.sends:
             shown = [c.title for c in menu.choices] if menu else []
             raise AssertionError(f"no choice {payload_or_title!r} is shown on {channel}: {shown}")
         reply = {"id": payload_or_title, "title": title or payload_or_title}
@@ -244,6 +257,24 @@ class BotTestClient:
                 if wanted in (option.get("id"), option.get("title")):
                     return str(option["id"]), str(option["title"])
             return None  # only the latest interactive message can be tapped sensibly
+        return None
+
+    def _shown_chip(self, wanted: str, channel: str, user: str,
+                    menu: ShownMenu | None) -> dict[str, Any] | None:
+        """The latest suggestion chip whose label or postback data is ``wanted``.
+
+        A chip's label may be a shortened title: the full title is found through the
+        pending native menu, which keeps the titles and payloads shown.
+        """
+        payloads = {wanted}
+        if menu is not None and menu.style == "native":
+            payloads |= {c.payload for c in menu.choices if c.title == wanted}
+        for body in reversed(self.replies):
+            if body.channel != channel or body.user != user:
+                continue
+            for chip in chips_of(body):
+                if chip.get("text") == wanted or chip.get("postback_data") in payloads:
+                    return chip
         return None
 
     async def _pending_menu(self, channel: str, user: str) -> ShownMenu | None:
@@ -302,7 +333,7 @@ class BotTestClient:
         return await self.status(reply, "delivered")
 
     async def read(self, reply: SentReply) -> list[SentReply]:
-        """The user read ``reply`` (WhatsApp, Messenger and Viber report it)."""
+        """The user read ``reply`` (RCS, WhatsApp, Messenger and Viber report it)."""
         return await self.status(reply, "read")
 
     async def send_image(
@@ -313,7 +344,7 @@ class BotTestClient:
         channel: str = "whatsapp",
         user: str | None = None,
     ) -> list[SentReply]:
-        """The user sends an image (MMS, WhatsApp, Messenger and Viber users can)."""
+        """The user sends an image (MMS, RCS, WhatsApp, Messenger and Viber users can)."""
         if channel == "sms":
             raise ValueError("an SMS user cannot send an image; use channel='mms'")
         image = {"url": url} if caption is None else {"url": url, "caption": caption}
@@ -365,6 +396,8 @@ def _said(body: dict[str, Any]) -> str:
         return str(content)
     if kind == "reply" and isinstance(content, dict):
         return f"[tap] {content.get('title') or content.get('id')}"
+    if kind == "button" and isinstance(content, dict):
+        return f"[tap] {content.get('text') or content.get('payload')}"
     if kind == "location" and isinstance(content, dict):
         return f"[location] {content.get('lat')}, {content.get('long')}"
     if isinstance(content, dict) and "url" in content:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import pytest
 
@@ -27,6 +28,7 @@ from botkit.errors import ConfigError
 from botkit.render import render
 from botkit.routing import CHANNELS
 from tests.convtest.bots.pizza_bot import make_bot
+from tests.reference import CURRENT
 
 BOTS = Path(__file__).parent / "bots"
 DOCS = Path(__file__).parents[2] / "docs" / "testing-flows.md"
@@ -328,6 +330,86 @@ def test_lines_the_channel_adds_after_a_menu_are_kept_in_the_text() -> None:
     shown = shown_reply(body)
     assert shown.buttons == ("Small", "Large")
     assert shown.text == "Menu\n[ Website ] -> https://example.com"
+
+
+def _rcs_body(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((CURRENT / "outbound" / "rcs" / f"{name}.json")
+                                      .read_text(encoding="utf-8"))
+    return body
+
+
+def test_rcs_chips_cards_and_carousels_are_read() -> None:
+    chips = shown_reply(_rcs_body("text-suggestions-all-types"))
+    assert (chips.kind, chips.text) == ("buttons", "How can we help?")
+    assert chips.buttons == ("Talk to an agent", "Call now!", "Find our store",
+                             "Share your location", "Open product page", "Open in app",
+                             "Save to calendar")
+    card = shown_reply(_rcs_body("card-vertical"))
+    assert (card.kind, card.text, card.buttons) == (
+        "card", "Your order has shipped\nOrder 1234 will arrive on Friday.",
+        ("Track parcel", "Call support"))
+    carousel = shown_reply(_rcs_body("carousel"))
+    assert (carousel.kind, carousel.buttons) == ("carousel", ("Option 1", "Option 2"))
+    assert carousel.text == ("Option 1: Photo\nDo you prefer this photo?\n\n"
+                             "Option 2: Video\nOr this video?")
+    assert str(card) == ("Your order has shipped\nOrder 1234 will arrive on Friday. "
+                         "[Track parcel | Call support]")
+    assert shown_reply(_rcs_body("image")).kind == "image"
+    assert shown_reply(_rcs_body("text")) == shown_reply({**_rcs_body("text"), "suggestions": []})
+
+
+def _rcs_bot() -> Bot:
+    """Sends the reference's RCS bodies and answers each tap with its webhook's shape."""
+    bot = Bot(Settings(store="memory://"))
+    shows = {"help": "text-suggestions-all-types", "order": "card-vertical",
+             "pick": "carousel"}
+
+    @bot.on_text(r"^(help|order|pick)$")
+    async def show(ctx: Context) -> None:
+        body = {**_rcs_body(shows[ctx.event.text or ""]), "to": ctx.event.sender,
+                "from": ctx.event.recipient}
+        await ctx.bot.client.send(body)
+
+    @bot.on_button()
+    async def tapped(ctx: Context) -> None:
+        assert ctx.event.button is not None
+        kind = ctx.event.raw["message_type"]
+        await ctx.reply(f"{kind}: {ctx.event.button.payload} ({ctx.event.button.title})")
+
+    return bot
+
+
+async def test_a_case_on_rcs_taps_chips_with_the_webhooks_a_phone_sends() -> None:
+    # A reply chip sends reply{id, title}; an action chip button{payload, text}; a card's
+    # chips are still there after later messages, as on the phone.
+    [case] = parse_test_file(one_case("""
+        - user: help
+          bot: [{kind: buttons, text: How can we help?}]
+        - tap: Talk to an agent
+          bot: "reply: agent (Talk to an agent)"
+        - tap: Call now!
+          bot: "button: postback_data_1234 (Call now!)"
+        - user: order
+          bot: [{kind: card, text: "Your order has shipped\\nOrder 1234 will arrive on Friday.",
+                 buttons: [Track parcel, Call support]}]
+        - user: pick
+          bot: [{kind: carousel, buttons: [Option 1, Option 2]}]
+        - tap: card_2
+          bot: "reply: card_2 (Option 2)"
+        - tap: Track parcel
+          bot: "button: track_1234 (Track parcel)"
+        - tap: Nothing shown
+          bot: "reply: Nothing shown (Nothing shown)"
+    """, channel="rcs")).cases
+    result = await run_case(case, _rcs_bot, channel="rcs")
+    assert result.passed, result.text
+    assert result.transcript[:4] == (
+        "> user: help",
+        "< bot: How can we help? [Talk to an agent | Call now! | Find our store | "
+        "Share your location | Open product page | Open in app | Save to calendar]",
+        "> tap: Talk to an agent",
+        "< bot: reply: agent (Talk to an agent)",
+    )
 
 
 # --- reading test files ---------------------------------------------------------------------
