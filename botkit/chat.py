@@ -52,18 +52,23 @@ _BOT = "bot> "
 _YOU = "you> "
 
 
-def _options(reply: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (key, title) of each native reply button, list row or suggestion chip in
-    ``reply``: ``/tap`` taps the key (a chip by its label: postback data may repeat)."""
+_Option = tuple[str, str, dict[str, Any] | None]
+"""One choice ``/tap N`` picks: its payload, its title, and the chip itself (RCS)."""
+
+
+def _options(reply: dict[str, Any]) -> list[_Option]:
+    """The choices of ``reply``: its native reply buttons, list rows or suggestion chips."""
     chips = chips_of(reply)
-    if chips:
-        return [(str(chip.get("text")), str(chip.get("text"))) for chip in chips]
+    if chips:  # tapped as the very chip: two cards may both have an "Order" chip
+        return [(str(c.get("postback_data")), str(c.get("text")), c) for c in chips]
     interactive = (reply.get("custom") or {}).get("interactive")
     if not isinstance(interactive, dict):
         return []
     action = interactive.get("action", {})
-    found = [(b["reply"]["id"], b["reply"]["title"]) for b in action.get("buttons", [])]
-    found += [(r["id"], r["title"]) for s in action.get("sections", []) for r in s["rows"]]
+    found: list[_Option] = [(b["reply"]["id"], b["reply"]["title"], None)
+                            for b in action.get("buttons", [])]
+    found += [(r["id"], r["title"], None) for s in action.get("sections", [])
+              for r in s["rows"]]
     return found
 
 
@@ -74,7 +79,7 @@ def _show(reply: SentReply, output: TextIO) -> None:
         output.write(" " * len(_BOT) + line + "\n")
     options = _options(reply)
     if options:
-        numbered = "  ".join(f"{i}. {title}" for i, (_, title) in enumerate(options, 1))
+        numbered = "  ".join(f"{i}. {title}" for i, (_, title, _) in enumerate(options, 1))
         output.write(" " * len(_BOT) + f"(tap with /tap N: {numbered})\n")
     for violation in check_body(reply).violations:
         output.write(" " * len(_BOT) + f"! not valid on the wire: {violation}\n")
@@ -86,7 +91,7 @@ class _Session:
     def __init__(self, client: BotTestClient, channel: str, user: str) -> None:
         self.client, self.channel, self.user = client, channel, user
 
-    def latest_options(self) -> list[tuple[str, str]]:
+    def latest_options(self) -> list[_Option]:
         for reply in reversed(self.client.replies):
             if reply.channel == self.channel and reply.user == self.user and _options(reply):
                 return _options(reply)
@@ -108,7 +113,11 @@ class _Session:
                     count = len(options)
                     raise ValueError("there is 1 choice; pick 1" if count == 1 else
                                      f"there are {count} choices; pick 1-{count}")
-                rest = options[index][0]
+                payload, _, chip = options[index]
+                if chip is not None:
+                    await client.tap_suggestion(chip, channel=channel, user=user)
+                    return
+                rest = payload
             await client.tap(rest.strip(), channel=channel, user=user)
         elif command == "location" and len(args) >= 2:
             name = " ".join(args[2:]) or None

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from botkit import Bot, Button, Buttons, Context, Location
+from botkit import Bot, Button, Buttons, Card, Carousel, Context, Image, Location
 from botkit.chat import run_chat
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +118,35 @@ async def test_rcs_chips_are_numbered_and_a_card_is_text(make_bot: Callable[...,
             "     [ Order ]\n     (tap with /tap N: 1. Order)\n") in text
     assert "you> /tap 1\nbot> reply order\n" in text
     assert "! there is 1 choice; pick 1" in text
+
+
+async def test_botkit_chat_on_rcs_with_buttons_and_a_carousel(
+    make_bot: Callable[..., Bot],
+) -> None:
+    bot = make_bot()
+
+    @bot.on_text(r"^specials$")
+    async def specials(ctx: Context) -> None:
+        await ctx.reply(Carousel([
+            Card(name, "9.50", Image(f"https://example.com/{name}.jpg"),
+                 [Button("Order", f"order:{name}")]) for name in ("Margherita", "Diavola")]))
+
+    @bot.on_button("order:Margherita", "order:Diavola")
+    async def ordered(ctx: Context) -> None:
+        assert ctx.event.button is not None
+        await ctx.reply(f"{ctx.event.button.payload}, noted.")
+
+    _shop(bot)  # after: its catch-all echo must not take "specials"
+    text = await _chat(bot, "rcs", ["order", "/tap 2", "order", "large", "specials",
+                                    "/tap 2"])
+    assert "bot> What size?\n     [ Small ]  [ Medium ]  [ Large ]\n" in text
+    assert "(tap with /tap N: 1. Small  2. Medium  3. Large)" in text
+    assert "you> /tap 2\nbot> Medium, noted (native).\n" in text  # a tap on the chip
+    assert "you> large\nbot> Large, noted (text).\n" in text  # a typed title, same handler
+    assert ("bot> [carousel of 2 cards]\n     -- card 1 of 2 --\n     Margherita\n     9.50\n"
+            "     [image] https://example.com/Margherita.jpg\n     [ Order ]\n") in text
+    assert "(tap with /tap N: 1. Order  2. Order)" in text
+    assert "you> /tap 2\nbot> order:Diavola, noted.\n" in text  # the second card's chip
 
 
 async def test_commands_and_mistakes(make_bot: Callable[..., Bot]) -> None:

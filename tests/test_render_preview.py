@@ -163,3 +163,44 @@ def test_user_view_of_suggestion_chips_cards_and_carousels() -> None:
         "[ Neither ]",
     ])
     assert user_view(_rcs("file")) == "[file] https://example.com/file.pdf"
+
+
+def test_preview_on_rcs_shows_chips_cards_and_carousels_natively() -> None:
+    card = {"title": "Margherita", "text": "9.50", "image": "https://example.com/m.jpg",
+            "buttons": [{"title": "Order", "payload": "order:m"}]}
+    text = preview([{**SIZES, "buttons": [*SIZES["buttons"],
+                                          {"title": "Our menu", "url": "https://e.x/menu"}]},
+                    {"card": card},
+                    {"carousel": [card, {**card, "title": "Diavola",
+                                         "buttons": [{"title": "Order", "payload": "order:d"}]}]}],
+                   ["rcs"])
+    reads = text.split("Request bodies:")[0]
+    assert reads == "\n".join([
+        "=== RCS (v1) ===",
+        "The user reads:",
+        "  -- message 1 of 3 --",
+        "  What size?",
+        "  [ Small ]",
+        "  [ Large ]",
+        "  [ Our menu -> https://e.x/menu ]",
+        "  -- message 2 of 3 --",
+        "  [card] Margherita",
+        "  9.50",
+        "  [image] https://example.com/m.jpg",
+        "  [ Order ]",
+        "  -- message 3 of 3 --",
+        "  [carousel of 2 cards]",
+        "  -- card 1 of 2 --",
+        "  Margherita",
+        "  9.50",
+        "  [image] https://example.com/m.jpg",
+        "  [ Order ]",
+        "  -- card 2 of 2 --",
+        "  Diavola",
+        "  9.50",
+        "  [image] https://example.com/m.jpg",
+        "  [ Order ]",
+        "",
+    ])
+    assert "Decisions: none (sent natively)" in text
+    assert '"message_type": "carousel"' in text and '"suggestions": [' in text

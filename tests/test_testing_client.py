@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from botkit import Bot, Button, Buttons, Context, Location
+from botkit import Bot, Button, Buttons, Card, Carousel, Context, Image, Location
 from botkit.testing import BotTestClient, SentReply, bot_client
 
 SIZES = Buttons("What size?", [Button("Small", "S"), Button("Medium", "M"),
@@ -134,6 +134,44 @@ async def test_rcs_chips_are_tapped_with_the_webhooks_a_phone_sends(
     assert client.transcript.split("\n")[-5:] == [
         "> [tap] Small", "> [tap] Call the shop", "> [tap] Menu", "> [tap] Order",
         "> [tap] Gone"]
+
+
+async def test_buttons_and_cards_on_rcs_are_chips_tapped_by_title_or_payload(
+    make_bot: Callable[..., Bot],
+) -> None:
+    bot = make_bot()
+    long_title = "The large one, with extra cheese"  # > 25: the chip's label is shortened
+    picked: list[tuple[str, str, str]] = []
+
+    @bot.on_text(r"^size$")
+    async def size(ctx: Context) -> None:
+        await ctx.reply(Buttons("What size?", [Button("Small", "S"), Button(long_title, "L"),
+                                               Button("Menu", url="https://example.com/m")]))
+
+    @bot.on_text(r"^specials$")
+    async def specials(ctx: Context) -> None:
+        await ctx.reply(Carousel([
+            Card(name, "9.50", Image(f"https://example.com/{name}.jpg"),
+                 [Button("Order", f"order:{name}")]) for name in ("margherita", "diavola")]))
+
+    @bot.on_button()
+    async def tapped(ctx: Context) -> None:
+        assert ctx.event.button is not None
+        picked.append((ctx.event.raw["message_type"], ctx.event.button.payload,
+                       ctx.event.button.via))
+
+    async with BotTestClient(bot) as client:
+        [menu] = await client.send("size", channel="rcs")
+        await client.tap(long_title, channel="rcs")  # the full title, as the flow wrote it
+        await client.tap("Menu", channel="rcs")  # a link: the open-URL chip's button event
+        await client.send("small", channel="rcs")  # typed: the same handler, via text
+        [carousel] = await client.send("specials", channel="rcs")
+        second = carousel["carousel"]["cards"][1]["suggestions"][0]
+        await client.tap_suggestion(second, channel="rcs")  # both cards say "Order"
+    assert [c["type"] for c in menu["suggestions"]] == ["reply", "reply", "open_url"]
+    assert menu["suggestions"][1]["text"] != long_title
+    assert picked == [("reply", "L", "native"), ("button", "https://example.com/m", "native"),
+                      ("text", "S", "text"), ("reply", "order:diavola", "native")]
 
 
 async def test_send_image_and_share_contact(make_bot: Callable[..., Bot]) -> None:

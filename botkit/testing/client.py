@@ -219,17 +219,29 @@ class BotTestClient:
                     return await self.send(choice.label, channel=channel, user=user)
         chip = self._shown_chip(payload_or_title, channel, user, menu)
         if chip is not None:
-            postback, text = str(chip.get("postback_data", "")), str(chip.get("text", ""))
-            if chip.get("type") == "reply":
-                content = {"reply": {"id": postback, "title": text}}
-                return await self.deliver(self._inbound(channel, "reply", content, user))
-            content = {"button": {"payload": postback, "text": text}}
-            return await self.deliver(self._inbound(channel, "button", content, user))
+            return await self.tap_suggestion(chip, channel=channel, user=user)
         if "reply" not in channel_spec(channel).sandbox.sends:
             shown = [c.title for c in menu.choices] if menu else []
             raise AssertionError(f"no choice {payload_or_title!r} is shown on {channel}: {shown}")
         reply = {"id": payload_or_title, "title": title or payload_or_title}
         return await self.deliver(self._inbound(channel, "reply", {"reply": reply}, user))
+
+    async def tap_suggestion(
+        self, suggestion: dict[str, Any], *, channel: str = "rcs", user: str | None = None
+    ) -> list[SentReply]:
+        """The user taps this very chip (one of a reply's ``suggestions``, or a card's).
+
+        A reply chip sends ``reply{id: postback_data, title: text}``, any other (dial,
+        open a link, a map, a calendar event) ``button{payload: postback_data, text}``, as
+        the phone does. Use it where two chips share a label (two cards' "Order").
+        """
+        postback = str(suggestion.get("postback_data", ""))
+        text = str(suggestion.get("text", ""))
+        if suggestion.get("type") == "reply":
+            content = {"reply": {"id": postback, "title": text}}
+            return await self.deliver(self._inbound(channel, "reply", content, user))
+        content = {"button": {"payload": postback, "text": text}}
+        return await self.deliver(self._inbound(channel, "button", content, user))
 
     async def advance(self, seconds: float) -> list[SentReply]:
         """Move the bot's ``FakeClock`` on, fire the timers now due, and return the replies."""

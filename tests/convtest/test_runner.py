@@ -56,18 +56,21 @@ async def test_every_case_of_the_fixture_file_passes_on_each_of_its_channels() -
             result = await run_case(case, factory, channel=channel)
             assert result.passed, result.text
             ran.append(f"{case.name}[{channel}]")
-    assert len(ran) == 8
-    assert "order by tapping[sms]" in ran and "order by tapping[whatsapp]" in ran
+    assert len(ran) == 10
+    assert {"order by tapping[sms]", "order by tapping[whatsapp]", "order by tapping[rcs]",
+            "reply kinds as delivered on RCS[rcs]"} <= set(ran)
 
 
 @pytest.mark.parametrize(("channel", "greeting"), [("sms", "Hi there!"),
-                                                   ("whatsapp", "Hi Test User!")])
-async def test_one_case_reads_the_same_on_sms_and_whatsapp(channel: str, greeting: str) -> None:
+                                                   ("whatsapp", "Hi Test User!"),
+                                                   ("rcs", "Hi there!")])
+async def test_one_case_reads_the_same_on_sms_whatsapp_and_rcs(channel: str,
+                                                                greeting: str) -> None:
     test_file = load_test_file(BOTS / "pizza.test.yaml")
     case = test_file.cases[0]
     result = await run_case(case, bot_factory_for(test_file), channel=channel)
-    # On SMS the menu is numbered text and taps are typed labels; the transcript shows
-    # what the user reads either way: the question, then the choices.
+    # On SMS the menu is numbered text and taps are typed labels; on RCS chips; the
+    # transcript shows what the user reads either way: the question, then the choices.
     assert result.transcript == (
         "> user: hi",
         f"< bot: {greeting} What size? [Small | Medium | Large]",
@@ -678,8 +681,8 @@ def test_botkit_test_passes_a_directory_of_passing_files(
     lines = capsys.readouterr().out.splitlines()
     assert lines[:3] == ["PASS pizza.test.yaml::order by tapping[sms]",
                          "PASS pizza.test.yaml::order by tapping[whatsapp]",
-                         "PASS pizza.test.yaml::reply kinds as delivered on WhatsApp[whatsapp]"]
-    assert lines[-1] == "8 passed, 0 failed"
+                         "PASS pizza.test.yaml::order by tapping[rcs]"]
+    assert lines[-1] == "10 passed, 0 failed"
 
 
 def test_botkit_test_prints_the_transcript_of_a_failure_and_fails(

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from botkit import Bot, Context, Settings
+from botkit import Bot, Button, Buttons, Card, Carousel, Context, Image, Settings, Video
 from botkit.convtest.spec import ReplyExpectation, load_test_file
 
 from ..reference import CURRENT
@@ -160,6 +160,11 @@ def test_order_on_whatsapp_and_sms_in_chromium(served: tuple[str, Path]) -> None
         assert whatsapp.locator(".choice").count() >= 3
         expect(whatsapp.locator(".msg--in").filter(has_text="tapped").first).to_be_visible()
         expect(whatsapp.locator(".ticks--read").first).to_be_visible(timeout=TIMEOUT)
+        # RCS: the same choices as suggestion chips, taps sent as replies, read ticks.
+        rcs = page.locator("#pane-rcs")
+        assert rcs.locator(".chip--reply").count() >= 3
+        expect(rcs.locator(".msg--in").filter(has_text="tapped").first).to_be_visible()
+        expect(rcs.locator(".ticks--read").first).to_be_visible(timeout=TIMEOUT)
         # SMS: numbered text menus, no buttons, delivered ticks only (no read receipts).
         assert sms.locator(".choice").count() == 0
         expect(sms.locator(".msg--out").filter(has_text=re.compile(r"\n1\. ")).first
@@ -167,7 +172,7 @@ def test_order_on_whatsapp_and_sms_in_chromium(served: tuple[str, Path]) -> None
         expect(sms.locator(".ticks--delivered").first).to_be_visible(timeout=TIMEOUT)
         assert sms.locator(".ticks--read").count() == 0
         # Both orders went through to the flow's last pinned reply.
-        for pane in (whatsapp, sms, page.locator("#pane-rcs")):
+        for pane in (whatsapp, sms, rcs):
             expect(pane.locator(".msg--out").last).to_contain_text(
                 steps[-1].expect[-1] if steps[-1].expect else "", timeout=TIMEOUT)
         # Viber: the body the test bot broke is red, with the reason.
@@ -205,11 +210,12 @@ def test_order_on_whatsapp_and_sms_in_chromium(served: tuple[str, Path]) -> None
         shot = artifacts() / "sandbox.png"
         page.screenshot(path=str(shot))
         assert errors == []
-    # The page's JSON agrees: the WhatsApp taps were native reply webhooks.
+    # The page's JSON agrees: the WhatsApp and RCS taps were native reply webhooks.
     timeline = httpx.get(f"{base}/sandbox/messages", timeout=10).json()["messages"]
-    taps = [e for e in timeline if e["direction"] == "in" and e["channel"] == "whatsapp"
-            and e["body"].get("message_type") == "reply"]
-    assert len(taps) == len([s for s in steps if s.tap])
+    for channel in ("whatsapp", "rcs"):
+        taps = [e for e in timeline if e["direction"] == "in" and e["channel"] == channel
+                and e["body"].get("message_type") == "reply"]
+        assert len(taps) == len([s for s in steps if s.tap]), channel
     assert shot.stat().st_size > 20_000
     print(f"browser test: {time.monotonic() - started:.1f} s; screenshot {shot}")
 
@@ -243,8 +249,30 @@ def _long_carousel(ctx: Context) -> dict[str, Any]:
 
 
 def _rcs_bot(tmp: Path) -> Bot:
-    """A bot that sends the reference's RCS bodies and says which chip reached it."""
+    """A bot that replies Buttons, a Card and a Carousel, sends the reference's RCS bodies
+    (``show chips``, ...), and says which chip reached it."""
     bot = Bot(Settings(store=f"sqlite:///{tmp / 'rcs.db'}"))
+    pizzas = [("Margherita", "Tomato, mozzarella, basil", Image), ("Diavola", "Spicy salami",
+              Video), ("Funghi", "Mushrooms", Image), ("Marinara", "Garlic, oregano", Image)]
+    cards = [Card(name, f"{text}. {9 + n}.50", media(f"https://example.com/{name.lower()}."
+                                                     + ("mp4" if media is Video else "jpg")),
+                  [Button("Order", f"order:{name.lower()}")])
+             for n, (name, text, media) in enumerate(pizzas)]
+
+    @bot.on_text(r"(?i)^menu$")
+    async def menu(ctx: Context) -> None:
+        await ctx.reply(Buttons("What size?", [Button("Small", "S"), Button("Large", "L"),
+                                               Button("Our menu", url="https://example.com/menu")]))
+
+    @bot.on_text(r"(?i)^special$")
+    async def special(ctx: Context) -> None:
+        await ctx.reply(Card("Pizza of the day", "Quattro stagioni. 12.50",
+                             Image("https://example.com/day.jpg"),
+                             [Button("Order", "order:day"), Button("Later", "later")]))
+
+    @bot.on_text(r"(?i)^specials$")
+    async def specials(ctx: Context) -> None:
+        await ctx.reply(Carousel(cards))
     shows = {
         "chips": lambda ctx: [_rcs_body("text-suggestions-all-types", ctx)],
         "cards": lambda ctx: [_rcs_body("card-vertical", ctx), _rcs_body("card-horizontal", ctx)],
@@ -283,6 +311,9 @@ def test_the_rcs_pane_draws_chips_cards_and_a_carousel(tmp_path: Path) -> None:
     taps = [e["body"] for e in timeline if e["direction"] == "in"
             and e["body"].get("message_type") in ("reply", "button")]
     assert [(t["message_type"], t[t["message_type"]]) for t in taps] == [
+        ("reply", {"id": "L", "title": "Large"}),
+        ("reply", {"id": "order:day", "title": "Order"}),
+        ("reply", {"id": "order:funghi", "title": "Order"}),
         ("reply", {"id": "agent", "title": "Talk to an agent"}),
         ("button", {"payload": "postback_data_1234", "text": "Call now!"}),
         ("button", {"payload": "postback_data_1234", "text": "Open product page"}),
@@ -304,6 +335,28 @@ def _hold_rcs(sync_api: Any, base: str) -> None:
             status=200, body="<title>Example</title>", content_type="text/html"))
         page.get_by_role("button", name="RCS", exact=True).click()
         pane = page.locator("#pane-rcs")
+
+        # The bot's own replies: Buttons become chips, a Card a rich card, a Carousel a
+        # strip of cards; each tap reaches the bot as a button event.
+        say(page, "rcs", "menu")
+        menu = pane.locator(".msg--out").filter(has=page.locator(".chip")).last
+        expect(menu.locator(".chip")).to_have_count(3, timeout=TIMEOUT)
+        assert menu.locator(".chip--action[data-type=open_url]").count() == 1
+        menu.get_by_role("button", name="Large").click()
+        _last_reply(page, expect, "button event: L (Large)")
+        say(page, "rcs", "special")
+        card = pane.locator(".msg--card").last.locator(".rich-card")
+        expect(card.locator(".rich-card__title")).to_have_text("Pizza of the day",
+                                                                timeout=TIMEOUT)
+        expect(card.locator(".rich-card__media img")).to_have_js_property("complete", True)
+        card.get_by_role("button", name="Order").click()
+        _last_reply(page, expect, "button event: order:day (Order)")
+        say(page, "rcs", "specials")
+        strip = pane.locator(".carousel").last
+        expect(strip.locator(".rich-card")).to_have_count(4, timeout=TIMEOUT)
+        assert strip.evaluate("c => c.scrollWidth > c.clientWidth")
+        strip.locator(".rich-card").nth(2).get_by_role("button", name="Order").click()
+        _last_reply(page, expect, "button event: order:funghi (Order)")
 
         # A text with one chip of each type: reply chips plain, action chips with an icon.
         say(page, "rcs", "show chips")
@@ -344,8 +397,9 @@ def _hold_rcs(sync_api: Any, base: str) -> None:
 
         # A standalone card, vertical and horizontal (media on the right), with its chips.
         say(page, "rcs", "show cards")
-        expect(pane.locator(".rich-card")).to_have_count(2, timeout=TIMEOUT)
-        vertical, horizontal = pane.locator(".rich-card--vertical"), pane.locator(
+        cards = pane.locator(".msg--card")
+        expect(cards).to_have_count(3, timeout=TIMEOUT)  # the bot's own card came first
+        vertical, horizontal = cards.nth(1).locator(".rich-card--vertical"), cards.nth(2).locator(
             ".rich-card--horizontal")
         expect(vertical.locator(".rich-card__title")).to_have_text("Your order has shipped")
         expect(vertical.locator(".rich-card__media img")).to_have_js_property("complete", True)
@@ -365,6 +419,7 @@ def _hold_rcs(sync_api: Any, base: str) -> None:
         say(page, "rcs", "show carousel")
         strip = pane.locator(".carousel").last
         expect(strip.locator(".rich-card")).to_have_count(5, timeout=TIMEOUT)
+        strip.scroll_into_view_if_needed()
         assert strip.evaluate("c => c.scrollWidth > c.clientWidth + 100")
         strip.evaluate("c => { c.style.scrollBehavior = 'auto'; c.scrollLeft = c.scrollWidth; }")
         assert strip.evaluate("c => c.scrollLeft") > 0
@@ -388,7 +443,11 @@ def _hold_rcs(sync_api: Any, base: str) -> None:
         expect(pane.locator(".ticks--read").first).to_be_visible(timeout=TIMEOUT)
         assert unnamed_controls(page) == []
         page.wait_for_timeout(500)
-        strip.evaluate("c => { c.scrollLeft = 0; }")
-        pane.locator(".msg--out").filter(has=page.locator(".chip")).first.scroll_into_view_if_needed()
+        # The picture: the bot's own card and carousel at the top of the pane.
+        pane.locator(".log").evaluate("""log => {
+            const card = log.querySelector('.msg--card');
+            log.style.scrollBehavior = 'auto';
+            log.scrollTop += card.getBoundingClientRect().top
+                - log.getBoundingClientRect().top - 8; }""")
         pane.screenshot(path=str(artifacts() / "sandbox-rcs.png"))
         assert errors == []

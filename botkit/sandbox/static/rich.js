@@ -86,8 +86,11 @@ function cardMedia(card) {
     target: "_blank", rel: "noopener noreferrer", "data-media": kind,
     title: `Open the ${kind}: ${card.media_url}`,
   },
-  still ? picture(still, alt, kind) : el("div", { class: "rich-card__fallback" }, icon(kind, alt)),
-  kind === "video" ? el("span", { class: "rich-card__play", "aria-hidden": "true" }, icon("play")) : null);
+  still ? picture(still, alt, kind) : null,
+  // A video without a thumbnail is its play mark alone; a file its icon.
+  !still && kind !== "video" ? el("div", { class: "rich-card__fallback" }, icon(kind, alt)) : null,
+  kind === "video" ? el("span", { class: "rich-card__play", role: "img", "aria-label": alt },
+    icon("play")) : null);
 }
 
 /**

@@ -3,13 +3,26 @@
 ``make_bot`` is the factory ``pizza.test.yaml`` names. The conversation's ``state``
 follows the flow's states (welcome, address, confirm, done), so tests can check it with
 ``expect``. Besides ordering, the bot answers a few words with every kind of reply:
-``toppings`` (a list of five), ``shop`` (a location), ``call us`` (a contact) and any
-picture the user sends (a picture back).
+``toppings`` (a list of five), ``shop`` (a location), ``call us`` (a contact), ``special``
+(a card), ``specials`` (a carousel) and any picture the user sends (a picture back).
 """
 
 from __future__ import annotations
 
-from botkit import Bot, Button, Buttons, Contact, Context, FakeClock, Image, Location, Settings
+from botkit import (
+    Bot,
+    Button,
+    Buttons,
+    Card,
+    Carousel,
+    Contact,
+    Context,
+    FakeClock,
+    Image,
+    Location,
+    Settings,
+    Video,
+)
 
 __all__ = ["SIZES", "make_bot"]
 
@@ -55,6 +68,26 @@ def make_bot() -> Bot:
     @bot.on_text(r"(?i)^call us$")
     async def call_us(ctx: Context) -> None:
         await ctx.reply(Contact("Pizza Place", phones=["+447700900123"]))
+
+    margherita = Card("Margherita", "Tomato, mozzarella, basil. 9.50",
+                      Image("https://example.com/margherita.jpg"),
+                      [Button("Order", "special:margherita"),
+                       Button("Recipe", url="https://example.com/margherita")])
+    diavola = Card("Diavola", "Spicy salami. 11.00", Video("https://example.com/diavola.mp4"),
+                   [Button("Order", "special:diavola")])
+
+    @bot.on_text(r"(?i)^special$")
+    async def special(ctx: Context) -> None:
+        await ctx.reply(margherita)
+
+    @bot.on_text(r"(?i)^specials$")
+    async def specials(ctx: Context) -> None:
+        await ctx.reply(Carousel([margherita, diavola]))
+
+    @bot.on_button("special:margherita", "special:diavola")
+    async def ordered(ctx: Context) -> None:
+        assert ctx.event.button is not None
+        await ctx.reply(f"One {ctx.event.button.payload.split(':')[1]} coming up.")
 
     @bot.on_media("image")
     async def picture(ctx: Context) -> None:
