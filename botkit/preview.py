@@ -97,8 +97,8 @@ def user_view(body: dict[str, Any]) -> str:
     and chips; a carousel each card in turn.
     """
     kind, value, options = _content(body)
-    chips = options.pop("suggestions", None) if isinstance(options.get("suggestions"),
-                                                           list) else None
+    suggestions = body.get("suggestions")  # v1 only: RCS has no v0.1 form
+    chips = suggestions if isinstance(suggestions, list) else None
     special = _special_view(kind, value)
     if special is not None:
         out = special

@@ -26,6 +26,10 @@ CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run"]
 TIMEOUT = 15_000  # ms, for one expected reply
+PICTURE = (b'<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200">'
+           b'<rect width="320" height="200" fill="#f4b400"/><circle cx="160" cy="100" r="60" '
+           b'fill="#db4437"/></svg>')
+"""What every image on example.com is, in the browser tests (an SVG, 320 x 200)."""
 
 
 def require_browser() -> Any:
@@ -86,6 +90,16 @@ def open_page(sync_api: Any, base: str, **options: Any) -> Iterator[tuple[Any, l
             yield page, errors
         finally:
             browser.close()
+
+
+def serve_example_com(page: Any) -> None:
+    """Answer example.com in the page's browser context: images are :data:`PICTURE`, other
+    pages a bare HTML page. The tests have no network, and a failed load is a console
+    error."""
+    page.context.route("**://example.com/**", lambda route: route.fulfill(
+        status=200, body=PICTURE, content_type="image/svg+xml")
+        if route.request.resource_type == "image" else route.fulfill(
+        status=200, body="<title>Example</title>", content_type="text/html"))
 
 
 def artifacts() -> Path:

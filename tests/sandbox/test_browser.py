@@ -3,8 +3,9 @@
 The pizza bot is served by uvicorn on an ephemeral port. On WhatsApp (and RCS, where the
 buttons are chips) the order is placed by tapping; on SMS by typing the menu numbers
 ("2"). All follow the flow's own first conversation test (``bots/pizza.test.yaml``), so
-the expected replies are the ones its author pinned. A test handler also sends a body that
-breaks Viber's limits, which the page must show in red.
+the expected replies are the ones its author pinned. Test handlers also send a body that
+breaks Viber's limits, which the page must show in red, and an MMS album (two pictures in
+one message).
 
 The RCS pane is then driven on its own: a bot sends the reference's RCS bodies (a chip of
 every type, a vertical and a horizontal card, a carousel, image, video and file), and the
@@ -27,14 +28,35 @@ from typing import Any
 import httpx
 import pytest
 
-from botkit import Bot, Button, Buttons, Card, Carousel, Context, Image, Settings, Video
+from botkit import (
+    Bot,
+    Button,
+    Buttons,
+    Card,
+    Carousel,
+    Context,
+    Image,
+    MediaGroup,
+    Settings,
+    Video,
+)
 from botkit.convtest.spec import ReplyExpectation, load_test_file
 
 from ..reference import CURRENT
-from .browser import TIMEOUT, artifacts, open_page, require_browser, say, serve, unnamed_controls
+from .browser import (
+    TIMEOUT,
+    artifacts,
+    open_page,
+    require_browser,
+    say,
+    serve,
+    serve_example_com,
+    unnamed_controls,
+)
 from .conftest import ROOT, bot_for
 
 BROKEN = "send a broken message"
+ALBUM = "send an album"
 
 
 # --- the conversation to hold ---------------------------------------------------------------
@@ -78,6 +100,11 @@ def _pizza_bot(tmp: Path) -> Bot:
                 "viber_service": {"action": {"url": "https://example.com/track",
                                              "text": "Track your parcel in real time now"}}}
         await ctx.bot.client.send(body)
+
+    @bot.on_text(rf"(?i)^{ALBUM}$")
+    async def album(ctx: Context) -> None:
+        await ctx.reply(MediaGroup([Image("https://example.com/front.jpg", "Front"),
+                                    Image("https://example.com/back.jpg", "Back")]))
 
     return bot
 
@@ -145,12 +172,14 @@ def test_order_on_whatsapp_and_sms_in_chromium(served: tuple[str, Path]) -> None
     started = time.monotonic()
     with open_page(sync_api, base) as (page, errors):
         expect = sync_api.expect
+        serve_example_com(page)
 
         _hold(page, expect, "whatsapp", steps)
         _hold(page, expect, "sms", steps)
         _hold(page, expect, "rcs", steps)
         say(page, "viber_service", "こんにちは、ピザはありますか")  # CJK renders
         say(page, "viber_service", BROKEN)
+        say(page, "mms", ALBUM)  # before the flow starts there, which would take it
         for channel in ("mms", "messenger"):
             say(page, channel, steps[0].user or "pizza")
 
@@ -199,6 +228,11 @@ def test_order_on_whatsapp_and_sms_in_chromium(served: tuple[str, Path]) -> None
         for channel in ("mms", "messenger"):
             expect(page.locator(f"#pane-{channel} .msg--out").first).to_be_visible(
                 timeout=TIMEOUT)
+        # MMS: two pictures in one message (a media group), each drawn with its caption.
+        group = page.locator("#pane-mms .msg--out[data-kind=content]")
+        expect(group.locator("img.media")).to_have_count(2, timeout=TIMEOUT)
+        expect(group.locator(".bubble")).to_contain_text("Front")
+        expect(group.locator(".bubble")).to_contain_text("Back")
         # Every control has an accessible name; every input has a label.
         assert unnamed_controls(page) == []
         # One channel at a time, then all of them again.
@@ -223,9 +257,6 @@ def test_order_on_whatsapp_and_sms_in_chromium(served: tuple[str, Path]) -> None
 # --- the RCS pane: chips, rich cards, a carousel --------------------------------------------
 
 RCS_BODIES = CURRENT / "outbound" / "rcs"
-PICTURE = (b'<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200">'
-           b'<rect width="320" height="200" fill="#f4b400"/><circle cx="160" cy="100" r="60" '
-           b'fill="#db4437"/></svg>')
 
 
 def _rcs_body(name: str, ctx: Context) -> dict[str, Any]:
@@ -328,11 +359,7 @@ def test_the_rcs_pane_draws_chips_cards_and_a_carousel(tmp_path: Path) -> None:
 def _hold_rcs(sync_api: Any, base: str) -> None:
     with open_page(sync_api, base) as (page, errors):
         expect = sync_api.expect
-        # Media and opened links come from example.com, served here: no network.
-        page.context.route("**://example.com/**", lambda route: route.fulfill(
-            status=200, body=PICTURE, content_type="image/svg+xml")
-            if route.request.resource_type == "image" else route.fulfill(
-            status=200, body="<title>Example</title>", content_type="text/html"))
+        serve_example_com(page)  # media and opened links, with no network
         page.get_by_role("button", name="RCS", exact=True).click()
         pane = page.locator("#pane-rcs")
 

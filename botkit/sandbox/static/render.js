@@ -120,6 +120,9 @@ function outbound(entry, actions) {
     bubble = whatsappContacts(content);
   } else if (kind === "location") {
     bubble = [mapCard(content || {})];
+  } else if (kind === "content" && Array.isArray(content)) {
+    // Several attachments in one message (MMS): each as it would be alone.
+    bubble = content.map((item) => mediaCard(item.type, item));
   } else if (["image", "audio", "video", "file", "sticker"].includes(kind)) {
     bubble = [mediaCard(kind, content || {})];
     const viber = options?.viber_service;
