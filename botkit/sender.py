@@ -72,7 +72,12 @@ _CLAIM_LIMIT = 1000  # messages taken over per claim; the next claim takes more
 _WAIT_FIRST = 0.02  # seconds before asking again whether earlier replies went out
 _WAIT_MAX = 0.5
 _FINISHED_KEPT = 10_000  # finished ids remembered (the window of a late claim is short)
-_MARK_ATTEMPTS = 5  # tries at recording a send or a final failure before giving up
+# Recording a send or a final failure is retried this long (seconds) against a failing
+# store, waiting 0.2 s, 0.4 s, ... at most 5 s between tries: long enough to outlast a
+# database server's restart, after which an unrecorded send would be sent again.
+_MARK_PATIENCE = 60.0
+_MARK_FIRST = 0.2
+_MARK_MAX = 5.0
 
 class Sender:
     """Sends queued messages, retrying what may succeed later; reports final refusals.
@@ -273,12 +278,14 @@ class Sender:
         self._finish(message, message_uuid=message_uuid)
 
     async def _record(self, message: OutboundMessage, outcome: str, detail: str) -> bool:
-        """Store a send's outcome, retrying a store that fails for a moment; False if
-        it could not be stored (then the message stays pending and is sent again after
-        the next restart or takeover: at least once, counted as ``send_recovered``)."""
+        """Store a send's outcome, retrying a store that fails for a while (a restart of
+        its server); False if it could not be stored within a minute (then the message
+        stays pending and is sent again after the next restart or takeover: at least
+        once, counted as ``send_recovered``)."""
         bot = self._bot
         store = bot.store
-        for attempt in range(1, _MARK_ATTEMPTS + 1):
+        started, delay = bot.clock.now(), _MARK_FIRST
+        while True:
             try:
                 if outcome == "sent":
                     await store.mark_sent(message.id, detail, now=bot.clock.now())
@@ -286,7 +293,7 @@ class Sender:
                     await store.mark_failed(message.id, detail, now=bot.clock.now())
                 return True
             except StoreError as exc:
-                if attempt == _MARK_ATTEMPTS:
+                if bot.clock.now() - started + delay > _MARK_PATIENCE:
                     bot.metrics.count("outcome_unrecorded")
                     log.error(
                         "botkit: %s was %s but the store cannot record it (%s); it stays "
@@ -297,8 +304,8 @@ class Sender:
                         extra=log_fields(message.key, client_ref=message.client_ref),
                     )
                     return False
-                await bot.sleep(0.1 * 2**attempt)
-        return False
+                await bot.sleep(delay)
+                delay = min(delay * 2, _MARK_MAX)
 
     async def _attempt(self, message: OutboundMessage) -> str:
         bot = self._bot

@@ -325,8 +325,8 @@ async def test_a_drain_waiting_for_a_lease_is_woken_by_its_release() -> None:
 
     try:
         async with a.running(), b.running():
-            assert isinstance(b.store, PostgresStore) and b.store.listener is not None
-            assert await b.store.listener.wait_listening(WAIT)
+            assert isinstance(b.store, PostgresStore) and b.store.database.listener is not None
+            assert await b.store.database.listener.wait_listening(WAIT)
             assert await ingest(a, webhook("first"), None, status=False)
             await within(entered.wait())
             assert await ingest(b, webhook("second"), None, status=False)
@@ -575,8 +575,8 @@ async def test_a_reply_waiting_for_another_process_is_woken_when_it_is_sent() ->
     try:
         async with bots[0].running(), bots[1].running():
             store = bots[1].store
-            assert isinstance(store, PostgresStore) and store.listener is not None
-            assert await store.listener.wait_listening(WAIT)
+            assert isinstance(store, PostgresStore) and store.database.listener is not None
+            assert await store.database.listener.wait_listening(WAIT)
             assert await ingest(bots[0], webhook("1"), None, status=False)
             await within(_until_sending(bots[0]))
             assert await ingest(bots[1], webhook("2"), None, status=False)

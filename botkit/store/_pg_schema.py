@@ -79,7 +79,8 @@ _TABLES: Final = (
     "CREATE INDEX inbox_pending ON @schema.inbox (id) WHERE NOT done",
     'CREATE INDEX inbox_pending_key ON @schema.inbox (channel, "user", bot, id) WHERE NOT done',
     # owner: the store handle (process) that sends it; taken: it was taken over from
-    # another one (see _pg_outbox).
+    # another one (see _pg_outbox); batch: the call that queued it, to tell whether a
+    # call whose answer was lost committed (see _pg_commit).
     """CREATE TABLE @schema.outbox (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         channel text COLLATE "C" NOT NULL,
@@ -93,7 +94,8 @@ _TABLES: Final = (
         error text,
         finished_at double precision,
         owner text NOT NULL,
-        taken boolean NOT NULL DEFAULT false)""",
+        taken boolean NOT NULL DEFAULT false,
+        batch text)""",
     "CREATE INDEX outbox_pending ON @schema.outbox (id) WHERE status = 'pending'",
     """CREATE INDEX outbox_pending_key ON @schema.outbox (channel, "user", bot, id)
         WHERE status = 'pending'""",
@@ -155,13 +157,13 @@ BEGIN
     RETURN v_id;
 END $$"""
 
-# queue(owner, at, channels, users, bots, client_refs, bodies) -> (ids, others): queue
-# messages owned by ``owner``; others[i] is true when, before this call, message i's
-# conversation had a pending message of another owner or one taken over from another
-# (it must wait for those: see _pg_outbox).
+# queue(owner, at, channels, users, bots, client_refs, bodies, batch) -> (ids, others):
+# queue messages owned by ``owner``, marked with the caller's ``batch``; others[i] is
+# true when, before this call, message i's conversation had a pending message of another
+# owner or one taken over from another (it must wait for those: see _pg_outbox).
 _QUEUE: Final = """CREATE OR REPLACE FUNCTION @schema.queue(
     p_owner text, p_at double precision, p_channels text[], p_users text[], p_bots text[],
-    p_refs text[], p_bodies text[], OUT o_ids bigint[], OUT o_others boolean[])
+    p_refs text[], p_bodies text[], p_batch text, OUT o_ids bigint[], OUT o_others boolean[])
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -186,8 +188,10 @@ BEGIN
             WHERE o.status = 'pending' AND o.channel = p_channels[i]
               AND o."user" = p_users[i] AND o.bot = p_bots[i]
               AND (o.owner <> p_owner OR o.taken)) INTO v_others;
-        INSERT INTO @schema.outbox (channel, "user", bot, body, client_ref, created_at, owner)
-        VALUES (p_channels[i], p_users[i], p_bots[i], p_bodies[i], p_refs[i], p_at, p_owner)
+        INSERT INTO @schema.outbox
+            (channel, "user", bot, body, client_ref, created_at, owner, batch)
+        VALUES (p_channels[i], p_users[i], p_bots[i], p_bodies[i], p_refs[i], p_at, p_owner,
+                p_batch)
         RETURNING id INTO v_id;
         o_ids := o_ids || v_id;
         o_others := o_others || v_others;
@@ -202,7 +206,7 @@ _COMPLETE_TURN: Final = """CREATE OR REPLACE FUNCTION @schema.complete_turn(
     p_channel text, p_user text, p_bot text, p_expected bigint, p_doc text,
     p_now double precision, p_inbox bigint, p_fence bigint, p_timer_id text,
     p_due double precision, p_owner text, p_channels text[], p_users text[],
-    p_bots text[], p_refs text[], p_bodies text[],
+    p_bots text[], p_refs text[], p_bodies text[], p_batch text,
     OUT o_outcome integer, OUT o_version bigint, OUT o_ids bigint[], OUT o_others boolean[])
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -264,7 +268,7 @@ BEGIN
         DO UPDATE SET timer_id = EXCLUDED.timer_id, due = EXCLUDED.due;
     END IF;
     SELECT q.o_ids, q.o_others INTO o_ids, o_others
-    FROM @schema.queue(p_owner, p_now, p_channels, p_users, p_bots, p_refs, p_bodies) q;
+    FROM @schema.queue(p_owner, p_now, p_channels, p_users, p_bots, p_refs, p_bodies, p_batch) q;
     o_outcome := 1;
 END $$"""
 

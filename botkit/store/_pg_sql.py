@@ -42,7 +42,7 @@ __all__ = [
     "key_args",
     "key_of",
     "one",
-    "outbound",
+    "outbound_message",
     "prune_stop",
     "queue_args",
     "queued",
@@ -94,7 +94,7 @@ def inbox_entry(row: Row) -> InboxEntry:
     return InboxEntry(row[0], from_db(row[1]), key_of(row, 2), kind, bytes(row[6]), row[7])
 
 
-def outbound(row: Row, *, after_others: bool = False) -> OutboundMessage:
+def outbound_message(row: Row, *, after_others: bool = False) -> OutboundMessage:
     """An outbox row: id, channel, user, bot, body, client_ref, created_at.
 
     ``attempts`` is always 0: no method of the contract counts attempts.
@@ -191,12 +191,18 @@ class Statements:
         self.load = sql(f"SELECT version, doc FROM @schema.conversations WHERE {_KEY}")
         self.complete_turn = sql(
             """SELECT o_outcome, o_version, o_ids, o_others FROM @schema.complete_turn(
-            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"""
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"""
         )
-        self.queue = sql("SELECT o_ids, o_others FROM @schema.queue($1, $2, $3, $4, $5, $6, $7)")
+        self.queue = sql(
+            "SELECT o_ids, o_others FROM @schema.queue($1, $2, $3, $4, $5, $6, $7, $8)"
+        )
         self.pending_outbound = sql(
             f"""SELECT {_OUTBOX_COLUMNS} FROM @schema.outbox WHERE status = 'pending'
             ORDER BY id LIMIT $1"""
+        )
+        self.batch = sql(
+            f"""SELECT {_OUTBOX_COLUMNS} FROM @schema.outbox
+            WHERE status = 'pending' AND {_KEY} AND batch = $4 ORDER BY id"""
         )
         self.outbound_by_ids = sql(
             f"""SELECT {_OUTBOX_COLUMNS} FROM @schema.outbox

@@ -13,10 +13,9 @@ botkit's own parameters:
   the store opens; ``manual`` refuses to open a schema that is behind, for teams that
   migrate with ``botkit migrate`` as a deploy step.
 
-The tables, the functions that do the multi-step writes in one round trip, and the
-migrations are in :mod:`._pg_schema`; which process sends which reply is in
-:mod:`._pg_outbox`. Every write that spans rows is one transaction, and checks come
-before writes, so a refusal leaves nothing behind. Across processes:
+Tables, functions (the multi-step writes, one round trip each) and migrations are in
+:mod:`._pg_schema`, which process sends which reply in :mod:`._pg_outbox`. Each write is
+one transaction that checks before it writes: a refusal leaves nothing. Across processes:
 
 * **One turn at a time per conversation** comes from the worker's lease (a row in
   ``leases``, its fencing token drawn from a sequence). ``complete_turn`` locks the lease
@@ -27,10 +26,8 @@ before writes, so a refusal leaves nothing behind. Across processes:
   lock before drawing their id, so a conversation's ids follow commit order and a
   worker that sees entry n has seen every earlier one. Queueing replies does the same
   per conversation (see ``queue``).
-* **Notices**: a released lease someone waited for, and a finished reply later replies
-  of other processes wait for, are announced with ``NOTIFY``; the waiting process hears
-  it on its listening connection (:mod:`._pg_listen`) and asks again at once instead of
-  after its backoff.
+* **Notices**: releases other processes wait for are announced with ``NOTIFY`` and
+  wake the waiter at once (:mod:`._pg_listen`), instead of after its backoff.
 
 Durability is PostgreSQL's: an acknowledged webhook is a committed transaction, which
 survives a crash of the bot and of the server (with the default ``fsync``). While the
@@ -39,11 +36,11 @@ server is down calls raise :class:`~botkit.errors.StoreError` (see :mod:`._pg_po
 
 from __future__ import annotations
 
-import re
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from botkit.errors import ConfigError, StoreError
+from botkit.errors import StoreError
 from botkit.store._codec import (
     already_done,
     conversation_doc,
@@ -53,9 +50,8 @@ from botkit.store._codec import (
     not_its_entry,
     version_conflict,
 )
-from botkit.store._pg_listen import Listener
 from botkit.store._pg_outbox import SENDER_GC
-from botkit.store._pg_pool import Database
+from botkit.store._pg_pool import AnswerLost, Database, parse_url
 from botkit.store._pg_schema import SCHEMA_VERSION
 from botkit.store._pg_sql import (
     Statements,
@@ -65,13 +61,13 @@ from botkit.store._pg_sql import (
     key_args,
     key_of,
     one,
-    outbound,
+    outbound_message,
     prune_stop,
     queue_args,
     queued,
     to_db,
 )
-from botkit.store._shared import new_owner, owned_here, split_params
+from botkit.store._shared import new_owner, owned_here
 from botkit.store.base import (
     DEDUPE_RETENTION,
     Committed,
@@ -98,8 +94,6 @@ LEASE_GC: Final = 3600.0
 """Seconds past its expiry after which pruning deletes a lease its holder never released
 (a process that died): dead leases never pile up."""
 
-_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
-
 
 class PostgresStore:
     """A :class:`~botkit.store.base.Store` in one PostgreSQL schema.
@@ -124,13 +118,6 @@ class PostgresStore:
         auto_migrate: bool = True,
         owner: str | None = None,
     ) -> None:
-        if not _SCHEMA_NAME.fullmatch(schema):
-            raise ConfigError(
-                f"PostgreSQL schema name {schema!r}: use letters, digits and '_' (not first), "
-                "at most 48 characters"
-            )
-        if pool_size < 1:
-            raise ConfigError(f"PostgreSQL pool_size must be 1 or more, not {pool_size}")
         self._named = owner is not None
         self.owner = owner or new_owner()
         """This handle's name as a sender (see :meth:`claim_outbound`): unique per handle."""
@@ -156,15 +143,8 @@ class PostgresStore:
         Raises:
             ConfigError: a parameter botkit cannot use, naming it.
         """
-        rest, params = split_params(url, ("schema", "pool_size", "migrate"))
-        schema = params.get("schema", "botkit")
-        size = params.get("pool_size", str(POOL_SIZE))
-        if not size.isdigit():
-            raise ConfigError(f"BOTKIT_STORE: pool_size={size!r} is not a whole number")
-        mode = params.get("migrate", "auto")
-        if mode not in ("auto", "manual"):
-            raise ConfigError(f"BOTKIT_STORE: migrate={mode!r}; use 'auto' or 'manual'")
-        return cls(rest, schema=schema, pool_size=int(size), auto_migrate=mode == "auto")
+        rest, schema, pool_size, auto_migrate = parse_url(url, pool_size=POOL_SIZE)
+        return cls(rest, schema=schema, pool_size=pool_size, auto_migrate=auto_migrate)
 
     @property
     def url(self) -> str:
@@ -173,6 +153,7 @@ class PostgresStore:
 
     @property
     def schema(self) -> str:
+        """The PostgreSQL schema of the tables."""
         return self._db.schema
 
     @property
@@ -184,11 +165,6 @@ class PostgresStore:
     def shared(self) -> bool:
         """True: any number of processes and hosts may use one PostgreSQL store together."""
         return True
-
-    @property
-    def listener(self) -> Listener | None:
-        """The connection listening for notices, while the store is open."""
-        return self._db.listener
 
     async def open(self) -> None:
         """Connect, check the schema's version (migrating it when behind, unless
@@ -275,27 +251,31 @@ class PostgresStore:
         """
         doc = conversation_doc(conversation)
         bodies = encode_bodies(outbound)
-        key = conversation.key
+        key, batch = conversation.key, uuid.uuid4().hex
         timer = timer_of(conversation)
-        async with self._db.connection() as conn:
-            outcome, version, ids, others = one(
-                await conn.fetchrow(
-                    self._sql.complete_turn,
-                    *key_args(key),
-                    conversation.version,
-                    doc,
-                    float(now),
-                    inbox_id,
-                    fence,
-                    None if timer is None else to_db(timer[0]),
-                    None if timer is None else timer[1],
-                    self.owner,
-                    *queue_args(outbound, bodies),
-                )
+        try:
+            outcome, version, ids, others = await self._db.call(
+                self._sql.complete_turn,
+                *key_args(key),
+                conversation.version,
+                doc,
+                float(now),
+                inbox_id,
+                fence,
+                None if timer is None else to_db(timer[0]),
+                None if timer is None else timer[1],
+                self.owner,
+                *queue_args(outbound, bodies),
+                batch,
             )
-            if outcome == -3 and inbox_id is not None:
-                entry = key_of(one(await conn.fetchrow(self._sql.entry_key, inbox_id)), 0)
-                raise not_its_entry(inbox_id, entry, key)
+        except AnswerLost as lost:
+            if not outbound:
+                raise  # nothing queued that could be lost
+            found = await self._committed(outbound, batch, lost)
+            return Committed(conversation.version + 1, found)
+        if outcome == -3 and inbox_id is not None:
+            entry = key_of((await self._db.fetch(self._sql.entry_key, inbox_id))[0], 0)
+            raise not_its_entry(inbox_id, entry, key)
         if outcome == 1:
             return Committed(version, queued(outbound, bodies, ids, others, now))
         if outcome == 0:
@@ -314,20 +294,31 @@ class PostgresStore:
         bodies = encode_bodies(outbound)
         if not outbound:
             return []
-        async with self._db.connection() as conn:
-            ids, others = one(
-                await conn.fetchrow(
-                    self._sql.queue, self.owner, float(now), *queue_args(outbound, bodies)
-                )
-            )
+        batch = uuid.uuid4().hex
+        args = queue_args(outbound, bodies)
+        try:
+            ids, others = await self._db.call(self._sql.queue, self.owner, float(now), *args, batch)
+        except AnswerLost as lost:
+            return await self._committed(outbound, batch, lost)
         return queued(outbound, bodies, ids, others, now)
+
+    async def _committed(
+        self, outbound: Sequence[NewOutbound], batch: str, lost: AnswerLost
+    ) -> list[OutboundMessage]:
+        """What a queueing write whose answer was lost committed (see :mod:`._pg_pool`),
+        flagged ``after_others`` (no longer known); raises ``lost`` if it did not commit."""
+        keys = list(dict.fromkeys(key_args(message.key) for message in outbound))
+        rows = await self._db.committed(self._sql.batch, keys, batch, lost)
+        return sorted((outbound_message(r, after_others=True) for r in rows), key=lambda m: m.id)
 
     async def pending_outbound(self, *, limit: int = 1000) -> list[OutboundMessage]:
         """Queued messages not yet sent or failed, in queue order."""
         self._db.opened()
         if limit <= 0:
             return []
-        return [outbound(r) for r in await self._db.fetch(self._sql.pending_outbound, limit)]
+        return [
+            outbound_message(r) for r in await self._db.fetch(self._sql.pending_outbound, limit)
+        ]
 
     async def claim_outbound(
         self, *, ttl: float, now: float, limit: int = 1000
@@ -347,7 +338,7 @@ class PostgresStore:
             limit,
             float(now - SENDER_GC),
         )
-        return sorted((outbound(r) for r in rows), key=lambda message: message.id)
+        return sorted((outbound_message(r) for r in rows), key=lambda message: message.id)
 
     async def claim_earlier(
         self, message: OutboundMessage, *, now: float
@@ -363,7 +354,7 @@ class PostgresStore:
             if not ids:
                 return []
             rows = await conn.fetch(self._sql.outbound_by_ids, ids)
-        return [outbound(r) for r in rows]
+        return [outbound_message(r) for r in rows]
 
     async def release_outbound(self) -> None:
         """End this handle's claim: its unsent messages are taken over by others at once."""
@@ -482,7 +473,7 @@ class PostgresStore:
             "store": "postgresql",
             "inbox_pending": inbox,
             "outbound_pending": outbox,
-            "listening": self.listener is not None and self.listener.listening,
+            "listening": self._db.listener is not None and self._db.listener.listening,
         }
 
 

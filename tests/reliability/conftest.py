@@ -1,14 +1,16 @@
 """Fixtures for the real-process reliability tests: the fake API, stores, a hard timeout.
 
 Every test here is marked ``reliability`` (``pytest -m reliability`` runs only them;
-``-m "not reliability"`` skips them). Each gets a fresh SQLite file or a fresh Redis key
-prefix (deleted afterwards); Redis is the server at ``BOTKIT_TEST_REDIS`` (default
-``redis://127.0.0.1:6379/15``), and without one the Redis tests are skipped, or fail
-under ``CI=true``.
+``-m "not reliability"`` skips them). Each gets a fresh SQLite file, a fresh Redis key
+prefix or a fresh PostgreSQL schema (deleted afterwards); Redis is the server at
+``BOTKIT_TEST_REDIS`` (default ``redis://127.0.0.1:6379/15``), PostgreSQL the database at
+``BOTKIT_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/botkit_test``).
+Without a server those tests are skipped, or fail under ``CI=true``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import signal
 import sys
@@ -19,6 +21,7 @@ from types import FrameType
 import pytest
 
 from ..store.conftest import delete_prefixed, require_redis, unique_prefix
+from ..store.pg import drop_schemas, require_postgres, unique_schema
 from .harness import FakeApi, StoreSpec
 
 DEFAULT_HARD_TIMEOUT = 120.0
@@ -61,32 +64,55 @@ def fake_api(tmp_path: Path) -> Iterator[FakeApi]:
         yield api
 
 
-@pytest.fixture
-def redis_store() -> Iterator[StoreSpec]:
-    """A fresh key prefix on the test Redis, deleted after the test."""
-    url = require_redis()
-    prefix = unique_prefix()
-    try:
-        yield StoreSpec("redis", url, prefix)
-    finally:
-        delete_prefixed(url, [prefix])
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> StoreSpec:
-    """A fresh SQLite file."""
-    return StoreSpec("sqlite", f"sqlite:///{tmp_path / 'bot.db'}")
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSpec]:
-    """Each test once on SQLite and once on Redis."""
-    if request.param == "sqlite":
+@contextlib.contextmanager
+def _store(kind: str, tmp_path: Path) -> Iterator[StoreSpec]:
+    """A fresh store of ``kind``, removed afterwards."""
+    if kind == "sqlite":
         yield StoreSpec("sqlite", f"sqlite:///{tmp_path / 'bot.db'}")
-        return
-    url = require_redis()
-    prefix = unique_prefix()
-    try:
-        yield StoreSpec("redis", url, prefix)
-    finally:
-        delete_prefixed(url, [prefix])
+    elif kind == "redis":
+        url = require_redis()
+        prefix = unique_prefix()
+        try:
+            yield StoreSpec("redis", url, prefix)
+        finally:
+            delete_prefixed(url, [prefix])
+    else:
+        url = require_postgres()
+        schema = unique_schema()
+        try:
+            yield StoreSpec("postgres", with_schema(url, schema))
+        finally:
+            drop_schemas(url, [schema])
+
+
+def with_schema(url: str, schema: str) -> str:
+    """A PostgreSQL store URL naming ``schema``."""
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+@pytest.fixture
+def redis_store(tmp_path: Path) -> Iterator[StoreSpec]:
+    """A fresh key prefix on the test Redis, deleted after the test."""
+    with _store("redis", tmp_path) as store:
+        yield store
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[StoreSpec]:
+    """A fresh SQLite file."""
+    with _store("sqlite", tmp_path) as store:
+        yield store
+
+
+@pytest.fixture(params=["sqlite", "redis", "postgres"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSpec]:
+    """Each test once on SQLite, once on Redis and once on PostgreSQL."""
+    with _store(request.param, tmp_path) as store:
+        yield store
+
+
+@pytest.fixture(params=["redis", "postgres"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSpec]:
+    """Each test once on each store several processes share."""
+    with _store(request.param, tmp_path) as store:
+        yield store

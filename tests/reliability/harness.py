@@ -582,12 +582,35 @@ def inbox_order(store_url: str, redis_prefix: str | None = None) -> list[str]:
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
             rows = db.execute("SELECT dedupe_key FROM inbox ORDER BY id").fetchall()
         return [str(row[0]) for row in rows]
+    if store_url.startswith(("postgresql://", "postgres://")):
+        return _postgres_inbox_order(store_url)
     import redis
 
     with redis.Redis.from_url(store_url) as client:
         entries = client.xrange(f"{redis_prefix}inbox")
     ordered = sorted(entries, key=lambda e: int(e[0].split(b"-")[0]))
     return [fields[b"dedupe"].decode() for _, fields in ordered]
+
+
+def _postgres_inbox_order(store_url: str) -> list[str]:
+    import asyncpg
+
+    from botkit.store._pg_sql import from_db
+    from botkit.store.postgres import PostgresStore
+
+    from ..store.pg import run_sync
+
+    store = PostgresStore.from_url(store_url)
+
+    async def fetch() -> list[str]:
+        conn = await asyncpg.connect(store.url)
+        try:
+            rows = await conn.fetch(f'SELECT dedupe_key FROM "{store.schema}".inbox ORDER BY id')
+        finally:
+            await conn.close()
+        return [from_db(row[0]) for row in rows]
+
+    return run_sync(fetch)
 
 
 async def pending_outbound_refs(store_url: str, redis_prefix: str | None = None) -> list[str]:

@@ -1,6 +1,6 @@
 """E1: ``kill -9`` at random points during load loses no acknowledged message.
 
-Ten rounds per store (SQLite, Redis), each: 30 new users send 10 messages each, one at
+Ten rounds per store (SQLite, Redis, PostgreSQL), each: 30 new users send 10 messages each, one at
 a time per user, all users at once; at a random number of acknowledged webhooks the
 process gets SIGKILL (with the fake API answering after 0, 2 or 20 ms, at random); it is
 started again and every message without a 200 is delivered again until it gets one

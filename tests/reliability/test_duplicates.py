@@ -3,7 +3,7 @@
 2,000 distinct inbound messages (200 conversations x 10), 20% of them delivered again
 1-5 more times, all deliveries shuffled and posted 32 at a time to a real ``botkit run``
 process; the fake Messages API counts the replies by ``client_ref``: every message is
-answered exactly once (2,000 accepted, 0 duplicates, 0 missing), on SQLite and on Redis.
+answered exactly once (2,000 accepted, 0 duplicates, 0 missing), on SQLite, Redis and PostgreSQL.
 Each conversation's ten turns also ran one at a time and counted 1..10.
 """
 

@@ -1,5 +1,6 @@
 """C1/C2: one user's 100 messages, all in flight at once, are handled one at a time in
-acceptance order, by one process (SQLite, Redis) and by two processes on one Redis.
+acceptance order, by one process (SQLite, Redis, PostgreSQL) and by two processes on one
+shared store (Redis, PostgreSQL).
 
 "Acceptance order" is the order in which the store accepted the messages: their inbox
 ids, read from the store after the run. With 100 requests in flight that order is
@@ -93,17 +94,17 @@ async def test_c1_one_user_100_concurrent_messages_in_acceptance_order(
     await _check_order(any_store, fake_api, [run_log], f"C1 {any_store.kind}", 1)
 
 
-async def test_c2_two_processes_on_one_redis_keep_one_order(
-    redis_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
+async def test_c2_two_processes_on_one_shared_store_keep_one_order(
+    shared_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
 ) -> None:
     logs = [tmp_path / "runs-a.log", tmp_path / "runs-b.log"]
     bots = [
         BotProcess(
             bot_env(
                 api=fake_api,
-                store=redis_store.url,
+                store=shared_store.url,
                 run_log=log,
-                redis_prefix=redis_store.redis_prefix,
+                redis_prefix=shared_store.redis_prefix,
                 RELIABILITY_HANDLER_SLEEP=HANDLER_SLEEP,
             ),
             tmp_path,
@@ -127,20 +128,20 @@ async def test_c2_two_processes_on_one_redis_keep_one_order(
         for bot in bots:
             bot.close()
     assert sum(accepted_by) == MESSAGES and min(accepted_by) > 0
-    await _check_order(redis_store, fake_api, logs, "C2 redis", 2)
+    await _check_order(shared_store, fake_api, logs, f"C2 {shared_store.kind}", 2)
 
 
-async def test_c2_uvicorn_workers_on_one_redis_keep_one_order(
-    redis_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
+async def test_c2_uvicorn_workers_on_one_shared_store_keep_one_order(
+    shared_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
 ) -> None:
     """The same through ``botkit run --workers 2``: the kernel spreads the connections."""
     workers = 2
     run_log = tmp_path / "runs.log"
     env = bot_env(
         api=fake_api,
-        store=redis_store.url,
+        store=shared_store.url,
         run_log=run_log,
-        redis_prefix=redis_store.redis_prefix,
+        redis_prefix=shared_store.redis_prefix,
         RELIABILITY_HANDLER_SLEEP=HANDLER_SLEEP,
     )
     deliveries = [text_delivery(USER, f"m{i}") for i in range(MESSAGES)]
@@ -149,4 +150,5 @@ async def test_c2_uvicorn_workers_on_one_redis_keep_one_order(
         outcomes = await deliver(bot.url, deliveries, concurrency=MESSAGES)
         assert Counter(o.status for o in outcomes) == {200: MESSAGES}
         await until(lambda: fake_api.stats()["accepted"] >= MESSAGES, timeout=60)
-    await _check_order(redis_store, fake_api, [run_log], f"C2 redis --workers {workers}", workers)
+    label = f"C2 {shared_store.kind} --workers {workers}"
+    await _check_order(shared_store, fake_api, [run_log], label, workers)

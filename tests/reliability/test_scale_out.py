@@ -1,4 +1,5 @@
-"""Several processes on one Redis behave as one bot when one of them starts late.
+"""Several processes on one shared store (Redis, PostgreSQL) behave as one bot when one of
+them starts late.
 
 Starting a process (a deploy, a scale-up, a crashed worker restarted by uvicorn) next to
 live ones is routine. The newcomer recovers what dead processes left, and must not take
@@ -20,9 +21,9 @@ API_DELAY = 1.0
 
 
 async def test_a_process_joining_does_not_resend_what_a_live_one_is_sending(
-    redis_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
+    shared_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
 ) -> None:
-    env = bot_env(api=fake_api, store=redis_store.url, redis_prefix=redis_store.redis_prefix)
+    env = bot_env(api=fake_api, store=shared_store.url, redis_prefix=shared_store.redis_prefix)
     first = BotProcess(env, tmp_path, name="bot-a")
     late = BotProcess(env, tmp_path, name="bot-b")
     fake_api.control(delay=API_DELAY)

@@ -8,6 +8,7 @@ reply is in ``test_postgres_outbox.py``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import textwrap
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -35,6 +37,7 @@ from botkit.store._pg_schema import SCHEMA_VERSION, SchemaTooNew
 from botkit.store.notices import LEASE, REPLIES
 from botkit.store.postgres import LEASE_GC, PostgresStore
 
+from .cut_proxy import CutProxy
 from .pg import drop_schemas, require_postgres, run_sync, unique_schema
 from .pg_server import PrivatePostgres
 
@@ -395,14 +398,86 @@ async def test_failing_statements_become_store_errors_and_write_nothing(
     assert await store.pending_outbound() == []
 
 
+# -- writes whose answer was lost --------------------------------------------------------
+
+
+async def _through(proxy: CutProxy, url: str, schema: str) -> PostgresStore:
+    """A store reaching the test database through ``proxy``, its writes prepared already
+    (so that a write sends only its execution, and a cut lands after it ran)."""
+    parts = urlsplit(url)
+    proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    store = PostgresStore(proxied, schema=schema, pool_size=1)
+    await store.open()
+    await _prepare(store)
+    return store
+
+
+async def _prepare(store: PostgresStore) -> None:
+    """Run each write once on the pool's (one) connection, which keeps it prepared."""
+    other = ConversationKey("sms", "447700900002", "447700900000")
+    conversation = await store.load(other)
+    await store.complete_turn(None, conversation, [reply("warm", other)], now=NOW)
+    await store.enqueue([reply("warm too", other)], now=NOW)
+
+
+async def test_a_write_that_committed_but_lost_its_answer_returns_what_it_queued(
+    url: str, schema: str
+) -> None:
+    parts = urlsplit(url)
+    async with CutProxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+        store = await _through(proxy, url, schema)
+        try:
+            inbox_id = await store.accept(inbound("m-1"))
+            proxy.armed = "answer"
+            turn = await store.complete_turn(
+                inbox_id, Conversation(KEY), [reply("a"), reply("b")], now=NOW
+            )
+            await _prepare(store)  # on the connection the pool made after the cut
+            proxy.armed = "answer"
+            queued = await store.enqueue([reply("c")], now=NOW)
+
+            assert proxy.cuts == 2  # both answers were lost, and both writes committed
+            assert turn.version == 1
+            assert [(m.client_ref, m.after_others) for m in [*turn.outbound, *queued]] == [
+                ("ref-a", True), ("ref-b", True), ("ref-c", True),
+            ]  # fmt: skip
+            mine = [m for m in await store.pending_outbound() if m.key == KEY]
+            assert mine == [
+                dataclasses.replace(m, after_others=False) for m in [*turn.outbound, *queued]
+            ]
+            assert await store.pending_for(KEY) == []
+            assert (await store.load(KEY)).version == 1
+        finally:
+            await store.close()
+
+
+async def test_a_write_that_never_reached_the_server_is_refused(url: str, schema: str) -> None:
+    parts = urlsplit(url)
+    async with CutProxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+        store = await _through(proxy, url, schema)
+        try:
+            inbox_id = await store.accept(inbound("m-1"))
+            before = await store.pending_outbound()
+            proxy.armed = "request"
+            with pytest.raises(StoreError, match="PostgreSQL store"):
+                await store.complete_turn(inbox_id, Conversation(KEY), [reply("a")], now=NOW)
+
+            assert proxy.cuts == 1
+            assert await store.pending_outbound() == before
+            assert [e.id for e in await store.pending_for(KEY)] == [inbox_id]
+            assert await store.load(KEY) == Conversation(KEY)
+        finally:
+            await store.close()
+
+
 # -- notices --------------------------------------------------------------------------
 
 
 async def _opened(url: str, schema: str) -> PostgresStore:
     store = PostgresStore(url, schema=schema)
     await store.open()
-    assert store.listener is not None
-    assert await store.listener.wait_listening(WAIT)
+    assert store.database.listener is not None
+    assert await store.database.listener.wait_listening(WAIT)
     return store
 
 
@@ -464,7 +539,8 @@ async def test_a_restarted_server_is_used_again_without_reopening(
     store = PostgresStore(private_server.url)
     await store.open()
     try:
-        assert store.listener is not None and await store.listener.wait_listening(WAIT)
+        listener = store.database.listener
+        assert listener is not None and await listener.wait_listening(WAIT)
         first = await store.accept(inbound("m-1"))
         private_server.stop()  # a crash: pg_ctl stop -m immediate
 
@@ -480,10 +556,10 @@ async def test_a_restarted_server_is_used_again_without_reopening(
         assert (await store.health())["ok"] is True
         # The listening connection came back by itself too.
         for _ in range(200):
-            if store.listener.connections == 2 and store.listener.listening:
+            if listener.connections == 2 and listener.listening:
                 break
             await asyncio.sleep(0.05)
-        assert (store.listener.connections, store.listener.listening) == (2, True)
+        assert (listener.connections, listener.listening) == (2, True)
     finally:
         await store.close()
 
