@@ -79,8 +79,7 @@ _TABLES: Final = (
     "CREATE INDEX inbox_pending ON @schema.inbox (id) WHERE NOT done",
     'CREATE INDEX inbox_pending_key ON @schema.inbox (channel, "user", bot, id) WHERE NOT done',
     # owner: the store handle (process) that sends it; taken: it was taken over from
-    # another one (see _pg_outbox); batch: the call that queued it, to tell whether a
-    # call whose answer was lost committed (see _pg_commit).
+    # another one (see _pg_outbox).
     """CREATE TABLE @schema.outbox (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         channel text COLLATE "C" NOT NULL,
@@ -94,8 +93,7 @@ _TABLES: Final = (
         error text,
         finished_at double precision,
         owner text NOT NULL,
-        taken boolean NOT NULL DEFAULT false,
-        batch text)""",
+        taken boolean NOT NULL DEFAULT false)""",
     "CREATE INDEX outbox_pending ON @schema.outbox (id) WHERE status = 'pending'",
     """CREATE INDEX outbox_pending_key ON @schema.outbox (channel, "user", bot, id)
         WHERE status = 'pending'""",
@@ -272,9 +270,24 @@ BEGIN
     o_outcome := 1;
 END $$"""
 
+# Version 2 marks queued rows with the call that queued them (``batch``): a call whose
+# answer was lost looks them up (see _pg_pool). Its queue and complete_turn replace the
+# ones version 1 had (dropped here; they are not in version 1 below any more, since this
+# migration replaces them whatever version 1 made).
+_BATCH: Final = (
+    "ALTER TABLE @schema.outbox ADD COLUMN batch text",
+    """DROP FUNCTION IF EXISTS @schema.complete_turn(text, text, text, bigint, text,
+        double precision, bigint, bigint, text, double precision, text, text[], text[],
+        text[], text[], text[])""",
+    """DROP FUNCTION IF EXISTS @schema.queue(text, double precision, text[], text[], text[],
+        text[], text[])""",
+)
+
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
-    # 1: the tables, the functions of the hot path and the outbox's claims.
-    (*_TABLES, _ACCEPT, _QUEUE, _COMPLETE_TURN, CLAIM_OUTBOUND, CLAIM_EARLIER),
+    # 1: the tables, accepting, the outbox's claims.
+    (*_TABLES, _ACCEPT, CLAIM_OUTBOUND, CLAIM_EARLIER),
+    # 2: batch tokens on queued rows; queueing and turns that write them.
+    (*_BATCH, _QUEUE, _COMPLETE_TURN),
 )
 """Migration n (1-based) brings a schema from version n - 1 to n."""
 
