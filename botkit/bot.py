@@ -74,7 +74,8 @@ class Bot(Router):
         retry_policy: backoff for refused sends; None builds one from the settings
             (``BOTKIT_SEND_ATTEMPTS``, ``BOTKIT_SEND_RETRY_BUDGET``). Set before running.
         rate_limiter: paces sends per sender number; None uses ``BOTKIT_RATE`` (shared by
-            every process on a Redis store, per process otherwise). Set before running.
+            every process on a Redis or PostgreSQL store, per process otherwise). Set
+            before running.
         startup_tasks: coroutine functions run in the background once the bot takes
             webhooks: the start never waits for them, an exception is logged, and those
             still running are cancelled when the bot stops (``botkit run`` checks the

@@ -7,10 +7,12 @@ about 1 message per second); going faster only earns 429s. The sender asks a
 :class:`LocalRateLimiter` paces the sends of one process: a token bucket holding one
 token per sender number, refilled every ``1 / rate`` seconds, so no second ever sees more
 than ``rate`` sends from one number. Several processes sending from the same number
-share :class:`~botkit.ratelimit_redis.RedisRateLimiter` instead, which reserves each
-number's slots in the bot's Redis store (falling back to pacing per process while Redis
-fails). :func:`rate_limiter_for` picks the one that fits the bot's store. Anything with
-an ``acquire`` method of the same shape fits ``Bot.rate_limiter``.
+share :class:`~botkit.ratelimit_redis.RedisRateLimiter` or
+:class:`~botkit.ratelimit_postgres.PostgresRateLimiter` instead, which reserve each
+number's slots in the bot's shared store (falling back to pacing per process while it
+fails; see :mod:`botkit.ratelimit_shared`). :func:`rate_limiter_for` picks the one that
+fits the bot's store. Anything with an ``acquire`` method of the same shape fits
+``Bot.rate_limiter``.
 """
 
 from __future__ import annotations
@@ -79,12 +81,15 @@ def rate_limiter_for(store: object, rate: float, *, clock: Clock, sleep: Sleeper
     """The limiter for ``BOTKIT_RATE`` on the bot's store.
 
     A :class:`~botkit.ratelimit_redis.RedisRateLimiter` on a
-    :class:`~botkit.store.redis.RedisStore` (the rate is shared by every process on it),
-    else a :class:`LocalRateLimiter` (the rate holds per process). redis-py is imported
-    only to tell: without it no store can be a RedisStore.
+    :class:`~botkit.store.redis.RedisStore` and a
+    :class:`~botkit.ratelimit_postgres.PostgresRateLimiter` on a
+    :class:`~botkit.store.postgres.PostgresStore` (the rate is shared by every process
+    on it), else a :class:`LocalRateLimiter` (the rate holds per process). A driver is
+    imported only to tell: without redis-py no store can be a RedisStore, and without
+    asyncpg none a PostgresStore.
 
     Args:
-        store: the bot's store (opened or not; the Redis limiter needs it open only
+        store: the bot's store (opened or not; a shared limiter needs it open only
             once it is asked for a slot).
         rate: sends per second per sender number.
         clock: the bot's clock.
@@ -93,14 +98,19 @@ def rate_limiter_for(store: object, rate: float, *, clock: Clock, sleep: Sleeper
     Raises:
         ConfigError: ``rate`` is not a positive number.
     """
-    try:
-        from botkit.store.redis import RedisStore
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").partition(".")[0] != "redis":
-            raise  # something else is missing
-        return LocalRateLimiter(rate, clock=clock, sleep=sleep)
-    if isinstance(store, RedisStore):
+    # The modules of the store's classes, its bases included: a driver is imported only
+    # for a store that is one of its kind.
+    modules = {cls.__module__ for cls in type(store).__mro__}
+    if "botkit.store.redis" in modules:
         from botkit.ratelimit_redis import RedisRateLimiter
+        from botkit.store.redis import RedisStore
 
-        return RedisRateLimiter(store, rate, clock=clock, sleep=sleep)
+        if isinstance(store, RedisStore):
+            return RedisRateLimiter(store, rate, clock=clock, sleep=sleep)
+    if "botkit.store.postgres" in modules:
+        from botkit.ratelimit_postgres import PostgresRateLimiter
+        from botkit.store.postgres import PostgresStore
+
+        if isinstance(store, PostgresStore):
+            return PostgresRateLimiter(store, rate, clock=clock, sleep=sleep)
     return LocalRateLimiter(rate, clock=clock, sleep=sleep)

@@ -8,14 +8,9 @@ hash per sender number, under the store's prefix (``P``), holds the queue::
                         let through), both on the callers' clocks; expires LINGER seconds
                         after both stop mattering, so idle numbers leave nothing behind
 
-An ``acquire`` runs one Lua script (``EVALSHA``) that reserves the next free slot,
-``slot = max(now, next)``, and moves ``next`` to ``slot + 1 / rate``; a number that is
-idle is let through by that same script. Otherwise the caller sleeps until its slot and
-a second script lets it through once at least ``1 / rate`` has passed since the latest
-send from any process (a sleep ends late as often as not; the check makes a late send
-push the next one back instead of letting two go out closer together). Scripts run
-without interleaving, so any number of processes together never send more than ``rate``
-per second from one number, evenly spaced, in the order they asked.
+Both steps of :mod:`botkit.ratelimit_shared` (reserve a slot, be let through) are one
+Lua script each (``EVALSHA``); scripts run without interleaving, so any number of
+processes together never send more than ``rate`` per second from one number.
 
 Slots are on the callers' clocks (``now``), as lease expiry in the Redis store is: the
 hosts' clocks must agree (NTP keeps them within milliseconds): sends from two hosts
@@ -32,7 +27,6 @@ again.
 
 from __future__ import annotations
 
-import logging
 import math
 
 from redis.commands.core import AsyncScript
@@ -40,24 +34,15 @@ from redis.exceptions import RedisError
 
 from botkit.clock import Clock
 from botkit.errors import ConfigError, StoreError
-from botkit.ratelimit import LocalRateLimiter
+from botkit.ratelimit_shared import COOLDOWN, WARN_EVERY, SharedRateLimiter
 from botkit.retry import Sleeper
 from botkit.store.redis import RedisStore, redact
 
 __all__ = ["COOLDOWN", "LINGER", "WARN_EVERY", "RedisRateLimiter"]
 
-log = logging.getLogger("botkit")
-
 LINGER = 1.0
 """Seconds a number's rate key outlives its latest reserved slot (and its latest send's
 interval), so a slow wake-up still finds it."""
-
-COOLDOWN = 5.0
-"""Seconds after a Redis failure during which sends are paced per process, without
-asking Redis."""
-
-WARN_EVERY = 60.0
-"""The least seconds between two warnings that the shared rate is unavailable."""
 
 # Shared by both scripts. Floats travel as '%.17g' strings: they round-trip exactly, and a
 # Lua number in a reply would be truncated to an integer. ``after(t)`` is t + interval,
@@ -123,13 +108,13 @@ return {1, str(now)}
 )
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(SharedRateLimiter):
     """At most ``rate`` sends per second per key across every process on one Redis store.
 
-    A :class:`~botkit.ratelimit.RateLimiter`; the keys are the bot's sender numbers. Each
-    process builds its own on its own store handle; handles on the same Redis and prefix
-    share the rate. The store must be open when :meth:`acquire` is called (not when the
-    limiter is built).
+    Each process builds its own on its own store handle; handles on the same Redis and
+    prefix share the rate. The store must be open when :meth:`acquire` is called (not
+    when the limiter is built). How the steps and the fallback work is in
+    :mod:`botkit.ratelimit_shared`.
 
     Args:
         store: the bot's Redis store; its open client and its prefix are used.
@@ -144,6 +129,8 @@ class RedisRateLimiter:
         ConfigError: ``rate`` is not a positive number.
     """
 
+    failures = (RedisError, StoreError)
+
     def __init__(
         self,
         store: RedisStore,
@@ -154,53 +141,19 @@ class RedisRateLimiter:
         linger: float = LINGER,
         cooldown: float = COOLDOWN,
     ) -> None:
-        self._local = LocalRateLimiter(rate, clock=clock, sleep=sleep)  # checks the rate
         if not (linger >= 0 and cooldown >= 0):
             raise ConfigError(f"linger and cooldown must be >= 0, not {linger}, {cooldown}")
-        self.rate = rate
+        super().__init__(rate, clock=clock, sleep=sleep, cooldown=cooldown)
         self.store = store
-        self._interval = 1.0 / rate
-        self._clock = clock
-        self._sleep = sleep
+        self.where = f"Redis {redact(store.url)}"
         self._linger_ms = math.ceil(linger * 1000)
-        self._cooldown = cooldown
         self._scripts: dict[str, AsyncScript] = {}
-        self._local_until = -math.inf  # pace locally, without asking Redis, until then
-        self._warned_at = -math.inf
-        self._failing = False
 
-    @property
-    def shared(self) -> bool:
-        """False while sends are paced per process after a Redis failure."""
-        return not self._failing
+    async def _reserve(self, key: str, now: float) -> tuple[bool, float]:
+        return await self._run(RESERVE_LUA, f"{self.store.prefix}rate:{key}", now)
 
-    async def acquire(self, key: str) -> None:
-        """Wait for ``key``'s next slot, shared with every process on the store.
-
-        Never raises for a Redis failure: the send is then paced in this process.
-        """
-        if self._clock.now() < self._local_until:
-            await self._local.acquire(key)
-            return
-        try:
-            await self._acquire_shared(key)
-        except (RedisError, StoreError) as exc:
-            self._fall_back(exc)
-            await self._local.acquire(key)
-            return
-        if self._failing:
-            self._failing = False
-            log.info("botkit: the shared send rate (BOTKIT_RATE) is back on Redis")
-
-    async def _acquire_shared(self, key: str) -> None:
-        name = f"{self.store.prefix}rate:{key}"
-        granted, until = await self._run(RESERVE_LUA, name, self._clock.now())
-        while not granted:
-            now = self._clock.now()
-            if until > now:
-                await self._sleep(until - now)
-                continue  # read the clock again: a sleep may end early by its measure
-            granted, until = await self._run(GRANT_LUA, name, now)
+    async def _grant(self, key: str, now: float) -> tuple[bool, float]:
+        return await self._run(GRANT_LUA, f"{self.store.prefix}rate:{key}", now)
 
     async def _run(self, lua: str, name: str, now: float) -> tuple[bool, float]:
         """Run a script (``EVALSHA``, loading it if Redis does not know it): (let
@@ -213,18 +166,3 @@ class RedisRateLimiter:
             keys=[name], args=[now, self._interval, self._linger_ms], client=client
         )
         return granted == 1, float(at)
-
-    def _fall_back(self, exc: Exception) -> None:
-        """Pace per process for the cooldown; warn if none was logged lately."""
-        now = self._clock.now()
-        self._local_until = now + self._cooldown
-        self._failing = True
-        if now - self._warned_at >= WARN_EVERY:
-            self._warned_at = now
-            log.warning(
-                "botkit: the shared send rate is unavailable (Redis %s: %s); pacing sends "
-                "per process (BOTKIT_RATE per process) for the next %g s",
-                redact(self.store.url),
-                exc,
-                self._cooldown,
-            )

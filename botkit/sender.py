@@ -21,8 +21,8 @@ failure after which the API may have accepted the message anyway (a timeout or a
 dropped connection once the request was out), ``send_recovered`` for messages taken over
 from a process that stopped (those in flight when it stopped may have been sent).
 
-On a shared store (Redis, PostgreSQL) every process sends the replies it queued, and keeps a claim
-on them alive (:meth:`~botkit.store.base.Store.claim_outbound`, every few seconds, with
+On a shared store (Redis, PostgreSQL) every process sends the replies it queued, and keeps
+a claim on them alive (:meth:`~botkit.store.base.Store.claim_outbound`, every few seconds, with
 ``BOTKIT_LOCK_LEASE`` to live). Once a process's claim runs out (it died, or hangs), the
 others take its unsent replies over; a reply queued behind another process's pending
 reply of the same conversation waits for it (:meth:`~botkit.store.base.Store.claim_earlier`),
@@ -85,8 +85,8 @@ class Sender:
     The policy comes from ``bot.retry_policy`` or, by default, from the settings
     (``BOTKIT_SEND_ATTEMPTS``, ``BOTKIT_SEND_RETRY_BUDGET``); the rate limiter from
     ``bot.rate_limiter`` or, when ``BOTKIT_RATE`` is set, one shared by every process on a
-    Redis store (:class:`~botkit.ratelimit_redis.RedisRateLimiter`) or kept in this
-    process (:class:`~botkit.ratelimit.LocalRateLimiter`).
+    Redis or PostgreSQL store (:mod:`botkit.ratelimit_shared`) or kept in this process
+    (:class:`~botkit.ratelimit.LocalRateLimiter`).
     """
 
     def __init__(self, bot: Bot) -> None:
@@ -98,7 +98,7 @@ class Sender:
         )
         self.limiter: RateLimiter | None = bot.rate_limiter
         if self.limiter is None and settings.rate is not None:
-            # Shared by every process on a Redis store; per process otherwise.
+            # Shared by every process on a Redis or PostgreSQL store; per process otherwise.
             self.limiter = rate_limiter_for(
                 bot.store, settings.rate, clock=bot.clock, sleep=bot.sleep
             )

@@ -28,6 +28,7 @@ import asyncpg
 
 from botkit.errors import StoreError
 from botkit.store._pg_outbox import CLAIM_EARLIER, CLAIM_OUTBOUND
+from botkit.store._pg_rate import RATE_MIGRATION
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -288,6 +289,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (*_TABLES, _ACCEPT, CLAIM_OUTBOUND, CLAIM_EARLIER),
     # 2: batch tokens on queued rows; queueing and turns that write them.
     (*_BATCH, _QUEUE, _COMPLETE_TURN),
+    # 3: the send rate shared by the processes (BOTKIT_RATE).
+    RATE_MIGRATION,
 )
 """Migration n (1-based) brings a schema from version n - 1 to n."""
 

@@ -1,6 +1,7 @@
-"""``BOTKIT_RATE`` holds for all the processes on one Redis together, not for each.
+"""``BOTKIT_RATE`` holds for all the processes on one shared store together, not for each.
 
-Two ``botkit run`` processes on one Redis, both sending from the same number at
+Two ``botkit run`` processes on one Redis (and on one PostgreSQL schema), both sending
+from the same number at
 ``BOTKIT_RATE=10``: the fake Messages API sees their sends, together, at most 10 a
 second. Were the rate per process, the two would reach it twice over (20 a second).
 Arrival times are the fake API's (``time.monotonic()``, one clock for the machine).
@@ -25,12 +26,12 @@ SLACK = 0.03
 
 
 async def test_two_processes_share_one_send_rate_per_number(
-    redis_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
+    shared_store: StoreSpec, fake_api: FakeApi, tmp_path: Path
 ) -> None:
     env = bot_env(
         api=fake_api,
-        store=redis_store.url,
-        redis_prefix=redis_store.redis_prefix,
+        store=shared_store.url,
+        redis_prefix=shared_store.redis_prefix,
         BOTKIT_RATE=str(RATE),
     )
     bots = [BotProcess(env, tmp_path, name=f"bot-{n}") for n in (1, 2)]
@@ -53,7 +54,8 @@ async def test_two_processes_share_one_send_rate_per_number(
     gaps = [b - a for a, b in itertools.pairwise(times)]
     span = times[-1] - times[0]
     print(
-        f"\nshared rate: {MESSAGES} sends from 2 processes at BOTKIT_RATE={RATE:g}: "
+        f"\nshared rate, {shared_store.kind}: {MESSAGES} sends from 2 processes at "
+        f"BOTKIT_RATE={RATE:g}: "
         f"{span:.2f} s from first to last, gaps min {min(gaps):.3f} s, "
         f"median {statistics.median(gaps):.3f} s; sent per process {sent}"
     )
