@@ -52,14 +52,16 @@ async def test_two_processes_share_one_send_rate_per_number(
             bot.close()
     times = sorted(item["t"] for item in fake_api.attempts() if item["status"] == 202)
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    span = times[-1] - times[0]
+    # From the second send on: the first one of each process also opens its connection
+    # to the API, so on a busy machine it arrives later after its slot than the rest do.
+    span = times[-1] - times[1]
     print(
         f"\nshared rate, {shared_store.kind}: {MESSAGES} sends from 2 processes at "
         f"BOTKIT_RATE={RATE:g}: "
-        f"{span:.2f} s from first to last, gaps min {min(gaps):.3f} s, "
+        f"{span:.2f} s from second to last, gaps min {min(gaps):.3f} s, "
         f"median {statistics.median(gaps):.3f} s; sent per process {sent}"
     )
     assert all(n > 0 for n in sent)
-    assert span >= (MESSAGES - 1) / RATE - SLACK  # 20/s (per process) would take half
+    assert span >= (MESSAGES - 2) / RATE - SLACK  # 20/s (per process) would take half
     # Evenly spaced, not bursts: two processes each at the rate would often send together.
     assert statistics.median(gaps) >= 1 / RATE - SLACK
