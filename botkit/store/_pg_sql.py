@@ -57,10 +57,11 @@ Row: TypeAlias = "asyncpg.Record | Sequence[Any]"
 
 def to_db(text: str) -> str:
     """``text`` as the store writes it (see the module's docstring)."""
-    if text.isascii():
-        if "\x00" not in text and not text.startswith(_MARK):
-            return text
-    elif "\x00" not in text:
+    if "\x00" in text or text.startswith(_MARK):
+        pass  # escaped: NUL cannot be stored, and a leading mark must read back as itself
+    elif text.isascii():
+        return text
+    else:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:

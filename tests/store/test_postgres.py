@@ -329,7 +329,8 @@ async def test_a_database_not_in_utf8_is_refused(url: str) -> None:
 async def test_nul_surrogates_and_the_escape_mark_round_trip(
     store: PostgresStore, url: str, schema: str
 ) -> None:
-    odd = ["nul\x00inside", "lone \ud83d surrogate", "\x01starts with the mark", "é ok"]
+    odd = ["nul\x00inside", "lone \ud83d surrogate", "\x01starts with the mark", "\x01\x80",
+           "é ok"]
     for n, text in enumerate(odd):
         key = ConversationKey("sms", text, "bot")
         inbox_id = await store.accept(NewInboxEntry(text, key, "inbound", b"x", NOW))
