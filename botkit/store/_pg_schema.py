@@ -271,6 +271,20 @@ BEGIN
     o_outcome := 1;
 END $$"""
 
+# Human handoff: a user's history is read by user (one more index entry per insert; no
+# indexed column ever changes), and the handoff index is a small table of its own.
+_HANDOFF: Final = (
+    'CREATE INDEX inbox_user ON @schema.inbox (channel, "user", id)',
+    'CREATE INDEX outbox_user ON @schema.outbox (channel, "user", id)',
+    """CREATE TABLE @schema.handoffs (
+        channel text COLLATE "C" NOT NULL,
+        "user" text COLLATE "C" NOT NULL,
+        bot text COLLATE "C" NOT NULL,
+        since double precision NOT NULL,
+        PRIMARY KEY (channel, "user", bot))""",
+    "CREATE INDEX handoffs_since ON @schema.handoffs (since)",
+)
+
 # Version 2 marks queued rows with the call that queued them (``batch``): a call whose
 # answer was lost looks them up (see _pg_pool). Its queue and complete_turn replace the
 # ones version 1 had (dropped here; they are not in version 1 below any more, since this
@@ -291,6 +305,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (*_BATCH, _QUEUE, _COMPLETE_TURN),
     # 3: the send rate shared by the processes (BOTKIT_RATE).
     RATE_MIGRATION,
+    # 4: human handoff (see botkit.store._pg_handoff).
+    _HANDOFF,
 )
 """Migration n (1-based) brings a schema from version n - 1 to n."""
 

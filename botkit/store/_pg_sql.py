@@ -296,15 +296,14 @@ class Statements:
             """WITH gone AS (DELETE FROM @schema.files WHERE created_at < $1 RETURNING 1)
             SELECT count(*) FROM gone"""
         )
-        # One user's rows everywhere. The inbox and outbox have no index by user (it
-        # would cost every write): forgetting scans them, an occasional request.
+        # One user's rows everywhere (the inbox and outbox through their user indexes).
         self.forget = tuple(
             sql(
                 f"""WITH gone AS (DELETE FROM @schema.{table}
                     WHERE channel = $1 AND "user" = $2 RETURNING 1)
                 SELECT count(*) FROM gone"""
             )
-            for table in ("conversations", "inbox", "outbox", "timers", "leases")
+            for table in ("conversations", "inbox", "outbox", "timers", "leases", "handoffs")
         )
         self.count_pending = sql(
             """SELECT (SELECT count(*) FROM @schema.inbox WHERE NOT done),

@@ -20,10 +20,11 @@ __all__ = [
     "PRUNE_INBOX_LUA",
     "PRUNE_OUTBOX_LUA",
     "RELEASE_LEASE_LUA",
+    "USER_FUNCTION",
     "WALK_FUNCTION",
 ]
 
-# KEYS: dedupe key, inbox:seq, inbox, inbox:pending, inbox:pending:K
+# KEYS: dedupe key, inbox:seq, inbox, inbox:pending, inbox:pending:K, hist:in:U
 # ARGV: ttl, accepted_at, dedupe key, K, kind, body
 # Returns the new inbox id, or nil (None) for a redelivery. The dedupe key is checked
 # first but set only after the XADD that may fail, so a failed accept leaves no key
@@ -36,7 +37,16 @@ redis.call('XADD', KEYS[3], id .. '-0', 'key', ARGV[4], 'dedupe', ARGV[3],
 redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1])
 redis.call('ZADD', KEYS[4], id, id)
 redis.call('ZADD', KEYS[5], id, id)
+redis.call('ZADD', KEYS[6], id, id)
 return id
+"""
+
+# ``U``, the user part of a conversation key ``K``: ``["channel","user",`` (its text up
+# to the comma before the bot). Inside an encoded string every quote is escaped, so the
+# last ``","`` of K is that comma. The history sets ``hist:in:U`` and ``hist:out:U``
+# are named with it.
+USER_FUNCTION = """
+local function user_of(member) return string.match(member, '^(.*",)"') end
 """
 
 
@@ -121,24 +131,29 @@ end
 """
 )
 
-# KEYS: inbox, inbox:pending.  ARGV: start, count, cutoff.
-# Deletes finished entries accepted before the cutoff; stops at the first one at or after.
+# KEYS: inbox, inbox:pending.  ARGV: start, count, cutoff, store prefix.
+# Deletes finished entries accepted before the cutoff (and their place in their user's
+# history); stops at the first one at or after.
 PRUNE_INBOX_LUA = (
     WALK_FUNCTION
+    + USER_FUNCTION
     + """
 return walk(KEYS[1], function(id, stream_id, fields)
   if tonumber(field(fields, 'at')) >= tonumber(ARGV[3]) then return false end
   if redis.call('ZSCORE', KEYS[2], id) then return 0 end
+  redis.call('ZREM', ARGV[4] .. 'hist:in:' .. user_of(field(fields, 'key')), id)
   return redis.call('XDEL', KEYS[1], stream_id)
 end)
 """
 )
 
-# KEYS: outbox, outbox:done.  ARGV: start, count, cutoff.
-# Deletes sent or failed messages finished before the cutoff; stops at the first message
-# created at or after it (none after it can have finished earlier).
+# KEYS: outbox, outbox:done.  ARGV: start, count, cutoff, store prefix.
+# Deletes sent or failed messages finished before the cutoff (and their place in their
+# user's history); stops at the first message created at or after it (none after it can
+# have finished earlier).
 PRUNE_OUTBOX_LUA = (
     WALK_FUNCTION
+    + USER_FUNCTION
     + """
 return walk(KEYS[1], function(id, stream_id, fields)
   if tonumber(field(fields, 'at')) >= tonumber(ARGV[3]) then return false end
@@ -147,6 +162,7 @@ return walk(KEYS[1], function(id, stream_id, fields)
     return 0
   end
   redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', ARGV[4] .. 'hist:out:' .. user_of(field(fields, 'key')), id)
   return redis.call('XDEL', KEYS[1], stream_id)
 end)
 """

@@ -34,7 +34,12 @@ argument): the store runs on one Redis server, never a cluster.
 
 from __future__ import annotations
 
-from botkit.store._redis_lua import ENTRIES_FUNCTION, FIELD_FUNCTION, WALK_FUNCTION
+from botkit.store._redis_lua import (
+    ENTRIES_FUNCTION,
+    FIELD_FUNCTION,
+    USER_FUNCTION,
+    WALK_FUNCTION,
+)
 
 __all__ = [
     "CLAIM_EARLIER_LUA",
@@ -56,7 +61,7 @@ however often processes restart)."""
 # at ``at``, owned by ``owner``. Returns {id, after_others, id, after_others, ...}:
 # after_others is 1 when, before this call, K had a pending message another owner holds
 # or one taken over from another owner.
-QUEUE_FUNCTION = """
+QUEUE_FUNCTION = USER_FUNCTION + """
 local function queue(seq, stream, pending, at, first, owner, prefix)
   local result, others, members = {}, {}, {}
   for i = first, #ARGV, 3 do
@@ -82,6 +87,7 @@ local function queue(seq, stream, pending, at, first, owner, prefix)
     local id = result[2 * j - 1]
     redis.call('ZADD', pending, id, id)
     redis.call('ZADD', prefix .. 'outbox:pending:' .. member, id, id)
+    redis.call('ZADD', prefix .. 'hist:out:' .. user_of(member), id, id)
     redis.call('HSET', prefix .. 'outbox:owner', id, owner)
     redis.call('ZADD', prefix .. 'outbox:owned:' .. owner, id, id)
   end

@@ -18,8 +18,9 @@ _SELECT_PENDING_INBOX = """SELECT id, dedupe_key, channel, user, bot, kind, body
 # only). No index of its own: that would cost every accept and commit (measured: about 4%
 # of a turn), and a store of one process never asks this on its hot path; only leasing
 # workers of a shared store do.
+# INDEXED BY: the user index (history) would walk the user's finished entries too.
 _SELECT_PENDING_FOR = f"""SELECT id, dedupe_key, channel, user, bot, kind, body, accepted_at
-    FROM inbox WHERE done = 0 AND {_KEY} ORDER BY id LIMIT ?"""
+    FROM inbox INDEXED BY inbox_pending WHERE done = 0 AND {_KEY} ORDER BY id LIMIT ?"""
 _SELECT_PENDING_OUTBOX = """SELECT id, channel, user, bot, body, client_ref, created_at, attempts
     FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?"""
 _MARK_FAILED = """UPDATE outbox SET status = 'failed', error = ?, finished_at = ?
@@ -44,7 +45,7 @@ _PRUNE_DEDUPE = "DELETE FROM dedupe WHERE seen_at < ?"
 _PRUNE_FILES = "DELETE FROM files WHERE created_at < ?"
 _FORGET = tuple(
     f"DELETE FROM {table} WHERE channel = ? AND user = ?"
-    for table in ("conversations", "inbox", "outbox", "timers", "leases")
+    for table in ("conversations", "inbox", "outbox", "timers", "leases", "handoffs")
 )
 _COUNT_PENDING = """SELECT (SELECT count(*) FROM inbox WHERE done = 0),
     (SELECT count(*) FROM outbox WHERE status = 'pending')"""

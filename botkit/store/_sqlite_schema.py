@@ -11,10 +11,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+from botkit.store._sqlite_handoff import HANDOFF_SCHEMA
+
 __all__ = ["SCHEMA_VERSION"]
 
 #: Stored in ``PRAGMA user_version``; bump it with a migration when the tables change.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS conversations (
@@ -76,6 +78,7 @@ _SCHEMA = (
         expires_at REAL NOT NULL,
         UNIQUE (channel, user, bot)
     )""",
+    *HANDOFF_SCHEMA,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 

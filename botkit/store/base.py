@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from botkit.store.handoff import HandoffStore
+
 __all__ = [
     "DEDUPE_RETENTION",
     "FILE_RETENTION",
@@ -37,7 +39,7 @@ __all__ = [
     "timer_of",
 ]
 
-EventKind = Literal["inbound", "status", "timer", "menu"]
+EventKind = Literal["inbound", "status", "timer", "menu", "agent"]
 
 TIMER_META_KEY = "timer"
 """Where a conversation keeps its pending timer in ``meta``: ``{"id": str, "due": float}``.
@@ -201,7 +203,7 @@ class OneProcessOutbox:
         """Nothing to release: no other process sends from this store."""
 
 
-class Store(Protocol):
+class Store(HandoffStore, Protocol):
     """The durable state behind a bot. All methods are coroutines and never block the loop.
 
     Raises:
@@ -371,7 +373,7 @@ class Store(Protocol):
         """Delete everything stored about one user; returns how many records went.
 
         Their conversations with every bot number, those conversations' inbox entries
-        (pending or not), outbound messages, timers and leases. Dedupe keys (opaque
-        message ids, kept so a redelivery is still recognised) and served files (not
-        linked to a user; they expire) stay.
+        (pending or not), outbound messages, timers, leases and handoff marks. Dedupe
+        keys (opaque message ids, kept so a redelivery is still recognised) and served
+        files (not linked to a user; they expire) stay.
         """

@@ -30,6 +30,7 @@ from botkit.store._codec import (
     not_its_entry,
     version_conflict,
 )
+from botkit.store._memory_handoff import MemoryHandoff
 from botkit.store.base import (
     DEDUPE_RETENTION,
     Committed,
@@ -77,7 +78,7 @@ class _OutboxRow:
         )
 
 
-class MemoryStore(OneProcessOutbox):
+class MemoryStore(OneProcessOutbox, MemoryHandoff):
     """Everything in process memory; gone when the process ends.
 
     Data survives ``close()`` followed by ``open()`` on the same instance, mirroring a
@@ -86,6 +87,7 @@ class MemoryStore(OneProcessOutbox):
     """
 
     def __init__(self) -> None:
+        MemoryHandoff.__init__(self)
         self._open = False
         # conversations hold (version, JSON doc): decoding on every load is what makes
         # each loaded Conversation an independent copy.
@@ -348,7 +350,8 @@ class MemoryStore(OneProcessOutbox):
         }
 
     async def forget(self, channel: str, user: str) -> int:
-        """Delete the user's conversations, inbox and outbound entries, timers and leases."""
+        """Delete the user's conversations, inbox and outbound entries, timers, leases and
+        handoff marks."""
         self._check_open()
 
         def theirs(key: ConversationKey) -> bool:
@@ -370,7 +373,7 @@ class MemoryStore(OneProcessOutbox):
             del self._outbox[outbound_id]
             self._outbox_pending.pop(outbound_id, None)
             removed += 1
-        return removed
+        return removed + self._forget_handoffs(channel, user)
 
     async def health(self) -> dict[str, Any]:
         """``{"ok": True, "store": "memory", "inbox_pending": n, "outbound_pending": n}``."""

@@ -50,6 +50,7 @@ from botkit.store._codec import (
     not_its_entry,
     version_conflict,
 )
+from botkit.store._pg_handoff import PostgresHandoff
 from botkit.store._pg_outbox import SENDER_GC
 from botkit.store._pg_pool import AnswerLost, Database, parse_url
 from botkit.store._pg_schema import SCHEMA_VERSION
@@ -95,7 +96,7 @@ LEASE_GC: Final = 3600.0
 (a process that died): dead leases never pile up."""
 
 
-class PostgresStore:
+class PostgresStore(PostgresHandoff):
     """A :class:`~botkit.store.base.Store` in one PostgreSQL schema.
 
     Args:
@@ -448,8 +449,8 @@ class PostgresStore:
         return {"inbox": inbox, "outbox": outbox, "dedupe": dedupe, "files": files}
 
     async def forget(self, channel: str, user: str) -> int:
-        """Delete the user's conversations, inbox and outbound entries, timers and leases,
-        in one transaction."""
+        """Delete the user's conversations, inbox and outbound entries, timers, leases and
+        handoff marks, in one transaction."""
         removed = 0
         async with self._db.connection() as conn, conn.transaction():
             for statement in self._sql.forget:

@@ -15,6 +15,8 @@ which no channel, user or bot string can make ambiguous::
     P outbox:pending  zset    outbound ids not yet sent or failed (score = id)
     P outbox:done     hash    id -> JSON {"status": "sent"|"failed", "message_uuid"|"error", "at"}
     P timers          zset    K scored by the conversation's timer due time
+    P hist:in:U, P hist:out:U, P handoffs
+                      a user's history and the handoff index (see _redis_handoff)
     P timers:id       hash    K -> the timer's id
     P file:F          hash    media_type, content, created_at; expires after FILE_TTL
     P lease:seq       string  counter handing out fencing tokens (never reset)
@@ -64,6 +66,7 @@ from botkit.store._codec import (
     version_conflict,
 )
 from botkit.store._redis_connection import RedisConnection, redact
+from botkit.store._redis_handoff import RedisHandoff, user_part
 from botkit.store._redis_lua import (
     ACCEPT_LUA,
     ACQUIRE_LEASE_LUA,
@@ -126,7 +129,7 @@ _OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys QUEUE_FUNCTION 
 _WALK = 500  # stream entries per script call when pruning or forgetting
 
 
-class RedisStore(RedisConnection):
+class RedisStore(RedisConnection, RedisHandoff):
     """A :class:`~botkit.store.base.Store` in one Redis database.
 
     Args:
@@ -145,6 +148,7 @@ class RedisStore(RedisConnection):
             "inbox",
             "inbox:pending",
             f"inbox:pending:{member}",
+            f"hist:in:{user_part(entry.key.channel, entry.key.user)}",
         )
         args = [DEDUPE_TTL, entry.accepted_at, entry.dedupe_key, member]
         inbox_id = await self._run(ACCEPT_LUA, keys, [*args, entry.kind, entry.body])
@@ -379,8 +383,12 @@ class RedisStore(RedisConnection):
         Each script call walks :data:`_WALK` stream entries, so Redis is never held for
         long. Dedupe keys and files expire by their TTLs: their counts are 0.
         """
-        inbox = await self._walk(PRUNE_INBOX_LUA, ["inbox", "inbox:pending"], inbox_before)
-        outbox = await self._walk(PRUNE_OUTBOX_LUA, ["outbox", "outbox:done"], outbox_before)
+        inbox = await self._walk(
+            PRUNE_INBOX_LUA, ["inbox", "inbox:pending"], inbox_before, self.prefix
+        )
+        outbox = await self._walk(
+            PRUNE_OUTBOX_LUA, ["outbox", "outbox:done"], outbox_before, self.prefix
+        )
         return {"inbox": inbox, "outbox": outbox, "dedupe": 0, "files": 0}
 
     async def _walk(self, lua: str, names: list[str], *args: Any) -> int:
@@ -394,7 +402,8 @@ class RedisStore(RedisConnection):
             start = last.decode("ascii") if isinstance(last, bytes) else str(last)
 
     async def forget(self, channel: str, user: str) -> int:
-        """Delete the user's conversations, inbox and outbound entries, timers and leases.
+        """Delete the user's conversations, inbox and outbound entries, timers, leases,
+        history sets and handoff marks.
 
         Finds their conversations with ``SCAN`` and walks both streams whole: fine for an
         occasional request, and never holds Redis for more than one step of the walk.
@@ -424,7 +433,7 @@ class RedisStore(RedisConnection):
             opening,
             self.prefix,
         )
-        return removed
+        return removed + await self._forget_handoff(channel, user)
 
     async def health(self) -> dict[str, Any]:
         """``{"ok", "store": "redis", "inbox_pending", "outbound_pending"}`` (two ZCARDs).

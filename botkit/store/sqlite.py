@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from botkit.errors import StoreError
 from botkit.store._codec import conversation_doc, conversation_from_doc, decode_json, encode_bodies
+from botkit.store._sqlite_handoff import SQLiteHandoff
 from botkit.store._sqlite_hot import (
     _accept_many,
     _complete_each,
@@ -78,7 +79,7 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 P = ParamSpec("P")
 T = TypeVar("T")
 
-class SQLiteStore(OneProcessOutbox):
+class SQLiteStore(OneProcessOutbox, SQLiteHandoff):
     """A :class:`~botkit.store.base.Store` in one SQLite file.
 
     Args:
@@ -343,11 +344,8 @@ class SQLiteStore(OneProcessOutbox):
         return await self._write(_prune, *cutoffs)
 
     async def forget(self, channel: str, user: str) -> int:
-        """Delete the user's conversations, inbox and outbound rows, timers and leases.
-
-        The inbox and outbox are scanned whole (they have no index by user); fine for an
-        occasional request, and it is one transaction.
-        """
+        """Delete the user's conversations, inbox and outbound rows, timers, leases and
+        handoff marks, in one transaction (the inbox and outbox by their user indexes)."""
         return await self._write(_forget, channel, user)
 
     async def health(self) -> dict[str, Any]:

@@ -158,6 +158,8 @@ async def test_keys_follow_the_documented_layout(
         "timers": "zset",
         "timers:id": "hash",
         "file:f1": "hash",
+        'hist:in:["whatsapp","447700900001",': "zset",
+        'hist:out:["whatsapp","447700900001",': "zset",
     }
     # Stream ids are the store's ids, and only unfinished work is pending.
     assert [i for i, _ in raw.xrange(f"{prefix}inbox") or []] == [
@@ -181,6 +183,10 @@ async def test_keys_follow_the_documented_layout(
     assert raw.hget(f"{prefix}timers:id", k) == "t1"
     outcome = raw.hget(f"{prefix}outbox:done", str(turn.outbound[0].id))
     assert outcome == '{"status":"sent","message_uuid":"uuid-a","at":1700000001.0}'
+    # The user's history: every inbox entry and outbound message, finished or not.
+    u = '["whatsapp","447700900001",'
+    assert raw.zrange(f"{prefix}hist:in:{u}", 0, -1) == [str(inbox_id), str(pending_id)]
+    assert raw.zrange(f"{prefix}hist:out:{u}", 0, -1) == [str(m.id) for m in turn.outbound]
 
 
 async def test_dedupe_keys_and_files_expire(
@@ -240,6 +246,23 @@ async def test_prune_walks_long_streams_in_steps(
     assert raw.xlen(f"{prefix}inbox") == 1
     assert raw.xlen(f"{prefix}outbox") == 0
     assert raw.hlen(f"{prefix}outbox:done") == 0
+    # The user's history sets shrink with the streams: only the pending entry is left.
+    u = '["whatsapp","447700900001",'
+    assert raw.zrange(f"{prefix}hist:in:{u}", 0, -1) == [str(ids[-1])]
+    assert not raw.exists(f"{prefix}hist:out:{u}")
+
+
+async def test_forget_leaves_no_history_set_or_mark(
+    store: RedisStore, raw: redis.Redis, prefix: str
+) -> None:
+    await store.accept(inbound("m-1"))
+    await store.enqueue([reply("a")], now=NOW)
+    await store.mark_handoff(KEY, since=NOW)
+
+    await store.forget(KEY.channel, KEY.user)
+
+    assert [str(k) for k in raw.scan_iter(f"{prefix}hist:*")] == []
+    assert raw.zcard(f"{prefix}handoffs") == 0
 
 
 async def test_stores_on_other_prefixes_share_nothing(
