@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
+from botkit.events import AgentEvent, Event, InboundEvent, StatusEvent, TimerEvent
 
 __all__ = ["unhandled_event"]
 
@@ -16,6 +16,8 @@ def unhandled_event(event: Event) -> str:
             f"botkit: a timer fell due in {event.key} but no flow took it (the conversation "
             "left the flow that set it, or the flow was removed)"
         )
+    if isinstance(event, AgentEvent):
+        return f"botkit: an agent's {event.action} in {event.key} was not handled"
     if isinstance(event, StatusEvent):
         snippet = f'@bot.on_status("{event.status}")'
     else:

@@ -17,6 +17,7 @@ import httpx
 from botkit.clock import Clock, SystemClock
 from botkit.context import Context, ErrorContext
 from botkit.errors import ConfigError, StoreError
+from botkit.handoff.bot import HandoffMixin
 from botkit.metrics import Metrics
 from botkit.rendered import RenderedTurn, render_turn
 from botkit.replies import Reply, as_replies
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
     from botkit.client import MessagesClient
     from botkit.flows.runtime import FlowRoute
+    from botkit.handoff.runtime import HandoffRuntime
     from botkit.ratelimit import RateLimiter
     from botkit.retry import RetryPolicy, Sleeper
     from botkit.sandbox import SandboxRecorder
@@ -48,7 +50,7 @@ Middleware = Callable[[Context, Callable[[], Awaitable[bool]]], Awaitable[bool]]
 """``async def mw(ctx, call_next) -> bool``: run code around routing; return call_next()'s value."""
 
 
-class Bot(Router):
+class Bot(HandoffMixin, Router):
     """A bot: handlers (it is a :class:`Router`) plus everything needed to run them.
 
     Example:
@@ -80,6 +82,8 @@ class Bot(Router):
             webhooks: the start never waits for them, an exception is logged, and those
             still running are cancelled when the bot stops (``botkit run`` checks the
             linked External Accounts this way).
+        handoff_apology: what the bot says when it takes a handed-off conversation back
+            because no agent answered in time; None: the conversation's locale's words.
     """
 
     def __init__(
@@ -119,6 +123,8 @@ class Bot(Router):
         self.conditions: dict[str, Callable[[Context], Any]] = {}
         self.flows: dict[str, FlowRoute] = {}
         self._flow_files: dict[str, Path] = {}
+        self.handoff_apology: str | None = None
+        self._handoff: HandoffRuntime | None = None
 
     # -- registration -------------------------------------------------------------------
 
@@ -290,6 +296,7 @@ class Bot(Router):
         """
         from botkit.auth import auth_from_settings
         from botkit.client import MessagesClient
+        from botkit.handoff.runtime import open_handoff
         from botkit.housekeeping import run_housekeeping
         from botkit.sender import Sender
         from botkit.worker import Worker
@@ -309,6 +316,7 @@ class Bot(Router):
                 clock=self.clock,
             )
             self._worker, self._sender = Worker(self), Sender(self)
+            self._handoff = open_handoff(self)
             self._running = True
             queued = await self._sender.recover()
             recovered = await self._worker.recover()
@@ -332,6 +340,7 @@ class Bot(Router):
                     self.worker.lanes.pending,
                     self.sender.pending,
                 )
+            await self._running_handoff().settle(self.settings.shutdown_grace)
         finally:
             self._accepting = False
             self._running = False
@@ -346,11 +355,13 @@ class Bot(Router):
             await asyncio.gather(*background, return_exceptions=True)
             if self._worker is not None:
                 await self._worker.lanes.cancel()
+            if self._handoff is not None:
+                await self._handoff.close()
             if self._sender is not None:
                 await self._sender.cancel()
             if self._client is not None:
                 await self._client.aclose()
-            self._client = self._worker = self._sender = None
+            self._client = self._worker = self._sender = self._handoff = None
             await self.store.close()
 
     @staticmethod
@@ -415,12 +426,19 @@ class Bot(Router):
 
     # -- one turn -------------------------------------------------------------------------
 
-    async def run_middleware(self, ctx: Context) -> bool:
-        """Run middleware around routing for ``ctx``; True when a route took the event."""
+    async def run_middleware(
+        self, ctx: Context, *, route: Callable[[Context], Awaitable[bool]] | None = None
+    ) -> bool:
+        """Run middleware around routing for ``ctx``; True when a route took the event.
+
+        ``route`` replaces the bot's routing (a handed-off conversation's turn runs the
+        middleware around a route that does nothing).
+        """
+        routing = self.dispatch if route is None else route
 
         async def call(index: int) -> bool:
             if index == len(self.middleware):
-                return await self.dispatch(ctx)
+                return await routing(ctx)
             return await self.middleware[index](ctx, lambda: call(index + 1))
 
         # Real elapsed time, not the bot's clock: this measures, it decides nothing.

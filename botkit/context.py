@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botkit.errors import ConfigError
 from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
+from botkit.handoff.state import HANDOFF_KEY, Handoff, handoff_of, save, start_handoff
 from botkit.options import MessageOptions
 from botkit.replies import Reply, as_replies, with_defaults, with_envelope
 from botkit.store.base import TIMER_META_KEY, Conversation, ConversationKey
@@ -113,6 +114,42 @@ class Context:
             known = ", ".join(route.compiled.spec.states)
             raise ConfigError(f"flow {name!r} has no state {state!r} (states: {known})")
         await route.enter(self, state)
+
+    async def handoff(self, reason: str = "requested", note: str | None = None) -> None:
+        """Hand the conversation to a person once this turn is done.
+
+        From then on no handler or flow runs for it (middleware still sees its messages);
+        what the user sends goes to the agent side (the agent webhook, Chatwoot, the
+        sandbox's agent pane) and into the transcript, and agents answer through botkit
+        (``POST /agent/conversations/{channel}/{user}/messages``). The bot takes over
+        again when an agent hands it back, when Python code calls ``bot.hand_back``, or
+        after ``BOTKIT_HANDOFF_TIMEOUT`` seconds without an agent reply (it apologises).
+        The conversation's timer waits meanwhile. Replies queued in this turn are sent.
+
+        Example:
+            @bot.on_text(r"(?i)\b(human|agent|person)\b")
+            async def human(ctx: Context) -> None:
+                await ctx.reply("Connecting you to a person...")
+                await ctx.handoff(reason="asked for a person", note=ctx.message.text)
+
+        Args:
+            reason: why, for the agents and the metrics (keep a bot's reasons few).
+            note: anything the agent should know first.
+        """
+        current = handoff_of(self.conversation)
+        if current is not None:  # asked twice in one turn: the latest reason and note
+            current.reason, current.note = reason, note
+            save(self.conversation, current)
+            return
+        now = self.bot.clock.now()
+        timeout = self.bot.settings.handoff_timeout
+        start_handoff(self.conversation, Handoff(now, reason, note, timeout=timeout), now)
+
+    @property
+    def handed_off(self) -> bool:
+        """True while a person has the conversation (middleware sees its messages then,
+        and replies queued by middleware are not sent)."""
+        return HANDOFF_KEY in self.conversation.meta
 
     def set_timer(self, after: float) -> str:
         """Fire a ``timeout`` event in this conversation ``after`` seconds from now.

@@ -32,6 +32,7 @@ from botkit.errors import PayloadError
 from botkit.store.base import ConversationKey
 
 __all__ = [
+    "AgentEvent",
     "ApiVersion",
     "ButtonAnswer",
     "Channel",
@@ -295,11 +296,64 @@ class TimerEvent(_Model):
         return f"timer:{self.timer_id}"
 
 
+class AgentEvent(_Model):
+    """What a person did in a handed-off conversation: wrote to the user, or handed the
+    conversation back to the bot.
+
+    botkit commits it to the inbox like a webhook (the agent HTTP API, the Chatwoot
+    connector, the sandbox and :meth:`Bot.hand_back <botkit.Bot.hand_back>` do), so it
+    takes its place in the conversation's order and is handled once. Handlers never see
+    it: the handoff runs it.
+
+    Attributes:
+        action: ``message`` (send ``reply`` to the user) or ``release`` (hand back).
+        channel, user, bot: the conversation.
+        event_id: unique per action (24 hex digits); a repeated action (a redelivered
+            help-desk webhook) has the same id and is handled once.
+        timestamp: when it was taken (timezone-aware).
+        reply: for ``message``: the reply as data (``{"text": ...}``, see
+            ``docs/replies.md``).
+        state: for ``release``: where the bot resumes (a state of the conversation's
+            flow); None: where the handoff said, or where it was.
+        by: who released: ``agent`` (the agent side) or ``hand_back`` (Python code).
+        agent: the person's name, if the agent side gave one.
+        source: where it came from: ``api``, ``chatwoot``, ``sandbox`` or ``python``.
+    """
+
+    kind: Literal["agent"] = "agent"
+    action: Literal["message", "release"]
+    channel: Channel
+    user: str
+    bot: str
+    event_id: str
+    timestamp: AwareDatetime
+    reply: dict[str, Any] | None = None
+    state: str | None = None
+    by: Literal["agent", "hand_back"] = "agent"
+    agent: str | None = None
+    source: str = "api"
+
+    @property
+    def key(self) -> ConversationKey:
+        """The conversation the action is about."""
+        return ConversationKey(self.channel, self.user, self.bot)
+
+    @property
+    def message_uuid(self) -> str:
+        """An id for logs and reply references: replies are ``agent-<event_id>:<n>``."""
+        return f"agent-{self.event_id}"
+
+    @property
+    def dedupe_key(self) -> str:
+        """Handled once: the same action is never committed twice."""
+        return f"agent:{self.event_id}"
+
+
 WebhookEvent: TypeAlias = InboundEvent | StatusEvent
 """What a webhook delivers."""
 
-Event: TypeAlias = InboundEvent | StatusEvent | TimerEvent
-"""Anything a turn can be about: a webhook, or a timer that fell due."""
+Event: TypeAlias = InboundEvent | StatusEvent | TimerEvent | AgentEvent
+"""Anything a turn can be about: a webhook, a timer that fell due, or an agent's action."""
 
 
 def _body(data: object) -> dict[str, Any]:

@@ -62,6 +62,8 @@ class Locale:
         map_button: The label of an RCS chip that opens a location on a map (<= 25 chars).
         pick_one: The question above one menu of several cards' choices (a downgraded
             carousel).
+        no_agent: What the bot says when it takes a handed-off conversation back because
+            no agent answered in time (``BOTKIT_HANDOFF_TIMEOUT``).
     """
 
     code: str
@@ -84,6 +86,7 @@ class Locale:
     list_button: str
     map_button: str
     pick_one: str
+    no_agent: str
 
 
 def _words(*groups: tuple[int, str]) -> Mapping[str, int]:
@@ -145,6 +148,7 @@ ENGLISH: Final = Locale(
     list_button="Choose",
     map_button="View on map",
     pick_one="Which one?",
+    no_agent="Sorry, nobody from our team could answer in time. I'm back to help you meanwhile.",
 )
 
 SPANISH: Final = Locale(
@@ -192,6 +196,10 @@ SPANISH: Final = Locale(
     list_button="Elegir",
     map_button="Ver en el mapa",
     pick_one="¿Cuál eliges?",
+    no_agent=(
+        "Lo siento, nadie de nuestro equipo ha podido responder a tiempo. Mientras tanto, "
+        "sigo aquí para ayudarte."
+    ),
 )
 
 JAPANESE: Final = Locale(
@@ -236,6 +244,7 @@ JAPANESE: Final = Locale(
     list_button="選択",
     map_button="地図で見る",
     pick_one="どれにしますか？",  # noqa: RUF001 (Japanese punctuation)
+    no_agent="申し訳ありません。担当者がすぐに対応できませんでした。引き続き私がお手伝いします。",
 )
 
 # fmt: on

@@ -13,6 +13,11 @@ several bots in one process (and tests) never mix their numbers. In the text for
   ``turns``, ``sent`` and ``handler_error``;
 * ``botkit_turn_duration_seconds``: a histogram of the time middleware and handlers take
   for one event;
+* ``botkit_handoffs_started_total{reason="..."}`` and
+  ``botkit_handoffs_released_total{reason="agent"|"hand_back"|"timeout"}``: human
+  handoffs (a started reason is what the bot gave, so keep those few);
+* ``botkit_handoff_first_reply_seconds``: a histogram of the time from a handoff's start
+  to the first agent reply;
 * gauges the bot registers for its queues (``botkit_sends_pending`` ...).
 
 Log records about one event or message carry ``message_uuid`` and ``conversation``
@@ -30,7 +35,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 if TYPE_CHECKING:
     from botkit.store.base import ConversationKey
 
-__all__ = ["CONTENT_TYPE", "REASONS", "Metrics", "log_fields"]
+__all__ = ["CONTENT_TYPE", "REASONS", "RELEASE_REASONS", "Metrics", "log_fields"]
 
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 """The media type of :meth:`Metrics.render`'s output (Prometheus text format 0.0.4)."""
@@ -65,8 +70,18 @@ REASONS: Final = (
     "inbox_unparsable",
     "backlog_full",
     "outcome_unrecorded",
+    "agent_event_sent",
+    "agent_event_retry",
+    "agent_event_failed",
+    "agent_event_dropped",
+    "agent_action_refused",
+    "handoff_reply_dropped",
 )
 """Counters exported from the start at 0, so a dashboard sees them before they first move."""
+
+RELEASE_REASONS: Final = ("agent", "hand_back", "timeout")
+"""Why a handoff ends: an agent handed back, Python code did (``bot.hand_back``), or no
+agent answered within ``BOTKIT_HANDOFF_TIMEOUT``."""
 
 
 class Metrics:
@@ -96,6 +111,26 @@ class Metrics:
         )
         for reason in REASONS:
             self._child(reason)
+        self.handoffs_started = Counter(
+            "botkit_handoffs_started",
+            "Conversations handed to a person, by the reason the bot gave.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.handoffs_released = Counter(
+            "botkit_handoffs_released",
+            "Handed-off conversations given back to the bot, by why.",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in RELEASE_REASONS:
+            self.handoffs_released.labels(reason=reason)
+        self.first_agent_reply = Histogram(
+            "botkit_handoff_first_reply_seconds",
+            "Time from a handoff's start to the first message of an agent.",
+            buckets=(5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 86400),
+            registry=self.registry,
+        )
 
     def count(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to the counter ``name``."""
@@ -112,6 +147,20 @@ class Metrics:
     def observe_turn(self, seconds: float) -> None:
         """Record how long one event's middleware and handlers took."""
         self.turn_duration.observe(seconds)
+
+    def handoff_started(self, reason: str) -> None:
+        """Count a conversation handed to a person."""
+        self._counts[f"handoff_started:{reason}"] += 1
+        self.handoffs_started.labels(reason=reason).inc()
+
+    def handoff_released(self, reason: str) -> None:
+        """Count a handed-off conversation given back to the bot."""
+        self._counts[f"handoff_released:{reason}"] += 1
+        self.handoffs_released.labels(reason=reason).inc()
+
+    def observe_first_agent_reply(self, seconds: float) -> None:
+        """Record how long a handoff waited for its first agent message."""
+        self.first_agent_reply.observe(max(seconds, 0.0))
 
     def gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """Export ``read()`` as the gauge ``name``, read at every scrape."""

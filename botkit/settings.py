@@ -59,6 +59,13 @@ class Settings:
     send_retry_budget: float = 300.0
     senders: Mapping[str, str] = field(default_factory=dict)
     """Our address per channel for failover steps (``BOTKIT_SENDERS=sms:447700900000``)."""
+    agent_token: str | None = field(default=None, repr=False)
+    agent_webhook_url: str | None = None
+    handoff_timeout: float = 1800.0
+    chatwoot_url: str | None = None
+    chatwoot_token: str | None = field(default=None, repr=False)
+    chatwoot_inbox: int | None = None
+    chatwoot_secret: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
@@ -96,6 +103,17 @@ class Settings:
                 f"BOTKIT_SEND_RETRY_BUDGET must be >= 0 seconds, not {self.send_retry_budget}"
             )
         _check_senders(self.senders)
+        if self.handoff_timeout < 0:
+            raise ConfigError(
+                "BOTKIT_HANDOFF_TIMEOUT must be >= 0 seconds (0: never), "
+                f"not {self.handoff_timeout}"
+            )
+        if self.agent_webhook_url and not self.agent_token:
+            raise ConfigError(
+                "BOTKIT_AGENT_WEBHOOK_URL is set but BOTKIT_AGENT_TOKEN is missing: the agent "
+                "webhooks are signed with it"
+            )
+        _check_chatwoot(self)
         if self.sandbox == "off" and not self.has_credentials:
             raise ConfigError(
                 "BOTKIT_SANDBOX=off needs credentials: set VONAGE_APPLICATION_ID and "
@@ -137,6 +155,9 @@ class Settings:
                 raise ConfigError(f"{name}={raw!r} is not a number") from None
 
         rate = text("BOTKIT_RATE")
+        inbox = text("BOTKIT_CHATWOOT_INBOX")
+        if inbox is not None and not inbox.isdigit():
+            raise ConfigError(f"BOTKIT_CHATWOOT_INBOX={inbox!r} is not an inbox id (a number)")
         return cls(
             api_key=text("VONAGE_API_KEY"),
             api_secret=text("VONAGE_API_SECRET"),
@@ -164,6 +185,13 @@ class Settings:
             send_attempts=int(number("BOTKIT_SEND_ATTEMPTS", 12)),
             send_retry_budget=number("BOTKIT_SEND_RETRY_BUDGET", 300.0),
             senders=_senders(text("BOTKIT_SENDERS")),
+            agent_token=text("BOTKIT_AGENT_TOKEN"),
+            agent_webhook_url=text("BOTKIT_AGENT_WEBHOOK_URL"),
+            handoff_timeout=number("BOTKIT_HANDOFF_TIMEOUT", 1800.0),
+            chatwoot_url=text("BOTKIT_CHATWOOT_URL"),
+            chatwoot_token=text("BOTKIT_CHATWOOT_TOKEN"),
+            chatwoot_inbox=None if inbox is None else int(inbox),
+            chatwoot_secret=text("BOTKIT_CHATWOOT_SECRET"),
         )
 
 
@@ -196,6 +224,25 @@ def _require_pair(name_a: str, a: str | None, name_b: str, b: str | None) -> Non
         raise ConfigError(f"{name_a} is set but {name_b} is missing; set both or neither")
     if b and not a:
         raise ConfigError(f"{name_b} is set but {name_a} is missing; set both or neither")
+
+
+def _check_chatwoot(settings: Settings) -> None:
+    """The Chatwoot connector needs all of its settings, or none."""
+    given = {
+        "BOTKIT_CHATWOOT_URL": settings.chatwoot_url,
+        "BOTKIT_CHATWOOT_TOKEN": settings.chatwoot_token,
+        "BOTKIT_CHATWOOT_INBOX": settings.chatwoot_inbox,
+    }
+    missing = [name for name, value in given.items() if value is None]
+    if len(missing) == len(given):
+        if settings.chatwoot_secret:
+            raise ConfigError("BOTKIT_CHATWOOT_SECRET is set but BOTKIT_CHATWOOT_URL is not")
+        return
+    if missing:
+        raise ConfigError(
+            f"the Chatwoot connector needs {', '.join(missing)} too (set "
+            "BOTKIT_CHATWOOT_URL, BOTKIT_CHATWOOT_TOKEN and BOTKIT_CHATWOOT_INBOX together)"
+        )
 
 
 def _require_positive(name: str, value: float | None, *, allow_none: bool = False) -> None:

@@ -43,6 +43,7 @@ from botkit.backlog import Backlog
 from botkit.context import MENU_KEY, Context, ErrorContext
 from botkit.errors import AlreadyDone, LeaseLost, PayloadError, StoreError, VersionConflict
 from botkit.events import (
+    AgentEvent,
     ButtonAnswer,
     Event,
     InboundEvent,
@@ -70,6 +71,7 @@ from botkit.store.notices import LEASE, notices_of
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
+    from botkit.handoff.turns import HandoffTurn
 
 __all__ = ["Worker", "client_ref_base"]
 
@@ -127,9 +129,10 @@ def client_ref_base(event: Event) -> str:
 
 
 def _parse_entry(entry: InboxEntry) -> Event:
-    if entry.kind == "timer":
+    if entry.kind in ("timer", "agent"):
+        model = TimerEvent if entry.kind == "timer" else AgentEvent
         try:
-            return TimerEvent.model_validate_json(entry.body)
+            return model.model_validate_json(entry.body)
         except ValueError as exc:
             raise PayloadError(str(exc), status_code=422, reason="malformed") from exc
     return parse_body(entry.body, status=entry.kind == "status")
@@ -371,8 +374,9 @@ class Worker:
                     return
                 conversation.meta.pop(TIMER_META_KEY, None)
             locale = conversation.locale or bot.settings.locale
+            handoff = bot.handoffs.turn(event, conversation)
             answered = self._recognise(event, conversation, locale)
-            replies, conversation = await self._run(answered, conversation)
+            replies, conversation = await self._run(answered, conversation, handoff)
             ref = client_ref_base(event)
             try:
                 turn = bot.render_replies(replies, entry.key, ref, locale=locale)
@@ -389,6 +393,7 @@ class Worker:
             now = bot.clock.now()
             if turn.files:
                 await bot.store.put_files(turn.files, now=now)
+            await handoff.before_commit(conversation)
             # Encoded right before the store encodes it (no await between): the same doc.
             doc = None if held is None else conversation_doc(conversation)
             try:
@@ -409,6 +414,7 @@ class Worker:
                     (time.perf_counter() - started) * 1000, extra=log_fields(entry.key))
             if turn.failover_menus:
                 await send_menus(bot.store, turn.failover_menus, ref, self.submit, now=now)
+            await handoff.committed(conversation)
             return
         log.error("botkit: gave up on %s after %d version conflicts", entry.key, _MAX_CONFLICTS)
 
@@ -455,11 +461,13 @@ class Worker:
         return event.model_copy(update={"kind": "button", "button": answer})
 
     async def _run(
-        self, event: Event, conversation: Conversation
+        self, event: Event, conversation: Conversation, handoff: HandoffTurn
     ) -> tuple[list[Reply], Conversation]:
         bot = self._bot
         ctx = Context(event, conversation, bot)
         try:
+            if await handoff.take(ctx):  # a person has the conversation, or it is theirs
+                return ctx.replies, conversation
             handled = await bot.run_middleware(ctx)
         except Exception as exc:
             # A handler's exception is deterministic: bouncing it to Vonage would only repeat

@@ -28,6 +28,7 @@ from botkit.convtest.factory import BotFactory
 from botkit.convtest.shown import ShownReply, shown_reply
 from botkit.convtest.spec import Case, ReplyExpectation, StateExpectation, Turn
 from botkit.flows.durations import format_duration
+from botkit.handoff.desk import DeskError
 from botkit.store import ConversationKey
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient, SentReply, inbound_webhook
 
@@ -78,6 +79,10 @@ def _said(action: str, turn: Turn) -> str:
         return f"location: {loc.latitude}, {loc.longitude}" + (f" ({where})" if where else "")
     if turn.wait is not None:
         return f"wait: {format_duration(turn.wait)}"
+    if turn.agent is not None:
+        return f"agent: {turn.agent}"
+    if turn.hand_back is not None:
+        return "hand_back" + ("" if turn.hand_back is True else f": {turn.hand_back}")
     media = getattr(turn, action)
     caption = f" ({media.caption})" if media.caption else ""
     return f"{action}: {media.url}{caption}"
@@ -147,6 +152,12 @@ async def _check_conversation(
                 wanted = f"{name} {want!r}" if want is not None else f"no {name}"
                 actual = f"it is {got!r}" if got is not None else "there is none"
                 return f"expected {wanted} but {actual}"
+    if expect.handed_off is not None:
+        handed_off = "handoff" in conversation.meta
+        if handed_off != expect.handed_off:
+            return ("expected a person to have the conversation but the bot has it"
+                    if expect.handed_off else
+                    "expected the bot to have the conversation but a person has it")
     if expect.data is not None:
         return _check_data(expect.data, conversation.data, "data")
     return None
@@ -165,6 +176,11 @@ async def _act(client: BotTestClient, turn: Turn, action: str, channel: str,
                                            address=loc.address, channel=channel, user=user)
     if turn.wait is not None:
         return await client.advance(turn.wait.total_seconds())
+    if turn.agent is not None:
+        return await client.agent(turn.agent, channel=channel, user=user)
+    if turn.hand_back is not None:
+        state = None if turn.hand_back is True else turn.hand_back
+        return await client.hand_back(state, channel=channel, user=user)
     media = getattr(turn, action)
     content = media.model_dump(exclude_none=True)
     body = inbound_webhook(channel, action, {action: content}, user=user,
@@ -214,6 +230,8 @@ async def run_case(case: Case, bot_factory: BotFactory, *, channel: str) -> Case
                     if turn.tap is None:  # a tap's message says what was shown; others don't
                         message = f"cannot send this {action} on {channel}: {message}"
                     return failed(number, turn, message)
+                except DeskError as exc:  # an agent's action botkit refuses
+                    return failed(number, turn, f"{action}: {exc.detail}")
                 shown = [shown_reply(body) for body in bodies]
                 for reply in shown:
                     lines.extend(_lines("< bot: ", str(reply)))

@@ -63,8 +63,10 @@ ReplyKind = Literal[
 ]
 """What a reply is as delivered on the case's channel: a menu downgraded to text is ``text``."""
 
-ACTIONS = ("user", "tap", "location", "image", "audio", "video", "file", "wait")
-"""The keys of a turn that make the user (or time) do something; a turn has at most one."""
+ACTIONS = ("user", "tap", "location", "image", "audio", "video", "file", "wait", "agent",
+           "hand_back")
+"""The keys of a turn that make the user (or time, or a person behind the bot) do
+something; a turn has at most one."""
 
 _ERROR = "botkit_convtest"
 
@@ -129,6 +131,8 @@ class StateExpectation(_Model):
     flow: Text | None = None
     state: Text | None = None
     data: dict[str, Any] | None = None
+    handed_off: bool | None = None
+    """true: a person has the conversation; false: the bot has it."""
 
     @field_validator("data", mode="before")
     @classmethod
@@ -140,7 +144,7 @@ class StateExpectation(_Model):
     @model_validator(mode="after")
     def _checks_something(self) -> StateExpectation:
         if not self.model_fields_set:
-            raise _error("needs state, flow or data")
+            raise _error("needs state, flow, data or handed_off")
         return self
 
 
@@ -199,6 +203,12 @@ class Turn(_Model):
     file: Media | None = None
     wait: Annotated[timedelta, BeforeValidator(_duration)] | None = None
     """Time passes (the bot's FakeClock moves on) and the timers then due fire."""
+    agent: Text | None = None
+    """A person writes this to the handed-off user through botkit (``bot`` then checks
+    what the user receives)."""
+    hand_back: Text | Literal[True] | None = None
+    """A person hands the conversation back to the bot: ``true``, or the state to resume
+    at (``bot`` then checks what the bot says as it resumes)."""
     bot: Annotated[tuple[ReplyExpectation, ...], BeforeValidator(_replies)] | None = None
     """The replies expected, in order; without ``more`` there must be exactly these."""
     silent: bool = False

@@ -23,7 +23,9 @@ from botkit.events import InboundEvent, TimerEvent
 from botkit.flows.answers import read_answer
 from botkit.flows.engine import CompiledFlow
 from botkit.flows.spec import Ask, GlobalRule, Match, Rule, State
+from botkit.flows.states import HandoffSpec
 from botkit.flows.templating import render_data, render_text, template_vars
+from botkit.handoff.state import Handoff, start_handoff
 from botkit.replies import Button, Buttons, Reply, reply_from_data
 
 if TYPE_CHECKING:
@@ -103,7 +105,7 @@ class FlowRoute:
         if conversation.flow != self.name:
             return
         state = self.compiled.spec.states.get(conversation.state or "")
-        if state is not None and state.timeout is not None and not state.handoff:
+        if state is not None and state.timeout is not None and state.handoff is None:
             ctx.set_timer(state.timeout.after.total_seconds())
 
     async def _inbound(self, ctx: Context, event: InboundEvent, state: State) -> bool:
@@ -112,8 +114,10 @@ class FlowRoute:
             if self._matches(interrupt, event) and await self._allowed(interrupt, ctx):
                 await self._interrupt(ctx, index, interrupt, state)
                 return True
-        if state.handoff:
-            return True  # a person has the conversation: the bot stays silent
+        if state.handoff is not None:
+            # Only reached with no handoff under way (it ended with the conversation
+            # still here): say nothing rather than guess.
+            return True
         current = conversation.state or ""
         for index, rule in enumerate(state.on):
             if (rule.is_else or self._matches(rule, event)) and await self._allowed(rule, ctx):
@@ -139,6 +143,9 @@ class FlowRoute:
                 await self._say(ctx, state.say)
             if state.ask is not None:
                 await ctx.reply(self._question(ctx, state.ask))
+            if state.handoff is not None:
+                await self._hand_off(ctx, state_name, state)
+                return
             if state.timeout is not None:
                 ctx.set_timer(state.timeout.after.total_seconds())
             if state.final:
@@ -154,6 +161,50 @@ class FlowRoute:
             f"flow {self.name!r}: more than {_MAX_HOPS} states entered in one turn "
             f"(a loop of next: edges through {state_name!r})"
         )
+
+    async def _hand_off(self, ctx: Context, state_name: str, state: State) -> None:
+        """Hand the conversation to a person at ``state_name`` (a ``handoff:`` state)."""
+        spec = state.handoff_spec or HandoffSpec()
+        if spec.say is not None:
+            await self._say(ctx, spec.say)
+        variables = self._vars(ctx)
+        note = None if spec.note is None else render_text(spec.note, variables)
+        timeout = (state.timeout.after.total_seconds() if state.timeout is not None
+                   else self.bot.settings.handoff_timeout)
+        now = self.bot.clock.now()
+        handoff = Handoff(since=now, reason=spec.reason or f"{self.name}:{state_name}",
+                          note=note, flow=self.name, state=state_name, resume=spec.resume,
+                          timeout=timeout)
+        start_handoff(ctx.conversation, handoff, now)
+
+    async def after_handoff(
+        self, ctx: Context, state_name: str, *, target: str | None, apology: Reply | None
+    ) -> None:
+        """Go on after the handoff of ``state_name`` ended (the conversation is the bot's).
+
+        ``apology`` is given when nobody answered in time: the state's ``timeout.say`` is
+        sent instead when it has one. The bot resumes at ``target`` if given; else, after
+        a timeout, at the state's ``timeout.goto``; else at the handoff's ``resume``;
+        else the flow ends there (the next message starts a flow again).
+        """
+        state = self.compiled.spec.states.get(state_name)
+        timeout = None if state is None else state.timeout
+        if apology is not None:
+            if timeout is not None and timeout.say is not None:
+                await self._say(ctx, timeout.say)
+            else:
+                await ctx.reply(apology)
+            if timeout is not None:
+                target = target or timeout.goto
+        spec = None if state is None else state.handoff_spec
+        target = target or (None if spec is None else spec.resume)
+        if target is not None:
+            if target not in self.compiled.spec.states:
+                known = ", ".join(self.compiled.spec.states)
+                raise ConfigError(f"flow {self.name!r} has no state {target!r} (states: {known})")
+            await self.enter(ctx, target)
+        elif (ctx.conversation.flow, ctx.conversation.state) == (self.name, state_name):
+            await self._finish(ctx)
 
     async def _finish(self, ctx: Context) -> None:
         conversation = ctx.conversation

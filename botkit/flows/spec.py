@@ -69,7 +69,9 @@ __all__ = [
 ]
 
 
-EdgeKind = Literal["rule", "global", "next", "answer", "exhausted", "timeout", "return"]
+EdgeKind = Literal[
+    "rule", "global", "next", "answer", "exhausted", "timeout", "return", "resume"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,8 @@ class Edge:
         source: the state it leaves, or ``None`` for a global rule (any state).
         target: the state it enters.
         kind: ``rule`` (an ``on`` rule), ``global``, ``next`` (at once), ``answer`` (an
-            ask's valid answer), ``exhausted`` (an ask's retries used up), ``timeout`` or
-            ``return`` (back from a called flow).
+            ask's valid answer), ``exhausted`` (an ask's retries used up), ``timeout``,
+            ``return`` (back from a called flow) or ``resume`` (handed back by a person).
         label: a short description such as ``button S, M, L`` or ``after 10m``.
         path: where the target is written in the file.
     """
@@ -168,6 +170,10 @@ class FlowSpec(FlowModel):
             if state.call is not None:
                 out.append(Edge(name, state.call.then, "return",
                                 f"after flow {state.call.flow}", (*here, "call", "then")))
+            handoff = state.handoff_spec
+            if handoff is not None and handoff.resume is not None:
+                out.append(Edge(name, handoff.resume, "resume", "handed back",
+                                (*here, "handoff", "resume")))
         for index, interrupt in enumerate(self.global_):
             if interrupt.goto is not None:
                 out.append(Edge(None, interrupt.goto, "global", interrupt.describe(),

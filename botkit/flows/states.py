@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict, model_validator
 
@@ -28,7 +28,7 @@ from botkit.flows.model import FlowModel
 from botkit.flows.rules import Rule
 from botkit.replies import reply_from_data
 
-__all__ = ["Ask", "Call", "Choice", "State", "Timeout"]
+__all__ = ["Ask", "Call", "Choice", "HandoffSpec", "State", "Timeout"]
 
 
 class Choice(FlowModel):
@@ -137,12 +137,38 @@ class Call(FlowModel):
         "The state of this flow to go to when the called flow reaches a final state."))
 
 
+class HandoffSpec(FlowModel):
+    """A person takes the conversation over (``handoff:``); ``handoff: true`` is the same
+    with nothing set.
+
+    While handed off the bot says nothing: no rule of any flow and no handler runs for the
+    conversation. It comes back when the person (or Python code, ``bot.hand_back``)
+    hands it back, or when nobody answered for ``BOTKIT_HANDOFF_TIMEOUT`` (the state's
+    ``timeout.after`` when it has one: its ``say`` and ``goto`` are then what happens
+    when no agent is available).
+    """
+
+    say: Say | None = Field(None, description=(
+        "Sent as the handoff starts, after the state's own say (\"Connecting you to a "
+        "person...\")."))
+    resume: StateRef | None = Field(None, description=(
+        "The state the bot resumes at when the conversation is handed back without one "
+        "(and after the state's timeout, when that has no goto). Without it the flow ends "
+        "there, and the user's next message starts a flow again."))
+    reason: Text | None = Field(None, description=(
+        "Why, for the agents and the metrics (default: flow name:state name). Keep the "
+        "reasons of a bot few: the metrics count by reason."))
+    note: Template | None = Field(None, description=(
+        "A note for the agents, a template: \"Order {{ order_id }}, asked about "
+        "{{ topic }}\"."))
+
+
 _WAITS = ("on", "ask", "handoff")
 _EXCLUSIVE = (  # (key, keys it cannot be written with, why)
     ("final", ("on", "ask", "next", "timeout", "call", "handoff"), "the flow ends here"),
     ("call", ("on", "ask", "next", "timeout", "handoff"),
      "the flow continues at call.then"),
-    ("handoff", ("on", "ask", "next"), "Python code moves the conversation on"),
+    ("handoff", ("on", "ask", "next"), "the conversation waits for a person"),
 )
 
 
@@ -153,7 +179,7 @@ class State(FlowModel):
     - ``ask``: sends the question and waits for a valid answer, then goes to ``next``;
     - ``next`` (without ``ask``): goes on at once;
     - ``call``: runs another flow, then continues at ``call.then``;
-    - ``handoff``: stays silent until Python code moves the conversation on;
+    - ``handoff``: hands the conversation to a person until it is handed back;
     - ``final``: ends the flow.
     """
 
@@ -170,9 +196,27 @@ class State(FlowModel):
         "What to do when the user is silent for a while (in a state that waits)."))
     final: Flag = Field(False, description="true: the flow ends after this state's say.")
     call: Call | None = Field(None, description="Run another flow, then continue at then.")
-    handoff: Flag = Field(False, description=(
-        "true: a person takes over. The flow takes the conversation's messages and sends "
-        "nothing until Python code moves the conversation to another state."))
+    handoff: HandoffSpec | Literal[True] | None = Field(None, description=(
+        "A person takes over: true, or say, resume, reason and note. The bot sends "
+        "nothing until the conversation is handed back (by the agent, bot.hand_back, or "
+        "the timeout)."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _handoff_shorthand(cls, data: Any) -> Any:
+        # `handoff: true` is a handoff with nothing set; `handoff: false` is no handoff.
+        if isinstance(data, dict) and isinstance(data.get("handoff"), bool):
+            data = dict(data)
+            if data["handoff"]:
+                data["handoff"] = {}
+            else:
+                del data["handoff"]
+        return data
+
+    @property
+    def handoff_spec(self) -> HandoffSpec | None:
+        """The state's handoff, ``handoff: true`` included; None when it has none."""
+        return self.handoff if isinstance(self.handoff, HandoffSpec) else None
 
     @model_validator(mode="after")
     def _consistent(self) -> State:
@@ -205,4 +249,4 @@ class State(FlowModel):
     @property
     def waits(self) -> bool:
         """True when the state waits for a message (``on``, ``ask`` or ``handoff``)."""
-        return bool(self.on) or self.ask is not None or self.handoff
+        return bool(self.on) or self.ask is not None or self.handoff is not None

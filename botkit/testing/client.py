@@ -27,6 +27,7 @@ from botkit.testing.webhooks import DEFAULT_BOT, DEFAULT_USER, inbound_webhook, 
 
 if TYPE_CHECKING:
     from botkit.bot import RenderedTurn
+    from botkit.handoff.events import HandoffEvent
 
 
 class _Recording(httpx.AsyncBaseTransport):
@@ -84,6 +85,7 @@ class BotTestClient:
         self._lines: list[tuple[str, str, str]] = []  # (channel, "<" or ">", text)
         self._http: httpx.AsyncClient | None = None
         self._running: contextlib.AbstractAsyncContextManager[Bot] | None = None
+        self._agent_side = _AgentSide()
 
     @property
     def replies(self) -> list[SentReply]:
@@ -121,6 +123,7 @@ class BotTestClient:
         self.bot.render_observers.append(self._remember)
         self._running = self.bot.running()
         await self._running.__aenter__()
+        self.bot._running_handoff().relay.sinks.append(self._agent_side)
         transport = httpx.ASGITransport(app=self.bot.asgi())
         self._http = httpx.AsyncClient(transport=transport, base_url="http://botkit.test")
         return self
@@ -172,10 +175,53 @@ class BotTestClient:
             raise AssertionError(f"webhook answered {response.status_code}: {response.text}")
         if not status:
             self._lines.append((str(body.get("channel")), ">", _said(body)))
+        return await self._settled(before)
+
+    async def _settled(self, before: int) -> list[SentReply]:
+        """Wait for the bot and the agent side; the replies sent since ``before``."""
         await self.bot.idle()
+        await self.bot._running_handoff().relay.idle()
         sent = self.replies[before:]
         self._lines.extend((reply.channel, "<", reply.seen) for reply in sent)
         return sent
+
+    # -- a person behind the bot ---------------------------------------------------------------
+
+    @property
+    def agent_events(self) -> list[dict[str, Any]]:
+        """Every event the agent side was told (``handoff.started``, ``message.received``,
+        ``message.status``, ``handoff.released``), as JSON, in order."""
+        return self._agent_side.events
+
+    async def agent(
+        self,
+        reply: str | dict[str, Any],
+        *,
+        channel: str = "sms",
+        user: str | None = None,
+        name: str | None = None,
+    ) -> list[SentReply]:
+        """An agent writes to the handed-off user (a text, or a reply as data); returns
+        what the user received.
+
+        Raises:
+            DeskError: the user is not handed off (409), or the reply is bad (422).
+        """
+        before = len(self.replies)
+        data = {"text": reply} if isinstance(reply, str) else reply
+        await self.bot.desk.send(channel, user or DEFAULT_USER[channel], data, agent=name,
+                                 source="test")
+        return await self._settled(before)
+
+    async def hand_back(
+        self, state: str | None = None, *, channel: str = "sms", user: str | None = None
+    ) -> list[SentReply]:
+        """An agent hands the conversation back to the bot (to resume at ``state``);
+        returns what the bot said as it resumed."""
+        before = len(self.replies)
+        await self.bot.desk.release(channel, user or DEFAULT_USER[channel], state,
+                                    source="test")
+        return await self._settled(before)
 
     # -- what a user does ----------------------------------------------------------------------
 
@@ -252,6 +298,7 @@ class BotTestClient:
         clock.advance(seconds)
         await self.bot.fire_due_timers()
         await self.bot.idle()
+        await self.bot._running_handoff().relay.idle()
         return self.replies[before:]
 
     def _shown_native(self, wanted: str, channel: str, user: str) -> tuple[str, str] | None:
@@ -398,6 +445,21 @@ class BotTestClient:
         return inbound_webhook(
             channel, message_type, content, user=user, timestamp=self.bot.clock.now()
         )
+
+
+class _AgentSide:
+    """A sink that keeps every handoff event, for :attr:`BotTestClient.agent_events`."""
+
+    name = "the test client"
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    async def deliver(self, event: HandoffEvent) -> None:
+        self.events.append(event.to_json())
+
+    async def aclose(self) -> None:
+        pass
 
 
 def _said(body: dict[str, Any]) -> str:

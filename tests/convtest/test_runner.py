@@ -449,7 +449,8 @@ def test_a_malformed_file_reports_every_problem_with_its_position() -> None:
         "bots/pizza.test.yaml:6:9: a turn does one thing, but this one has user and tap: "
         "split it into turns",
         "bots/pizza.test.yaml:7:9: bot checks the replies to this turn's action; add one "
-        "(user, tap, location, image, audio, video, file, wait)",
+        "(user, tap, location, image, audio, video, file, wait, agent, "
+        "hand_back)",
         'bots/pizza.test.yaml:8:15: user: expected text, got true; to use it as text, put '
         'it in quotes: "true"',
         "bots/pizza.test.yaml:9:15: unknown key 'txt': did you mean 'text'? (allowed here: "
@@ -459,7 +460,7 @@ def test_a_malformed_file_reports_every_problem_with_its_position() -> None:
         "bots/pizza.test.yaml:11:15: wait: '1.5h' is not a duration; write it like 30s, "
         "10m, 2h, 1d or 1h30m",
         "bots/pizza.test.yaml:12:30: latitude: must be at most 90.0, got the number 100",
-        "bots/pizza.test.yaml:13:17: expect: needs state, flow or data",
+        "bots/pizza.test.yaml:13:17: expect: needs state, flow, data or handed_off",
         "bots/pizza.test.yaml:14:24: data: has no value; write the values expected, like "
         "{size: M}",
         "bots/pizza.test.yaml:16:22: match: not a valid regular expression: missing ), "

@@ -121,7 +121,7 @@ EXPECTED: dict[str, list[str]] = {
         "17:5: 'on' cannot be used with next alone: the state moves on at once, so its rules "
         "would never run (use goto in the rules instead)",
         "25:9: else cannot be used in a state with ask: it would take every answer",
-        "28:5: 'ask' cannot be used with handoff (Python code moves the conversation on)",
+        "28:5: 'ask' cannot be used with handoff (the conversation waits for a person)",
     ],
     "syntax_colon.yaml": [
         "5:14: YAML syntax error: mapping values are not allowed here; check the indentation, "
