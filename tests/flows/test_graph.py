@@ -49,6 +49,7 @@ def test_handoff_timeout_and_next_edges() -> None:
         "    person : handoff to a person",
         "    topic --> person : answer (topic)",
         "    person --> back : after 2h",
+        "    person --> back : handed back",
         "    back --> [*]",
     ]
     moves_on = parse_flow("flow: m\nstart: a\nstates:\n  a: {say: Hi, next: b}\n"

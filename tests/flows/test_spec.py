@@ -162,6 +162,7 @@ def test_edges_list_every_way_between_states() -> None:
     assert edges == [
         Edge("topic", "person", "answer", "answer (topic)", ("states", "topic", "next")),
         Edge("person", "back", "timeout", "after 2h", ("states", "person", "timeout", "goto")),
+        Edge("person", "back", "resume", "handed back", ("states", "person", "handoff", "resume")),
     ]
 
 
