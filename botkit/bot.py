@@ -477,7 +477,7 @@ class Bot(HandoffMixin, Router):
             api_version=self.settings.api_version,
             public_url=self.public_url,
             now=self.clock.now(),
-            senders=self.settings.senders,
+            senders=self.settings.senders if self.sandbox is None else self.sandbox.senders,
         )
         if turn.decisions:
             log.debug("botkit: %s: %s", key, "; ".join(turn.decisions))

@@ -193,6 +193,8 @@ class SandboxLook:
         sends: the v1 inbound message types the pane's user can send (``reply`` and
             ``button`` are taps: on native buttons, or on suggestion chips).
         read_receipts: the channel reports ``read`` (the pane shows blue ticks).
+        quotes: the user can quote a message in their own (the webhook's ``context``:
+            the quoted message's ``message_uuid`` and ``message_from``).
         theme: CSS custom properties set on the pane, by name without the ``--``, so a
             new channel needs no stylesheet of its own: ``head-bg``/``head-ink`` (the
             header), ``bot-bg``/``bot-ink`` and ``user-bg``/``user-ink`` (the bubbles; a
@@ -204,6 +206,7 @@ class SandboxLook:
 
     sends: tuple[str, ...] = ("text",)
     read_receipts: bool = False
+    quotes: bool = False
     theme: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -3,7 +3,8 @@
 Entries are what ``GET /sandbox/messages`` lists and what the page draws. Each carries
 the exact JSON that travelled (the webhook body, or the request body the bot sent), what
 a user reads of it (:func:`botkit.preview.user_view`), and for the bot's messages the
-renderer's decisions, the wire check's violations and the delivery status.
+renderer's decisions, the wire check's violations, the delivery status and each failover
+step; the updates the bot made to it (read, typing, revoked) show on it too.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botkit.channels import REGISTRY, v1_name
+from botkit.channels import CHANNEL_LABELS, REGISTRY, v1_name
 from botkit.preview import user_view
 
-__all__ = ["READ_RECEIPTS", "SandboxEntry", "content_of", "parties_of"]
+__all__ = ["READ_RECEIPTS", "SandboxEntry", "content_of", "failover_of", "parties_of"]
 
 READ_RECEIPTS = frozenset(name for name, spec in REGISTRY.items() if spec.sandbox.read_receipts)
 """The channels that report ``read`` (the sandbox's fake API sends it for them)."""
@@ -56,6 +57,21 @@ def content_of(body: dict[str, Any]) -> dict[str, Any]:
             "suggestions": suggestions if isinstance(suggestions, list) else []}
 
 
+def failover_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each failover step of a body, in order: ``{"channel", "label", "to", "from", "view"}``."""
+    steps = body.get("failover")
+    if not isinstance(steps, list):
+        return []
+    out = []
+    for step in steps:
+        if not isinstance(step, dict):
+            continue
+        channel, user, bot = parties_of(step)
+        out.append({"channel": channel, "label": CHANNEL_LABELS.get(channel, channel),
+                    "to": user, "from": bot, "view": _view(step)})
+    return out
+
+
 def _view(body: dict[str, Any]) -> str:
     try:
         return user_view(body)
@@ -75,11 +91,21 @@ class SandboxEntry:
         rev: the timeline revision of the entry's last change (status ticks change it).
         status: ``in``: ``sending``, then ``accepted`` (the route answered 200) or
             ``refused``; ``out``: ``submitted`` (202), ``delivered``, ``read``, or
-            ``rejected`` (the wire check found violations; the sandbox answered 422).
+            ``rejected`` (the wire check found violations and the sandbox answered 422,
+            or the channel's deliveries fail and a ``rejected`` status was sent).
         answer: the HTTP status the webhook route (``in``) or the fake API (``out``) gave.
         problem: why a webhook was refused, or why a status webhook failed.
         decisions: the renderer's decisions for this body; None when not recorded (a
             body sent outside ``Bot.render_replies``, or queued before a restart).
+        error: the ``error`` of the ``rejected`` status webhook the sandbox sent.
+        workflow: the failover ``workflow`` its status webhooks carry (``workflow_id``,
+            ``items_number``, ``items_total``), for a body with failover and its steps.
+        step_of: for a failover step, the id of the message it stands in for.
+        read: the bot marked this user's message read (``PATCH {"status": "read"}``).
+        typing: the bot shows its replying indicator for this message (until its next
+            message, or 25 seconds).
+        revoked: the bot revoked this message (``PATCH {"status": "revoked"}``).
+        updates: each PATCH the bot sent about this message: ``{"body", "answer"}``.
     """
 
     id: int
@@ -99,6 +125,13 @@ class SandboxEntry:
     violations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    workflow: dict[str, str] | None = None
+    step_of: int | None = None
+    read: bool = False
+    typing: bool = False
+    revoked: bool = False
+    updates: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The entry as the page and ``GET /sandbox/messages`` see it."""
@@ -122,6 +155,14 @@ class SandboxEntry:
             "decisions": self.decisions,
             "violations": list(self.violations),
             "notes": list(self.notes),
+            "error": self.error,
+            "workflow": self.workflow,
+            "step_of": self.step_of,
+            "failover": failover_of(self.body) if self.direction == "out" else [],
+            "read": self.read,
+            "typing": self.typing,
+            "revoked": self.revoked,
+            "updates": list(self.updates),
         }
 
 
@@ -135,6 +176,9 @@ def inbound_view(body: dict[str, Any]) -> str:
         return str(content.get("title") or content.get("id"))
     if kind == "button" and isinstance(content, dict):
         return str(content.get("text") or content.get("payload"))
+    if kind == "reaction" and isinstance(content, dict):
+        emoji = content.get("emoji")
+        return f"[reaction] {emoji}" if emoji else "[reaction removed]"
     if kind == "location" and isinstance(content, dict):
         where = ", ".join(str(content[k]) for k in ("name", "address") if content.get(k))
         return f"[location] {where + ' ' if where else ''}({content.get('lat')}, " \

@@ -5,9 +5,11 @@ transport instead of the network, so it runs exactly the code it runs in product
 fake API checks each request body with botkit's strict wire models
 (:func:`botkit.wire.check_body`): a body with violations is refused with 422 and
 ``invalid_parameters``, as Vonage refuses one; any other is accepted with 202 and a
-``message_uuid``, and then, like Vonage, the sandbox sends ``delivered`` (and ``read``
-where the channel has read receipts) status webhooks back through the bot's real
-``/webhooks/status`` route.
+``message_uuid`` (and a ``workflow_id`` for a body with failover), and then, like Vonage,
+the sandbox sends status webhooks back through the bot's real ``/webhooks/status`` route
+(:mod:`botkit.sandbox.deliveries`: ``delivered`` and ``read``, or ``rejected`` and the
+next failover step). ``PATCH /v1/messages/{uuid}`` (mark read, typing, revoke) updates
+the message it names (:mod:`botkit.sandbox.updates`).
 
 The webhooks the sandbox page sends as the user go through :meth:`SandboxRecorder.
 deliver_webhook`: signed when a signature secret is set, posted in-process to the bot's
@@ -22,11 +24,15 @@ import json
 import logging
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from botkit.sandbox.entries import READ_RECEIPTS, Direction, SandboxEntry, parties_of
+from botkit.channels import REGISTRY
+from botkit.sandbox.deliveries import deliver, detail
+from botkit.sandbox.entries import Direction, SandboxEntry, parties_of
+from botkit.sandbox.updates import invalid_params, update
 from botkit.signature import sign_webhook
 from botkit.wire import check_body
 
@@ -62,7 +68,13 @@ class SandboxRecorder:
     Args:
         bot: the bot whose webhook routes the status webhooks go to (None: no ticks).
         limit: how many entries the timeline keeps.
-        tick_delays: seconds before the ``delivered`` and the ``read`` status webhooks.
+        tick_delays: seconds before the ``delivered`` and the ``read`` status webhooks
+            (the first also before a ``rejected`` one).
+        typing_seconds: how long the replying indicator shows at most.
+
+    Attributes:
+        failing: the channels whose messages the fake API rejects (with error 1300, as for
+            a user the channel cannot reach), so that failover moves on to the next step.
     """
 
     def __init__(
@@ -71,6 +83,7 @@ class SandboxRecorder:
         limit: int = 1000,
         *,
         tick_delays: tuple[float, float] = (0.4, 1.0),
+        typing_seconds: float = 25.0,
     ) -> None:
         self.bot = bot
         self.entries: deque[SandboxEntry] = deque(maxlen=limit)
@@ -82,9 +95,20 @@ class SandboxRecorder:
         self._next_id = 0
         self._decisions: OrderedDict[str, list[str]] = OrderedDict()
         self._changed: asyncio.Event | None = None
+        self.typing_seconds = typing_seconds
+        self.failing: set[str] = set()
         self._ticks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.Task[None]] = set()  # typing indicators running out
         self.closing = False
         """Set when the server is stopping: live event streams end (a signal may set it)."""
+
+    @property
+    def senders(self) -> Mapping[str, str]:
+        """Our address per channel: ``BOTKIT_SENDERS``, and each pane's bot address for the
+        channels it does not name, so that a failover step reaches its channel's pane and
+        a typed answer there comes back to the step's conversation."""
+        own = self.bot.settings.senders if self.bot is not None else {}
+        return {**{name: spec.sample_bot for name, spec in REGISTRY.items()}, **own}
 
     # -- what was recorded -----------------------------------------------------------------
 
@@ -106,15 +130,27 @@ class SandboxRecorder:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
 
-    def _touch(self, entry: SandboxEntry) -> None:
+    def find(self, message_uuid: str, channel: str | None = None) -> SandboxEntry | None:
+        """The first entry of the message ``message_uuid`` (on ``channel`` if given): a
+        failover step shares its message's uuid, so without a channel the primary one."""
+        return next((e for e in self.entries if e.message_uuid == message_uuid
+                     and (channel is None or e.channel == channel)), None)
+
+    def entry(self, entry_id: int) -> SandboxEntry | None:
+        """The entry with id ``entry_id``, if the timeline still holds it."""
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def touch(self, entry: SandboxEntry) -> None:
+        """Mark ``entry`` changed: the page redraws it."""
         self.rev += 1
         entry.rev = self.rev
         if self._changed is not None:
             self._changed.set()
             self._changed = None
 
-    def _add(self, direction: Direction, body: dict[str, Any], status: str,
-             **fields: Any) -> SandboxEntry:
+    def add(self, direction: Direction, body: dict[str, Any], status: str,
+            **fields: Any) -> SandboxEntry:
+        """Append an entry for ``body``; a bot's message ends its replying indicator."""
         channel, user, bot = parties_of(body)
         if direction == "in":  # a webhook: the user is ``from``, we are ``to``
             user, bot = bot, user
@@ -122,8 +158,13 @@ class SandboxRecorder:
         now = self.bot.clock.now() if self.bot is not None else 0.0
         entry = SandboxEntry(self._next_id, 0, direction, channel, user, bot, now, body,
                              status, **fields)
+        if direction == "out":
+            for earlier in self.entries:
+                if earlier.typing and (earlier.channel, earlier.user) == (channel, user):
+                    earlier.typing = False
+                    self.touch(earlier)
         self.entries.append(entry)
-        self._touch(entry)
+        self.touch(entry)
         return entry
 
     # -- decisions, from Bot.render_replies ------------------------------------------------
@@ -143,10 +184,9 @@ class SandboxRecorder:
         return _Transport(self)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Check and record one send; answer as the Messages API would."""
-        if request.method == "PATCH":  # revoke or mark read: accepted, nothing to draw
-            log.info("sandbox: %s %s", request.url.path, request.content.decode("utf-8", "replace"))
-            return httpx.Response(202)
+        """Check and record one send (or update); answer as the Messages API would."""
+        if request.method == "PATCH":  # mark read, typing, revoke
+            return update(self, request)
         try:
             body = json.loads(request.content)
         except ValueError:
@@ -163,68 +203,53 @@ class SandboxRecorder:
         common: dict[str, Any] = {"client_ref": ref if isinstance(ref, str) else None,
                                   "decisions": decisions, "notes": check.notes}
         if not check.ok:
-            self._add("out", body, "rejected", answer=422, violations=check.violations,
-                      **common)
+            self.add("out", body, "rejected", answer=422, violations=check.violations,
+                     **common)
             log.warning("sandbox: refused a %s message (%s): %s", body.get("channel"),
                         "; ".join(check.violations), json.dumps(body, ensure_ascii=False))
-            return httpx.Response(422, json={
-                "type": "https://developer.nexmo.com/api-errors/messages-olympus#1150",
-                "title": "Invalid params",
-                "detail": "The value of one or more parameters is invalid (botkit sandbox: "
-                          + "; ".join(check.violations) + ")",
-                "invalid_parameters": [
-                    {"name": v.split(":", 1)[0], "reason": v.split(":", 1)[-1].strip()}
-                    for v in check.violations
-                ],
-            })
-        message_uuid = str(uuid.uuid4())
-        entry = self._add("out", body, "submitted", answer=202, message_uuid=message_uuid,
-                          **common)
+            return invalid_params(check.violations)
+        answer = {"message_uuid": str(uuid.uuid4())}
+        steps = body.get("failover")
+        if isinstance(steps, list) and steps:  # the API names the failover workflow too
+            answer["workflow_id"] = uuid.uuid4().hex
+            common["workflow"] = {"workflow_id": answer["workflow_id"], "items_number": "1",
+                                  "items_total": str(1 + len(steps))}
+        entry = self.add("out", body, "submitted", answer=202,
+                         message_uuid=answer["message_uuid"], **common)
         log.info("sandbox: %s -> %s: %s", entry.channel, entry.user,
                  json.dumps(body, ensure_ascii=False))
-        self._start_ticks(entry)
-        return httpx.Response(202, json={"message_uuid": message_uuid})
+        self._spawn(self._ticks, deliver(self, entry))
+        return httpx.Response(202, json=answer)
 
     # -- status webhooks ------------------------------------------------------------------------
 
-    def _start_ticks(self, entry: SandboxEntry) -> None:
-        if self.bot is None:
-            return
+    def _spawn(self, tasks: set[asyncio.Task[None]], work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background (status webhooks need a bot and a running loop)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
+            work.close()
             return
-        task = loop.create_task(self._tick(entry))
-        self._ticks.add(task)
-        task.add_done_callback(self._ticks.discard)
+        if self.bot is None:
+            work.close()
+            return
+        task = loop.create_task(work)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
-    async def _tick(self, entry: SandboxEntry) -> None:
-        from botkit.testing import status_webhook
+    def show_typing(self, entry: SandboxEntry) -> None:
+        """Show the replying indicator on ``entry`` until the bot's next message there,
+        or :attr:`typing_seconds`."""
+        entry.typing = True
+        self.touch(entry)
 
-        assert self.bot is not None and entry.message_uuid is not None
-        statuses = ("delivered", "read") if entry.channel in READ_RECEIPTS else ("delivered",)
-        for status, delay in zip(statuses, self.tick_delays, strict=False):
-            await asyncio.sleep(delay)
-            if not self.bot.is_running:
-                return
-            body = status_webhook(entry.channel, entry.message_uuid, status, user=entry.user,
-                                  bot=entry.bot, timestamp=self.bot.clock.now())
-            if entry.client_ref:
-                body["client_ref"] = entry.client_ref
-            try:
-                response = await self.deliver_webhook("/webhooks/status", body)
-            except Exception as exc:  # the page must learn why a tick is missing
-                entry.problem = f"the {status} status webhook failed: {exc}"
-                self._touch(entry)
-                return
-            if response.status_code != 200:
-                entry.problem = (f"the {status} status webhook was refused "
-                                 f"({response.status_code}): {_detail(response)}")
-                self._touch(entry)
-                return
-            entry.status = status
-            entry.statuses.append(status)
-            self._touch(entry)
+        async def run_out() -> None:
+            await asyncio.sleep(self.typing_seconds)
+            if entry.typing:
+                entry.typing = False
+                self.touch(entry)
+
+        self._spawn(self._timers, run_out())
 
     async def settle(self) -> None:
         """Wait until every pending status webhook has been delivered."""
@@ -233,7 +258,7 @@ class SandboxRecorder:
 
     async def stop_ticks(self) -> None:
         """Cancel the status webhooks not yet sent (the bot is stopping)."""
-        tasks = list(self._ticks)
+        tasks = [*self._ticks, *self._timers]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -246,7 +271,9 @@ class SandboxRecorder:
 
     def record_inbound(self, body: dict[str, Any]) -> SandboxEntry:
         """Add a webhook the page is about to deliver (before the bot can answer it)."""
-        return self._add("in", body, "sending")
+        uuid_of = body.get("message_uuid")
+        return self.add("in", body, "sending",
+                        message_uuid=uuid_of if isinstance(uuid_of, str) else None)
 
     def settle_inbound(self, entry: SandboxEntry, response: httpx.Response) -> None:
         """Record how the webhook route answered."""
@@ -254,8 +281,8 @@ class SandboxRecorder:
         if response.status_code == 200:
             entry.status = "accepted"
         else:
-            entry.status, entry.problem = "refused", _detail(response)
-        self._touch(entry)
+            entry.status, entry.problem = "refused", detail(response)
+        self.touch(entry)
 
     async def deliver_webhook(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """POST a webhook body to the bot's own route, signed when a secret is set."""
@@ -276,13 +303,3 @@ class SandboxRecorder:
         response = await httpx.ASGITransport(app=app).handle_async_request(request)
         await response.aread()
         return response
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(data, dict):
-        return str(data.get("detail") or data.get("title") or data)
-    return str(data)

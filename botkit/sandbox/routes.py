@@ -5,32 +5,35 @@
 ``GET /sandbox/config``        the channels, the sample user and bot addresses per channel
 ``GET /sandbox/messages``      the timeline as JSON; ``?since=REV`` for changes only
 ``GET /sandbox/events``        the same changes as server-sent events, live
-``POST /sandbox/send``         act as the user: text, a tap, a location, an image
+``POST /sandbox/send``         act as the user: text, a tap, a location, an image, a
+                               contact, a reaction; any of them quoting a message
+``POST /sandbox/delivery``     ``{"channel", "fails"}``: the fake API rejects the bot's
+                               messages on that channel (and failover moves on), or not
 =============================  ===========================================================
 
-``POST /sandbox/send`` builds a v1 inbound webhook, signs it on the server when
-``VONAGE_SIGNATURE_SECRET`` is set (the secret never reaches the page), and delivers it to
-the bot's own ``/webhooks/inbound`` route in-process.
+``POST /sandbox/send`` builds a v1 inbound webhook (:mod:`botkit.sandbox.actions`), signs
+it on the server when ``VONAGE_SIGNATURE_SECRET`` is set (the secret never reaches the
+page), and delivers it to the bot's own ``/webhooks/inbound`` route in-process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from botkit.channels import CHANNEL_LABELS, REGISTRY
+from botkit.channels import REGISTRY
+from botkit.sandbox.actions import ACTIONS, PROFILE_NAME, SENDS, ActionRefused, webhook
 from botkit.sandbox.recorder import SandboxRecorder
 
 if TYPE_CHECKING:
@@ -41,20 +44,15 @@ __all__ = ["PROFILE_NAME", "SENDS", "STATIC_DIR", "sandbox_routes", "sse_events"
 STATIC_DIR = Path(__file__).parent / "static"
 """The page's files, shipped as package data."""
 
-PROFILE_NAME = "Alex"
-"""The WhatsApp profile name of the sandbox's user."""
-
-SENDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {name: spec.sandbox.sends for name, spec in REGISTRY.items()})
-"""What a user can send on each channel (v1 inbound message types), from each channel's
-:class:`~botkit.channels.SandboxLook`."""
-
 _SSE_LIFETIME = 15.0  # seconds; the browser reconnects, so a server shutdown never waits long
 
 
-class _Action(BaseModel):
+class _Delivery(BaseModel):
+    """Whether the fake API rejects the bot's messages on a channel (``fails``)."""
+
     model_config = ConfigDict(extra="forbid")
     channel: str
+    fails: bool
 
     @field_validator("channel")
     @classmethod
@@ -62,91 +60,6 @@ class _Action(BaseModel):
         if value not in REGISTRY:
             raise ValueError(f"unknown channel {value!r}; channels are {', '.join(REGISTRY)}")
         return value
-    user: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,50}$")] | None = None
-
-
-class _Text(_Action):
-    type: Literal["text"]
-    text: Annotated[str, Field(min_length=1, max_length=4096)]
-
-
-class _Reply(_Action):
-    """A tap on a reply button, a list row or a reply chip: the ``reply`` webhook."""
-
-    type: Literal["reply"]
-    # A chip's postback data has no documented limit: an open-URL chip's may be a long URL.
-    id: Annotated[str, Field(min_length=1, max_length=2048)]
-    title: Annotated[str, Field(min_length=1, max_length=256)]
-    description: Annotated[str, Field(max_length=256)] | None = None
-
-
-class _Button(_Action):
-    """A tap on an action chip (dial, open a link, ...): the ``button`` webhook."""
-
-    type: Literal["button"]
-    payload: Annotated[str, Field(max_length=2048)]
-    text: Annotated[str, Field(min_length=1, max_length=256)]
-
-
-class _Location(_Action):
-    type: Literal["location"]
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    long: Annotated[float, Field(ge=-180, le=180)]
-    name: Annotated[str, Field(max_length=200)] | None = None
-    address: Annotated[str, Field(max_length=500)] | None = None
-
-
-class _Image(_Action):
-    type: Literal["image"]
-    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
-    caption: Annotated[str, Field(max_length=3000)] | None = None
-
-
-class _Contact(_Action):
-    type: Literal["contacts"]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    phone: Annotated[str, Field(max_length=40)] | None = None
-    email: Annotated[str, Field(max_length=200)] | None = None
-
-
-_AnyAction = _Text | _Reply | _Button | _Location | _Image | _Contact
-
-_ACTIONS: TypeAdapter[_AnyAction] = TypeAdapter(
-    Annotated[_AnyAction, Field(discriminator="type")]
-)
-
-
-def _content(action: _AnyAction) -> dict[str, Any]:
-    """The webhook fields of one user action (the type's content key and its value)."""
-    if isinstance(action, _Text):
-        return {"text": action.text}
-    if isinstance(action, _Button):
-        return {"button": {"payload": action.payload, "text": action.text}}
-    if isinstance(action, _Reply):
-        reply = {"id": action.id, "title": action.title}
-        if action.description:
-            reply["description"] = action.description
-        return {"reply": reply}
-    if isinstance(action, _Location):
-        location: dict[str, Any] = {"lat": action.lat, "long": action.long}
-        location.update({k: v for k, v in (("name", action.name), ("address", action.address))
-                         if v})
-        return {"location": location}
-    if isinstance(action, _Image):
-        image = {"url": action.url}
-        if action.caption:
-            image["caption"] = action.caption
-        return {"image": image}
-    given, _, family = action.name.partition(" ")
-    name = {"formatted_name": action.name, "first_name": given}
-    if family:
-        name["last_name"] = family
-    card: dict[str, Any] = {"name": name}
-    if action.phone:
-        card["phones"] = [{"phone": action.phone}]
-    if action.email:
-        card["emails"] = [{"email": action.email}]
-    return {"contacts": [card]}
 
 
 def _problem(status: int, detail: str) -> JSONResponse:
@@ -155,6 +68,12 @@ def _problem(status: int, detail: str) -> JSONResponse:
     titles = {403: "Forbidden", 415: "Unsupported Media Type", 422: "Invalid action",
               503: "Sandbox not recording"}
     return problem(status, titles.get(status, "Error"), detail, reason="sandbox")
+
+
+def _invalid(error: ValidationError) -> JSONResponse:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return _problem(422, f"{where}: {first['msg']}" if where else first["msg"])
 
 
 def _same_origin(request: Request) -> bool:
@@ -242,7 +161,9 @@ def sandbox_routes(bot: Bot) -> list[BaseRoute]:
         channels = [
             {"id": channel, "label": spec.label, "user": DEFAULT_USER[channel],
              "bot": DEFAULT_BOT[channel], "sends": list(spec.sandbox.sends),
-             "read_receipts": spec.sandbox.read_receipts, "theme": dict(spec.sandbox.theme)}
+             "read_receipts": spec.sandbox.read_receipts, "quotes": spec.sandbox.quotes,
+             "fails": bot.sandbox is not None and channel in bot.sandbox.failing,
+             "theme": dict(spec.sandbox.theme)}
             for channel, spec in REGISTRY.items()
         ]
         return JSONResponse({
@@ -272,35 +193,49 @@ def sandbox_routes(bot: Bot) -> list[BaseRoute]:
         since = int(raw) if raw.isdigit() else 0
         return _EventStream(sse_events(found, since, _SSE_LIFETIME))
 
-    async def send(request: Request) -> Response:
+    def refused(request: Request) -> JSONResponse | None:
+        """Why a POST from the page is refused (another site, not JSON), or None."""
         if not _same_origin(request):
             return _problem(403, "the sandbox only takes actions from its own page")
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return _problem(415, "send the action as application/json")
+        return None
+
+    async def send(request: Request) -> Response:
+        problem = refused(request)
+        if problem is not None:
+            return problem
         found = recorder(request)
         if found is None:
             return not_recording()
         try:
-            action = _ACTIONS.validate_json(await request.body())
+            action = ACTIONS.validate_json(await request.body())
+            body = webhook(action, timestamp=bot.clock.now(), find=found.find)
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            return _problem(422, f"{where}: {first['msg']}" if where else first["msg"])
-        if action.type not in SENDS[action.channel]:
-            label = CHANNEL_LABELS[action.channel]
-            return _problem(422, f"{label} users cannot send {action.type} "
-                                 f"(they send {', '.join(SENDS[action.channel])})")
-        from botkit.testing import inbound_webhook
-
-        message_type = "contacts" if action.type == "contacts" else action.type
-        body = inbound_webhook(action.channel, message_type, _content(action),
-                               user=action.user, timestamp=bot.clock.now())
-        if "profile" in body:
-            body["profile"] = {"name": PROFILE_NAME}
+            return _invalid(exc)
+        except ActionRefused as exc:
+            return _problem(422, str(exc))
         entry = found.record_inbound(body)
         response = await found.deliver_webhook("/webhooks/inbound", body)
         found.settle_inbound(entry, response)
         return JSONResponse(entry.to_json(), status_code=200 if entry.answer == 200 else 502)
+
+    async def delivery(request: Request) -> Response:
+        problem = refused(request)
+        if problem is not None:
+            return problem
+        found = recorder(request)
+        if found is None:
+            return not_recording()
+        try:
+            choice = _Delivery.model_validate_json(await request.body())
+        except ValidationError as exc:
+            return _invalid(exc)
+        if choice.fails:
+            found.failing.add(choice.channel)
+        else:
+            found.failing.discard(choice.channel)
+        return JSONResponse({"channel": choice.channel, "fails": choice.fails})
 
     return [
         Route("/sandbox", index, methods=["GET"]),
@@ -309,5 +244,6 @@ def sandbox_routes(bot: Bot) -> list[BaseRoute]:
         Route("/sandbox/messages", messages, methods=["GET"]),
         Route("/sandbox/events", events, methods=["GET"]),
         Route("/sandbox/send", send, methods=["POST"]),
+        Route("/sandbox/delivery", delivery, methods=["POST"]),
         Mount("/sandbox/static", app=StaticFiles(directory=STATIC_DIR), name="sandbox-static"),
     ]
