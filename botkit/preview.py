@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,11 @@ from botkit.capabilities import CAPABILITIES, CHANNEL_LABELS, capabilities
 from botkit.channels import CHANNELS
 from botkit.channels import channel as channel_spec
 from botkit.errors import BotkitError
+from botkit.failover import FailoverError, failover_steps, with_failover
+from botkit.options import OptionsError
 from botkit.render import Rendered, address, render
-from botkit.replies import replies_from_data
+from botkit.replies import Reply, replies_from_data
+from botkit.store.base import ConversationKey
 
 __all__ = ["PREVIEW_PUBLIC_URL", "main_preview", "preview", "user_view"]
 
@@ -51,12 +55,49 @@ def _content(body: dict[str, Any]) -> tuple[str, Any, dict[str, Any]]:
     return kind, body[kind], options
 
 
+def _parameter_value(parameter: dict[str, Any]) -> str:
+    """A template parameter as the user reads it (a currency or a date: its fallback)."""
+    for key in ("text", "payload"):
+        if isinstance(parameter.get(key), str):
+            return str(parameter[key])
+    for key in ("currency", "date_time"):
+        if isinstance(parameter.get(key), dict) and "fallback_value" in parameter[key]:
+            return str(parameter[key]["fallback_value"])
+    return json.dumps(parameter, ensure_ascii=False)
+
+
+def _template_view(template: dict[str, Any]) -> str:
+    """``[template NAME] values``, then the header media and the buttons, one line each."""
+    components = template.get("components", [])
+    values = [_parameter_value(p) for c in components if c.get("type") == "body"
+              for p in c.get("parameters", [])]
+    lines = [f"[template {template['name']}] " + ", ".join(values)]
+    for component in components:
+        if component.get("type") != "header":
+            continue
+        for parameter in component.get("parameters", []):
+            kind = parameter.get("type", "?")
+            media = parameter.get(kind) if isinstance(parameter.get(kind), dict) else {}
+            lines.append(f"[{kind}] {media.get('link') or media.get('id') or ''}".rstrip())
+    buttons = []
+    for component in components:
+        if component.get("type") != "button":
+            continue
+        value = ", ".join(_parameter_value(p) for p in component.get("parameters", []))
+        if component.get("sub_type") == "quick_reply":
+            buttons.append(f"[ {value} ]")
+        elif values == [value]:  # an authentication template: the code fills both
+            buttons.append(f"[ Copy code {value} ]")
+        else:
+            buttons.append(f"[ URL .../{value} ]")
+    if buttons:
+        lines.append("  ".join(buttons))
+    return "\n".join(lines)
+
+
 def _custom_view(custom: dict[str, Any]) -> str:
     if custom.get("type") == "template":
-        template = custom["template"]
-        parts = [p.get("text") or p.get("payload") or json.dumps(p)
-                 for c in template.get("components", []) for p in c.get("parameters", [])]
-        return f"[template {template['name']}] " + ", ".join(map(str, parts))
+        return _template_view(custom["template"])
     if custom.get("type") == "contacts":
         cards = []
         for c in custom["contacts"]:
@@ -138,20 +179,87 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line if line else "" for line in text.splitlines())
 
 
-def _section(channel: str, api_version: str, rendered: Sequence[Rendered]) -> str:
+_SAMPLE_SENDERS = {name: channel_spec(name).sample_bot for name in CHANNELS}
+"""Each channel's sample sender, which a failover step to that channel comes from."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """One reply on one channel: rendered (failover steps attached), or why it cannot be."""
+
+    rendered: Rendered | None
+    options: list[str]
+    refused: str | None = None
+
+
+def _options_view(reply: Reply, channel: str, api_version: str) -> list[str]:
+    """``name = value`` for each option the channel takes, saying where a nested one goes."""
+    if reply.options is None:
+        return []
+    caps = capabilities(channel, api_version)
+    lines = []
+    for name, value in reply.options.given():
+        rule = caps.options.get(name)
+        if rule is not None:
+            where = f" (in {caps.options_key})" if rule.nested else ""
+            lines.append(f"{name} = {json.dumps(value, ensure_ascii=False)}{where}")
+    return lines
+
+
+def _show(reply: Reply, channel: str, api_version: str, locale: str) -> _Shown:
+    """Render ``reply`` as ``ctx.reply`` would on ``channel``, failover included."""
+    try:
+        rendered = render(reply, channel, api_version, locale=locale,
+                          public_url=PREVIEW_PUBLIC_URL)
+        if reply.failover and api_version != "v1":
+            rendered.decisions.append(f"failover: the {api_version} API has none -> sent "
+                                      f"without")
+        elif reply.failover:
+            spec = channel_spec(channel)
+            steps = failover_steps(reply, ConversationKey(channel, spec.sample_user,
+                                                          spec.sample_bot),
+                                   _SAMPLE_SENDERS, locale=locale,
+                                   public_url=PREVIEW_PUBLIC_URL, now=0.0)
+            with_failover(rendered.bodies, steps, channel)
+            rendered.decisions.extend(d for step in steps for d in step.decisions)
+    except (FailoverError, OptionsError) as exc:
+        return _Shown(None, [], f"{type(exc).__name__}: {exc}")
+    return _Shown(rendered, _options_view(reply, channel, api_version))
+
+
+def _failover_view(body: dict[str, Any]) -> list[str]:
+    """What each failover step's user reads, should the message before it be rejected."""
+    lines = []
+    for step in body.get("failover") or ():
+        label = CHANNEL_LABELS.get(step.get("channel"), step.get("channel"))
+        lines.append(f"If it is rejected, {label} ({step.get('to')} from {step.get('from')}) "
+                     f"reads:")
+        lines.append(_indent(user_view(step)))
+    return lines
+
+
+def _section(channel: str, api_version: str, shown: Sequence[_Shown]) -> str:
+    rendered = [s.rendered for s in shown if s.rendered is not None]
     bodies = [b for r in rendered for b in r.bodies]
+    spec = channel_spec(channel)
+    addressed = [address(b, channel=channel, to=spec.sample_user, sender=spec.sample_bot,
+                         api_version=api_version) for b in bodies]
     lines = [f"=== {CHANNEL_LABELS[channel]} ({api_version}) ==="]
+    lines += [f"Not sent: {s.refused} (ctx.reply raises it)" for s in shown if s.refused]
+    if not bodies:
+        return "\n".join(lines)
     lines.append("The user reads:")
-    for i, body in enumerate(bodies):
+    for i, body in enumerate(addressed):
         if len(bodies) > 1:
             lines.append(f"  -- message {i + 1} of {len(bodies)} --")
         lines.append(_indent(user_view(body)))
+        lines += [_indent(line) for line in _failover_view(body)]
+    options = [line for s in shown for line in s.options]
+    if options:
+        lines.append("Options:")
+        lines += [f"  {line}" for line in options]
     lines.append("Request body:" if len(bodies) == 1 else "Request bodies:")
-    for body in bodies:
-        spec = channel_spec(channel)
-        addressed = address(body, channel=channel, to=spec.sample_user, sender=spec.sample_bot,
-                            api_version=api_version)
-        lines.append(_indent(json.dumps(addressed, indent=2, ensure_ascii=False)))
+    lines += [_indent(json.dumps(body, indent=2, ensure_ascii=False)) for body in addressed]
     decisions = [d for r in rendered for d in r.decisions]
     lines.append("Decisions:" if decisions else "Decisions: none (sent natively)")
     lines += [f"  - {d}" for d in decisions]
@@ -186,9 +294,8 @@ def preview(
         capabilities(channel, api_version)  # an unknown channel or version fails first
     sections = []
     for channel in chosen:
-        rendered = [render(r, channel, api_version, locale=locale,
-                           public_url=PREVIEW_PUBLIC_URL) for r in replies]
-        sections.append(_section(channel, api_version, rendered))
+        shown = [_show(r, channel, api_version, locale) for r in replies]
+        sections.append(_section(channel, api_version, shown))
     return "\n\n".join(sections) + "\n"
 
 

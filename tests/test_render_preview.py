@@ -204,3 +204,89 @@ def test_preview_on_rcs_shows_chips_cards_and_carousels_natively() -> None:
     ])
     assert "Decisions: none (sent natively)" in text
     assert '"message_type": "carousel"' in text and '"suggestions": [' in text
+
+
+# -- options, failover and the newer reply objects --------------------------------------------
+
+TABLE = {"text": "Your table is ready", "buttons": ["Confirm", "Cancel"],
+         "options": {"ttl": 600, "client_ref": "table-12"}, "failover": ["sms"]}
+
+
+def test_preview_shows_each_failover_step_and_the_options_taken() -> None:
+    rcs = preview(TABLE, ["rcs"])
+    assert ("The user reads:\n  Your table is ready\n  [ Confirm ]  [ Cancel ]\n"
+            "  If it is rejected, SMS (447700900001 from 447700900000) reads:\n"
+            "    Your table is ready\n    1. Confirm\n    2. Cancel\n    Reply 1 or 2\n"
+            "Options:\n  ttl = 600\n  client_ref = \"table-12\"\nRequest body:\n") in rcs
+    body = json.loads(rcs.split("Request body:\n", 1)[1].split("\nDecisions:", 1)[0])
+    [step] = body["failover"]
+    assert (step["channel"], step["to"], step["from"]) == ("sms", "447700900001",
+                                                           "447700900000")
+    assert step["ttl"] == 600 and step["client_ref"] == "table-12"
+    assert "  - failover sms: buttons: SMS has no buttons -> numbered text menu" in rcs
+    # WhatsApp has no ttl: left out there (a decision), and only client_ref is listed.
+    whatsapp = preview(TABLE, ["whatsapp"])
+    assert "Options:\n  client_ref = \"table-12\"\nRequest body:" in whatsapp
+    assert "  - options ttl: WhatsApp has no such field -> left out" in whatsapp
+
+
+def test_preview_says_where_a_channel_refuses_the_reply_and_shows_the_others() -> None:
+    text = preview(TABLE, ["sms", "rcs"])
+    assert text.startswith("=== SMS (v1) ===\nNot sent: FailoverError: failover to sms: the "
+                           "message is already on sms (ctx.reply raises it)\n\n=== RCS (v1) ===")
+    short = preview({"text": "hi", "options": {"ttl": 10}}, ["sms", "whatsapp"])
+    assert "Not sent: OptionsError: ttl: 10 is below SMS's minimum of 20" in short
+    assert "=== WhatsApp (v1) ===\nThe user reads:\n  hi\n" in short
+    nested = preview({"text": "Sale", "options": {"category": "update"}}, ["messenger"])
+    assert "Options:\n  category = \"update\" (in messenger)\n" in nested
+    v01 = preview(TABLE, ["whatsapp"], "v0.1")
+    assert "failover: the v0.1 API has none -> sent without" in v01
+    assert "If it is rejected" not in v01
+
+
+def test_main_preview_reads_the_newer_data_forms(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "replies.yaml"
+    path.write_text("""
+- sticker: https://example.com/wave.webp
+- media_group: [{image: https://example.com/front.jpg}, {file: https://example.com/spec.pdf}]
+- template: {name: order_update, parameters: [Joe, AB123456], locale: en,
+             header: {image: https://example.com/box.jpg},
+             buttons: [{url: AB123456}, {quick_reply: track}],
+             fallback_text: "Hi {{1}}, order {{2}} has shipped"}
+- template: {name: verification_code, otp: "123456", locale: en,
+             fallback_text: "Your code is 123456"}
+- {text: Your code is 1234, options: {ttl: 600}, failover: [sms]}
+""")
+    assert main_preview(str(path), "whatsapp", "v1") == 0
+    whatsapp = capsys.readouterr().out
+    assert "  [sticker] https://example.com/wave.webp\n" in whatsapp
+    assert ("  [template order_update] Joe, AB123456\n  [image] https://example.com/box.jpg\n"
+            "  [ URL .../AB123456 ]  [ track ]\n") in whatsapp
+    assert "  [template verification_code] 123456\n  [ Copy code 123456 ]\n" in whatsapp
+    assert "  If it is rejected, SMS (447700900001 from 447700900000) reads:\n" \
+           "    Your code is 1234\n" in whatsapp
+    assert main_preview(str(path), "mms", "v1") == 0
+    mms = capsys.readouterr().out
+    # One MMS with both attachments; the templates fall back to their text; a sticker is
+    # an image.
+    assert "  [image] https://example.com/front.jpg\n  [file] https://example.com/spec.pdf\n" \
+        in mms
+    assert "Hi Joe, order AB123456 has shipped" in mms and "Your code is 123456" in mms
+    assert "Options:\n  ttl = 600\n" in mms
+
+
+def test_user_view_of_the_references_rich_templates() -> None:
+    def view(name: str) -> str:
+        return user_view(json.loads((CURRENT / "outbound" / "whatsapp" / f"{name}.json")
+                                    .read_text(encoding="utf-8")))
+
+    assert view("custom-template-quick-reply-buttons") == (
+        "[template dental_appointment] Joe Bloggs, Mr Smith, 2025-02-26, ACME Dental Practice\n"
+        "[image] https://example.com/image.jpg\n"
+        "[ Yes-Button-Payload ]  [ No-Button-Payload ]")
+    assert view("custom-template-url-button").endswith("\n[ URL .../AB123456 ]")
+    assert view("custom-template-authentication-otp") == (
+        "[template verification_code] 123456\n[ Copy code 123456 ]")
+    assert user_view({"message_type": "reaction", "reaction": {"action": "unreact"},
+                      "context": {"message_uuid": "u"}}) == "[reaction] (removed)"

@@ -71,6 +71,7 @@ async def test_the_page_and_its_files_are_served(sandbox_bot: Callable[..., Bot]
         assert 'src="http' not in html.text and 'href="http' not in html.text  # no CDN
         for name, kind in (("app.js", "javascript"), ("render.js", "javascript"),
                            ("dom.js", "javascript"), ("rich.js", "javascript"),
+                           ("template.js", "javascript"), ("threads.js", "javascript"),
                            ("sandbox.css", "text/css"), ("icon.svg", "image/svg+xml")):
             found = await http.get(f"/sandbox/static/{name}")
             assert found.status_code == 200 and kind in found.headers["content-type"], name
@@ -83,6 +84,8 @@ async def test_the_page_and_its_files_are_served(sandbox_bot: Callable[..., Bot]
     rcs = next(c for c in config["channels"] if c["id"] == "rcs")
     assert {"reply", "button", "location", "image"} <= set(rcs["sends"])
     assert rcs["read_receipts"] is True
+    assert whatsapp["quotes"] is True and "reaction" in whatsapp["sends"]
+    assert not any(c["fails"] for c in config["channels"])  # every channel delivers
     for channel in config["channels"]:  # each pane's colours come from its channel's theme
         assert {"head-bg", "bot-bg", "user-bg", "accent", "avatar"} <= set(channel["theme"])
 

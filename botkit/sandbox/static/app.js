@@ -3,12 +3,15 @@
 // no channel.
 import { el, icon } from "./dom.js";
 import { renderEntry } from "./render.js";
+import { isReaction, contextOf, Reactions, typingBubble } from "./threads.js";
 
 const state = {
   config: null,
   rev: 0,
-  panes: new Map(), // channel -> {section, log, user}
+  panes: new Map(), // channel -> {section, log, user, channel, quote, typing, ...}
   entries: new Map(), // id -> entry
+  byUuid: new Map(), // "channel:message_uuid" -> entry id
+  reactions: new Reactions(),
   polling: null,
 };
 
@@ -19,6 +22,8 @@ function say(text) {
 }
 
 async function post(action) {
+  const pane = state.panes.get(action.channel);
+  if (pane?.quote && action.type !== "reaction" && !action.quote) action.quote = pane.quote;
   const response = await fetch("/sandbox/send", {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -33,16 +38,42 @@ async function post(action) {
   if (data && data.id) upsert(data);
   if (!response.ok && !(data && data.id)) {
     say(`Not sent: ${(data && (data.detail || data.title)) || response.status}`);
+  } else if (pane && action.quote === pane.quote) {
+    pane.setQuote(null); // the quote went with this message
   }
   return response.ok;
 }
 
+/** Ask the fake API to reject (or deliver again) the bot's messages on ``channel``. */
+async function setFails(channel, fails) {
+  const response = await fetch("/sandbox/delivery", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ channel, fails }),
+  });
+  if (!response.ok) say(`Not changed: ${response.status}`);
+  return response.ok;
+}
+
+const channelOf = (id) => state.config.channels.find((c) => c.id === id);
+
 // What a tap in a message does: a reply button, a list row or a reply chip sends the
 // native ``reply`` webhook; an action chip (dial, open a link, ...) the ``button`` one.
+// A reaction (``""`` takes it back) sends the ``reaction`` webhook naming the message; a
+// quote starts a message that names it (``context``).
 const actions = {
   tap: (channel, reply) => post({ channel, type: "reply", ...reply }),
   press: (channel, button) => post({ channel, type: "button", ...button }),
   open: (channel, kind) => state.panes.get(channel)?.open(kind),
+  react: (channel, to, emoji) => post({ channel, type: "reaction", to, emoji }),
+  quote: (channel, entry) => state.panes.get(channel)?.setQuote(entry),
+  find: (channel, uuid) => state.entries.get(state.byUuid.get(`${channel}:${uuid}`)) || null,
+  entry: (id) => state.entries.get(id) || null,
+  label: (channel) => channelOf(channel)?.label || channel,
+  can: (channel) => {
+    const found = channelOf(channel);
+    return { react: Boolean(found?.sends.includes("reaction")), quote: Boolean(found?.quotes) };
+  },
 };
 
 /** Set a channel's theme (SandboxLook.theme) as CSS custom properties on ``node``. */
@@ -66,6 +97,15 @@ function buildPane(channel) {
   const sub = $(".pane__sub", section);
   sub.textContent = `Bot ${channel.bot}`;
   sub.title = `The bot's address is ${channel.bot}; you write as ${channel.user}`;
+  const fails = $(".pane__fails", section);
+  fails.setAttribute("aria-label", `Reject the bot's ${channel.label} messages`);
+  fails.title = `The fake API rejects the bot's ${channel.label} messages (error 1300, as for a `
+    + `user ${channel.label} cannot reach); a message with failover goes on to its next step`;
+  fails.setAttribute("aria-pressed", String(Boolean(channel.fails)));
+  fails.addEventListener("click", async () => {
+    const wanted = fails.getAttribute("aria-pressed") !== "true";
+    if (await setFails(channel.id, wanted)) fails.setAttribute("aria-pressed", String(wanted));
+  });
   const log = $(".log", section);
   log.setAttribute("aria-label", `${channel.label} conversation`);
 
@@ -130,6 +170,18 @@ function buildPane(channel) {
     });
   }
 
+  // Replying to a message: a bar above the composer says which; the next message quotes it.
+  const quoting = $(".quoting", section);
+  const setQuote = (entry) => {
+    pane.quote = entry ? entry.message_uuid : null;
+    quoting.hidden = !entry;
+    if (!entry) return;
+    $(".quoting__who", quoting).textContent = entry.direction === "in" ? "You" : "Bot";
+    $(".quoting__text", quoting).textContent = entry.view;
+    input.focus();
+  };
+  $(".quoting__cancel", quoting).addEventListener("click", () => setQuote(null));
+
   composer.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = input.value.trim();
@@ -139,7 +191,11 @@ function buildPane(channel) {
     if (composer.contains(document.activeElement)) input.focus();
     await post({ channel: channel.id, type: "text", text });
   });
-  state.panes.set(channel.id, { section, log, user: channel.user, open: (kind) => toggle(kind, true) });
+  const pane = {
+    section, log, sub, user: channel.user, channel, quote: null, setQuote,
+    typing: new Set(), typingNode: typingBubble(), open: (kind) => toggle(kind, true),
+  };
+  state.panes.set(channel.id, pane);
   return section;
 }
 
@@ -174,14 +230,34 @@ function buildTabs(channels) {
 // Only a message's ticks and details change when its status does: patch those, so a
 // chip being tapped or a carousel being scrolled is not redrawn under the user.
 function sameContent(a, b) {
-  return a && b && a.direction === "out" && b.direction === "out"
+  return a && b && a.direction === "out" && b.direction === "out" && a.revoked === b.revoked
     && JSON.stringify([a.body, a.violations]) === JSON.stringify([b.body, b.violations]);
+}
+
+/** Show "typing…" at the end of the pane while one of its messages asks for it. */
+function showTyping(pane) {
+  const on = pane.typing.size > 0;
+  if (on && !pane.typingNode.isConnected) {
+    pane.log.append(pane.typingNode);
+    pane.log.scrollTop = pane.log.scrollHeight;
+  } else if (!on) {
+    pane.typingNode.remove();
+  }
+  pane.section.classList.toggle("pane--typing", on);
+  pane.sub.textContent = on ? "typing…" : `Bot ${pane.channel.bot}`;
+}
+
+function paintReactions(pane, channel, uuid) {
+  state.reactions.paint(pane.log.querySelector(`[data-uuid="${uuid}"]`), channel, uuid);
 }
 
 function upsert(entry) {
   state.rev = Math.max(state.rev, entry.rev);
   const before = state.entries.get(entry.id);
+  // The answer to a post can arrive after the live update that changed it again.
+  if (before && before.rev > entry.rev) return;
   state.entries.set(entry.id, entry);
+  if (entry.message_uuid) state.byUuid.set(`${entry.channel}:${entry.message_uuid}`, entry.id);
   const pane = state.panes.get(entry.channel);
   if (!pane || entry.user !== pane.user) return;
   const log = pane.log;
@@ -189,7 +265,7 @@ function upsert(entry) {
   const old = log.querySelector(`[data-id="${entry.id}"]`);
   const open = old ? old.querySelector("details.inspect")?.open : false;
   const item = renderEntry(entry, actions, { open });
-  if (old && sameContent(before, entry)) {
+  if (old && sameContent(before, entry) && !isReaction(entry)) {
     old.dataset.status = entry.status;
     for (const part of [".bubble > .meta", ":scope > details.inspect"]) {
       old.querySelector(part).replaceWith(item.querySelector(part));
@@ -198,8 +274,17 @@ function upsert(entry) {
     old.replaceWith(item);
   } else {
     const later = [...log.children].find((li) => Number(li.dataset.id) > entry.id);
-    log.insertBefore(item, later || null);
+    log.insertBefore(item, later || (pane.typingNode.isConnected ? pane.typingNode : null));
   }
+  if (isReaction(entry)) {
+    state.reactions.add(entry);
+    paintReactions(pane, entry.channel, contextOf(entry));
+  } else if (entry.message_uuid) {
+    paintReactions(pane, entry.channel, entry.message_uuid);
+  }
+  if (entry.typing) pane.typing.add(entry.id);
+  else pane.typing.delete(entry.id);
+  showTyping(pane);
   if (nearBottom || !old) log.scrollTop = log.scrollHeight;
 }
 

@@ -2,6 +2,8 @@
 // from the channel's name), so a new channel whose bodies use these types needs no code.
 import { el, icon, link, linkify } from "./dom.js";
 import { carousel, chipRow, richCard } from "./rich.js";
+import { templateMessage } from "./template.js";
+import { isReaction, messageTools, quoteBlock, reactionSummary } from "./threads.js";
 
 function mapCard(where) {
   const lat = where.lat ?? where.latitude;
@@ -123,7 +125,18 @@ function outbound(entry, actions) {
   } else if (kind === "content" && Array.isArray(content)) {
     // Several attachments in one message (MMS): each as it would be alone.
     bubble = content.map((item) => mediaCard(item.type, item));
-  } else if (["image", "audio", "video", "file", "sticker"].includes(kind)) {
+  } else if (kind === "custom" && content?.type === "template") {
+    const parts = templateMessage(content, actions, entry);
+    bubble = parts.bubble;
+    below.push(...parts.below);
+  } else if (kind === "sticker") {
+    // A sticker is drawn without a bubble, as the phone shows it.
+    bubble = [content?.url ? el("img", { class: "sticker", src: content.url, alt: "Sticker",
+      loading: "lazy", referrerpolicy: "no-referrer", title: content.url })
+      : el("div", { class: "media-fallback", role: "img", title: `WhatsApp sticker id ${content?.id}`,
+        "aria-label": `Sticker (WhatsApp id ${content?.id})` }, "🏷️")];
+    variant = "sticker";
+  } else if (["image", "audio", "video", "file"].includes(kind)) {
     bubble = [mediaCard(kind, content || {})];
     const viber = options?.viber_service;
     if (viber?.action) {
@@ -168,29 +181,56 @@ const TICKS = {
   submitted: ["✓", "sent"],
   delivered: ["✓✓", "delivered"],
   read: ["✓✓", "read"],
+  rejected: ["✕ rejected", "rejected"],
 };
+
+function ticks(status, label, title) {
+  return el("span", {
+    class: `ticks ticks--${status}`, role: "img", "aria-label": label, title: title || label,
+    "data-status": status,
+  }, TICKS[status][0]);
+}
 
 function meta(entry) {
   const time = new Date(entry.time * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const parts = [el("time", { datetime: new Date(entry.time * 1000).toISOString() }, time)];
+  if (entry.revoked) parts.push(el("span", { class: "revoked-label" }, "revoked"));
+  if (entry.direction === "out" && entry.failover?.length) {
+    const names = entry.failover.map((s) => s.label).join(", then ");
+    parts.push(el("span", { class: "failover-tag", title: `If this message is rejected: ${names}` },
+      `↪ ${names}`));
+  }
   if (entry.direction === "out" && TICKS[entry.status]) {
-    const [mark, label] = TICKS[entry.status];
-    parts.push(el("span", {
-      class: `ticks ticks--${entry.status}`, role: "img", "aria-label": label, title: label,
-      "data-status": entry.status,
-    }, mark));
+    const why = entry.error ? `: ${entry.error.title} ${entry.error.detail || ""}`.trimEnd() : "";
+    parts.push(ticks(entry.status, TICKS[entry.status][1], `${TICKS[entry.status][1]}${why}`));
+  } else if (entry.direction === "in" && entry.read) {
+    parts.push(ticks("read", "read by the bot"));
   }
   return el("div", { class: "meta" }, parts);
 }
 
-function inspect(entry, open) {
+/** The failover steps of a message, and how far its workflow went. */
+function failoverSection(entry, labels) {
+  const workflow = entry.workflow;
+  const head = el("h3", {}, workflow ? `Failover · workflow ${workflow.workflow_id}` : "Failover");
+  const steps = entry.failover.map((step, i) => el("li", { class: "failover-step" },
+    el("strong", {}, `${i + 2}. ${step.label}`), ` to ${step.to} from ${step.from}`,
+    el("pre", {}, step.view)));
+  return [head, el("p", {}, `1. ${labels(entry.channel)}, this message; if it is rejected, each step `
+    + "in turn:"), el("ol", { start: 2, class: "failover-steps" }, steps)];
+}
+
+function inspect(entry, open, labels) {
   const body = el("div", { class: "inspect__body" });
   if (entry.direction === "out") {
     body.append(el("h3", {}, "Decisions"));
     if (entry.decisions === null) body.append(el("p", {}, "Not recorded (sent outside a rendered turn)."));
     else if (!entry.decisions.length) body.append(el("p", {}, "None: sent natively."));
     else body.append(el("ul", {}, entry.decisions.map((d) => el("li", {}, d))));
-    body.append(el("h3", {}, `Request body · POST /v1/messages → ${entry.answer}`));
+    if (entry.failover?.length) body.append(...failoverSection(entry, labels));
+    body.append(el("h3", {}, entry.step_of
+      ? `Failover step ${entry.workflow?.items_number} of ${entry.workflow?.items_total} · sent by Vonage`
+      : `Request body · POST /v1/messages → ${entry.answer}`));
   } else {
     body.append(el("h3", {}, `Webhook · POST /webhooks/inbound → ${entry.answer ?? "…"}`));
   }
@@ -198,29 +238,56 @@ function inspect(entry, open) {
   if (entry.notes?.length) {
     body.append(el("h3", {}, "Not checked"), el("ul", {}, entry.notes.map((n) => el("li", {}, n))));
   }
-  if (entry.statuses?.length) {
-    body.append(el("h3", {}, "Status webhooks"), el("p", {}, entry.statuses.join(" → ")));
+  if (entry.updates?.length) {
+    body.append(el("h3", {}, "Updates · PATCH /v1/messages/" + entry.message_uuid),
+      el("ul", {}, entry.updates.map((u) => el("li", {}, `${JSON.stringify(u.body)} → ${u.answer}`))));
   }
-  const summary = entry.direction === "out" ? "Body & decisions" : "Webhook";
+  if (entry.statuses?.length) {
+    const workflow = entry.workflow ? ` (workflow step ${entry.workflow.items_number})` : "";
+    body.append(el("h3", {}, "Status webhooks"), el("p", {}, entry.statuses.join(" → ") + workflow));
+    if (entry.error) body.append(el("p", {}, `error ${entry.error.title}: ${entry.error.detail}`));
+  }
+  const summary = isReaction(entry) ? reactionSummary(entry)
+    : entry.direction === "out" ? "Body & decisions" : "Webhook";
   return el("details", { class: "inspect", open: open || undefined },
     el("summary", {}, summary), body);
 }
 
+/** What a failover step says above its content: which message it stands in for. */
+function stepTag(entry, actions) {
+  const primary = actions.entry(entry.step_of);
+  const what = primary ? `the ${actions.label(primary.channel)} message was rejected` : "its message was rejected";
+  return el("span", { class: "bubble__tag step-tag" }, icon("reply"),
+    ` Failover step ${entry.workflow?.items_number} of ${entry.workflow?.items_total}: ${what}`);
+}
+
 /**
  * The <li> for one entry. ``actions.tap(channel, {id, title})`` sends a ``reply`` webhook,
- * ``actions.press(channel, {payload, text})`` a ``button`` one, ``actions.open(channel,
- * kind)`` opens one of the pane's forms.
+ * ``actions.press(channel, {payload, text, quote?})`` a ``button`` one, ``actions.open(
+ * channel, kind)`` opens one of the pane's forms, ``actions.react`` and ``actions.quote``
+ * react to a message or quote it; ``actions.find(channel, uuid)``, ``actions.entry(id)``,
+ * ``actions.label(channel)`` and ``actions.can(channel)`` answer what the drawing needs.
+ * A reaction is only its details here: its emoji is drawn on the message it names.
  */
 export function renderEntry(entry, actions, state = {}) {
+  const labels = actions.label;
+  if (isReaction(entry)) {
+    return el("li", { class: `msg msg--${entry.direction} msg--reaction`, "data-id": entry.id,
+      "data-kind": "reaction", "data-status": entry.status }, inspect(entry, state.open, labels));
+  }
   const out = entry.direction === "out";
   const violation = out && entry.violations?.length > 0;
   const { bubble, below, variant } = out ? outbound(entry, actions)
     : { bubble: inbound(entry), below: [], variant: null };
+  const classes = ["msg", `msg--${entry.direction}`, violation && "msg--violation",
+    variant && `msg--${variant}`, entry.revoked && "msg--revoked"].filter(Boolean).join(" ");
   const li = el("li", {
-    class: `msg msg--${entry.direction}${violation ? " msg--violation" : ""}${variant ? ` msg--${variant}` : ""}`,
-    "data-id": entry.id, "data-kind": entry.display.kind, "data-status": entry.status,
+    class: classes, "data-id": entry.id, "data-kind": entry.display.kind, "data-status": entry.status,
+    "data-uuid": entry.message_uuid || undefined,
   });
   const bubbleNode = el("div", { class: `bubble${variant ? ` bubble--${variant}` : ""}` },
+    entry.step_of ? stepTag(entry, actions) : null,
+    quoteBlock(entry, (uuid) => actions.find(entry.channel, uuid)),
     bubble, meta(entry));
   if (violation) {
     bubbleNode.append(el("div", { class: "violation", role: "alert" },
@@ -232,6 +299,8 @@ export function renderEntry(entry, actions, state = {}) {
     li.append(el("div", { class: "refused", role: "alert" },
       entry.status === "refused" ? `The webhook was refused (${entry.answer}): ${entry.problem}` : entry.problem));
   }
-  li.append(inspect(entry, state.open));
+  const tools = messageTools(entry, actions, actions.can(entry.channel));
+  if (tools) li.append(tools);
+  li.append(inspect(entry, state.open, labels));
   return li;
 }
