@@ -4,7 +4,8 @@ An action is checked (:data:`ACTIONS`), refused when the channel's user cannot t
 (:data:`SENDS`, :class:`~botkit.channels.SandboxLook`), and turned into the webhook body
 Vonage would send (:func:`webhook`): a text, a tap (``reply`` or ``button``), a location,
 an image, a contact, or a reaction to a message; any of them may quote an earlier message
-of the conversation (the ``context`` of a WhatsApp reply).
+of the conversation (the ``context`` of a WhatsApp reply). :class:`DeliveryChoice` is the
+page's other request: whether a channel's deliveries fail.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from botkit.channels import CHANNEL_LABELS, REGISTRY
 if TYPE_CHECKING:
     from botkit.sandbox.entries import SandboxEntry
 
-__all__ = ["ACTIONS", "PROFILE_NAME", "SENDS", "Action", "ActionRefused", "webhook"]
+__all__ = ["ACTIONS", "PROFILE_NAME", "SENDS", "Action", "ActionRefused", "DeliveryChoice",
+           "webhook"]
 
 PROFILE_NAME = "Alex"
 """The WhatsApp profile name of the sandbox's user."""
@@ -37,12 +39,9 @@ class ActionRefused(ValueError):
     """An action the channel's user cannot take (the page gets a 422 saying why)."""
 
 
-class _Action(BaseModel):
+class _OnChannel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: str
-    user: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,50}$")] | None = None
-    quote: _UUID | None = None
-    """The ``message_uuid`` of an earlier message of the conversation this one quotes."""
 
     @field_validator("channel")
     @classmethod
@@ -50,6 +49,18 @@ class _Action(BaseModel):
         if value not in REGISTRY:
             raise ValueError(f"unknown channel {value!r}; channels are {', '.join(REGISTRY)}")
         return value
+
+
+class DeliveryChoice(_OnChannel):
+    """Whether the fake API rejects the bot's messages on a channel (``fails``)."""
+
+    fails: bool
+
+
+class _Action(_OnChannel):
+    user: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,50}$")] | None = None
+    quote: _UUID | None = None
+    """The ``message_uuid`` of an earlier message of the conversation this one quotes."""
 
 
 class _Text(_Action):

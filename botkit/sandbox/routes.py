@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -33,7 +33,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from botkit.channels import REGISTRY
-from botkit.sandbox.actions import ACTIONS, PROFILE_NAME, SENDS, ActionRefused, webhook
+from botkit.sandbox.actions import (
+    ACTIONS,
+    PROFILE_NAME,
+    SENDS,
+    ActionRefused,
+    DeliveryChoice,
+    webhook,
+)
 from botkit.sandbox.recorder import SandboxRecorder
 
 if TYPE_CHECKING:
@@ -45,21 +52,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 """The page's files, shipped as package data."""
 
 _SSE_LIFETIME = 15.0  # seconds; the browser reconnects, so a server shutdown never waits long
-
-
-class _Delivery(BaseModel):
-    """Whether the fake API rejects the bot's messages on a channel (``fails``)."""
-
-    model_config = ConfigDict(extra="forbid")
-    channel: str
-    fails: bool
-
-    @field_validator("channel")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value not in REGISTRY:
-            raise ValueError(f"unknown channel {value!r}; channels are {', '.join(REGISTRY)}")
-        return value
 
 
 def _problem(status: int, detail: str) -> JSONResponse:
@@ -193,21 +185,19 @@ def sandbox_routes(bot: Bot) -> list[BaseRoute]:
         since = int(raw) if raw.isdigit() else 0
         return _EventStream(sse_events(found, since, _SSE_LIFETIME))
 
-    def refused(request: Request) -> JSONResponse | None:
-        """Why a POST from the page is refused (another site, not JSON), or None."""
+    def acting(request: Request) -> SandboxRecorder | JSONResponse:
+        """The recorder a POST from the page acts on, or why it is refused (another site,
+        not JSON, not recording)."""
         if not _same_origin(request):
             return _problem(403, "the sandbox only takes actions from its own page")
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return _problem(415, "send the action as application/json")
-        return None
+        return recorder(request) or not_recording()
 
     async def send(request: Request) -> Response:
-        problem = refused(request)
-        if problem is not None:
-            return problem
-        found = recorder(request)
-        if found is None:
-            return not_recording()
+        found = acting(request)
+        if isinstance(found, JSONResponse):
+            return found
         try:
             action = ACTIONS.validate_json(await request.body())
             body = webhook(action, timestamp=bot.clock.now(), find=found.find)
@@ -221,14 +211,11 @@ def sandbox_routes(bot: Bot) -> list[BaseRoute]:
         return JSONResponse(entry.to_json(), status_code=200 if entry.answer == 200 else 502)
 
     async def delivery(request: Request) -> Response:
-        problem = refused(request)
-        if problem is not None:
-            return problem
-        found = recorder(request)
-        if found is None:
-            return not_recording()
+        found = acting(request)
+        if isinstance(found, JSONResponse):
+            return found
         try:
-            choice = _Delivery.model_validate_json(await request.body())
+            choice = DeliveryChoice.model_validate_json(await request.body())
         except ValidationError as exc:
             return _invalid(exc)
         if choice.fails:

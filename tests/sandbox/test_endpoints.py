@@ -292,6 +292,14 @@ async def test_a_location_and_an_image_reach_their_handlers(
         ({"channel": "sms", "type": "text", "text": ""}, "text"),
         ({"channel": "sms", "type": "button", "payload": "p", "text": "Call"},
          "SMS users cannot send button"),
+        ({"channel": "sms", "type": "text", "text": "hi", "quote": "abc"},
+         "SMS users cannot quote a message"),
+        ({"channel": "sms", "type": "reaction", "to": "abc", "emoji": "👍"},
+         "SMS users cannot send reaction"),
+        ({"channel": "whatsapp", "type": "reaction", "to": "nothing-here", "emoji": "👍"},
+         "no message nothing-here in this WhatsApp conversation"),
+        ({"channel": "whatsapp", "type": "text", "text": "hi", "quote": "bad uuid!"},
+         "quote"),
     ],
 )
 async def test_actions_a_user_cannot_take_are_refused(

@@ -150,30 +150,6 @@ async def test_the_user_quotes_a_bot_message_as_whatsapp_sends_it(
     assert message.reply_to == answer["message_uuid"]
 
 
-@pytest.mark.parametrize(
-    ("action", "problem"),
-    [
-        ({"channel": "sms", "type": "text", "text": "hi", "quote": "abc"},
-         "SMS users cannot quote a message"),
-        ({"channel": "sms", "type": "reaction", "to": "abc", "emoji": "👍"},
-         "SMS users cannot send reaction"),
-        ({"channel": "whatsapp", "type": "reaction", "to": "nothing-here", "emoji": "👍"},
-         "no message nothing-here in this WhatsApp conversation"),
-        ({"channel": "whatsapp", "type": "text", "text": "hi", "quote": "bad uuid!"},
-         "quote"),
-    ],
-)
-async def test_quotes_and_reactions_a_user_cannot_send_are_refused(
-    sandbox_bot: Callable[..., Bot], action: dict[str, Any], problem: str
-) -> None:
-    bot = sandbox_bot()
-    async with page(bot) as http:
-        response = await http.post("/sandbox/send", json=action)
-        entries = await timeline(http)
-    assert response.status_code == 422 and problem in response.json()["detail"]
-    assert entries == []
-
-
 async def test_a_message_of_another_conversation_cannot_be_quoted(
     sandbox_bot: Callable[..., Bot],
 ) -> None:
