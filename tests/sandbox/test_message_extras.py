@@ -21,6 +21,8 @@ from botkit import (
     Image,
     MessagesApiError,
     Reaction,
+    Template,
+    TemplateButton,
 )
 from botkit.sandbox.deliveries import UNREACHABLE
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER
@@ -148,6 +150,39 @@ async def test_the_user_quotes_a_bot_message_as_whatsapp_sends_it(
     assert text["body"]["context"]["message_from"] == DEFAULT_BOT["whatsapp"]
     [message] = [e for e in seen if getattr(e, "text", None) == "this one"][:1]
     assert message.reply_to == answer["message_uuid"]
+
+
+async def test_a_template_quick_reply_tap_is_the_reference_button_webhook(
+    sandbox_bot: Callable[..., Bot],
+) -> None:
+    # The page taps a rich template's quick reply as button{payload, text} quoting the
+    # template's message, as the reference's (inferred) webhook shows it.
+    bot = sandbox_bot()
+    answers: list[tuple[str, str | None]] = []
+
+    @bot.on_text()
+    async def remind(ctx: Context) -> None:
+        await ctx.reply(Template("dental_appointment", ["Alex"], "en",
+                                 buttons=[TemplateButton.quick_reply("confirm")],
+                                 fallback_text="{{1}}, see you tomorrow?"))
+
+    @bot.on_button("confirm")
+    async def confirmed(ctx: Context) -> None:
+        assert ctx.message.button is not None
+        answers.append((ctx.message.button.payload, ctx.message.reply_to))
+
+    async with page(bot) as http:
+        await act(http, bot, channel="whatsapp", type="text", text="hello")
+        [template] = _out(await timeline(http))
+        tap = await act(http, bot, channel="whatsapp", type="button", payload="confirm",
+                        text="confirm", quote=template["message_uuid"])
+    expected = _example(WHATSAPP_IN / "button-template-quick-reply.json")
+    del expected["_self"]  # the regional URL of the message: the sandbox has no regions
+    assert _shape(tap["body"]) == _shape(expected)
+    assert tap["body"]["context"] == {"message_uuid": template["message_uuid"],
+                                      "message_from": DEFAULT_BOT["whatsapp"]}
+    assert template["display"]["content"]["type"] == "template"
+    assert answers == [("confirm", template["message_uuid"])]
 
 
 async def test_a_message_of_another_conversation_cannot_be_quoted(
