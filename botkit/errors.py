@@ -12,8 +12,12 @@ The hierarchy::
     │   ├── VersionConflict      a compare-and-set write lost against a newer version
     │   ├── LeaseLost            a turn's lease on its conversation passed to another worker
     │   └── AlreadyDone          the inbox entry a turn would finish was finished already
-    └── MessagesApiError         the Messages API refused a send (its problem-details fields)
-        └── AccountsApiError     the External Accounts API refused a request (the same fields)
+    ├── MessagesApiError         the Messages API refused a send (its problem-details fields)
+    │   └── AccountsApiError     the External Accounts API refused a request (the same fields)
+    └── MediaError               an inbound media download failed (unreachable, 5xx, ...)
+        ├── MediaExpired         the media server answered 401, 403, 404 or 410 (gone, or refused)
+        ├── MediaTooLarge        the media is over BOTKIT_MEDIA_MAX (reading stopped at the cap)
+        └── NotMedia             a success answer that is a page (HTML, JSON), not a file
 """
 
 from __future__ import annotations
@@ -37,7 +41,11 @@ __all__ = [
     "FlowError",
     "FlowProblem",
     "LeaseLost",
+    "MediaError",
+    "MediaExpired",
+    "MediaTooLarge",
     "MessagesApiError",
+    "NotMedia",
     "PayloadError",
     "SignatureError",
     "StoreError",
@@ -263,6 +271,74 @@ class AccountsApiError(MessagesApiError):
     """
 
     api: ClassVar[str] = "External Accounts API"
+
+
+class MediaError(BotkitError):
+    """Downloading an inbound message's media failed.
+
+    Raised as is when the media server could not be reached (``status_code`` 0) or answered
+    an error not covered by a subclass (a 5xx, a 429): those may work later, see
+    :attr:`retryable`. The subclasses say what else went wrong.
+
+    Attributes:
+        url: the media URL.
+        status_code: the HTTP status of the answer (0 when none arrived).
+    """
+
+    def __init__(self, message: str, *, url: str, status_code: int = 0) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status_code = status_code
+
+    @property
+    def retryable(self) -> bool:
+        """True when downloading again later may succeed: 429, 5xx, or no answer at all."""
+        return self.status_code in (0, 429) or self.status_code >= 500
+
+
+class MediaExpired(MediaError):
+    """The media server no longer gives this file: 404 or 410 (gone), 401 or 403 (refused).
+
+    Vonage keeps inbound media for 48 hours. With "secure inbound media" turned on for the
+    application, every failure (an expired URL, a missing or foreign JWT) answers 401: the
+    message says which credentials were sent.
+    """
+
+
+class MediaTooLarge(MediaError):
+    """The media is larger than the cap (``BOTKIT_MEDIA_MAX``); reading stopped at the cap.
+
+    Attributes:
+        limit: the cap in bytes.
+        size: the size the server announced (``Content-Length``), or None when it sent the
+            body without one and the cap was passed while reading.
+    """
+
+    def __init__(
+        self, message: str, *, url: str, status_code: int, limit: int, size: int | None
+    ) -> None:
+        super().__init__(message, url=url, status_code=status_code)
+        self.limit = limit
+        self.size = size
+
+
+class NotMedia(MediaError):
+    """The media server answered with success, but with a page instead of a file.
+
+    An HTML login or error page, or a JSON error body, sent with status 200 (as proxies
+    and some storage services do); never handed to a handler as if it were the file.
+
+    Attributes:
+        content_type: the answer's ``Content-Type`` (without parameters).
+        excerpt: the start of the answer's body as text, to see what it was.
+    """
+
+    def __init__(
+        self, message: str, *, url: str, status_code: int, content_type: str, excerpt: str
+    ) -> None:
+        super().__init__(message, url=url, status_code=status_code)
+        self.content_type = content_type
+        self.excerpt = excerpt
 
 
 # Longest error text kept from a body that is not problem-details JSON; the full body stays

@@ -66,6 +66,9 @@ class Settings:
     chatwoot_token: str | None = field(default=None, repr=False)
     chatwoot_inbox: int | None = None
     chatwoot_secret: str | None = field(default=None, repr=False)
+    media_max: int = 100 * 1024 * 1024
+    media_stream_above: int = 8 * 1024 * 1024
+    typing_after: float | None = None
 
     def __post_init__(self) -> None:
         _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
@@ -114,6 +117,17 @@ class Settings:
                 "webhooks are signed with it"
             )
         _check_chatwoot(self)
+        _require_positive("BOTKIT_MEDIA_MAX", self.media_max)
+        if self.media_stream_above < 0:
+            raise ConfigError(
+                f"BOTKIT_MEDIA_STREAM_ABOVE must be >= 0 bytes, not {self.media_stream_above}"
+            )
+        _require_positive("BOTKIT_TYPING_AFTER", self.typing_after, allow_none=True)
+        if self.typing_after is not None and self.api_key and not self.application_id:
+            raise ConfigError(
+                "BOTKIT_TYPING_AFTER needs application JWT credentials (VONAGE_APPLICATION_ID "
+                "and VONAGE_PRIVATE_KEY): the typing indicator is a PATCH, which takes no API key"
+            )
         if self.sandbox == "off" and not self.has_credentials:
             raise ConfigError(
                 "BOTKIT_SANDBOX=off needs credentials: set VONAGE_APPLICATION_ID and "
@@ -158,6 +172,7 @@ class Settings:
         inbox = text("BOTKIT_CHATWOOT_INBOX")
         if inbox is not None and not inbox.isdigit():
             raise ConfigError(f"BOTKIT_CHATWOOT_INBOX={inbox!r} is not an inbox id (a number)")
+        typing_after = text("BOTKIT_TYPING_AFTER")
         return cls(
             api_key=text("VONAGE_API_KEY"),
             api_secret=text("VONAGE_API_SECRET"),
@@ -192,6 +207,9 @@ class Settings:
             chatwoot_token=text("BOTKIT_CHATWOOT_TOKEN"),
             chatwoot_inbox=None if inbox is None else int(inbox),
             chatwoot_secret=text("BOTKIT_CHATWOOT_SECRET"),
+            media_max=int(number("BOTKIT_MEDIA_MAX", 100 * 1024 * 1024)),
+            media_stream_above=int(number("BOTKIT_MEDIA_STREAM_ABOVE", 8 * 1024 * 1024)),
+            typing_after=None if typing_after is None else number("BOTKIT_TYPING_AFTER", 0.0),
         )
 
 
