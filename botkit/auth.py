@@ -12,9 +12,11 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import httpx
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -26,9 +28,20 @@ from botkit.errors import ConfigError
 if TYPE_CHECKING:
     from botkit.settings import Settings
 
-__all__ = ["ApplicationJwtAuth", "Auth", "BasicAuth", "auth_from_settings"]
+__all__ = [
+    "VONAGE_DOMAINS",
+    "ApplicationJwtAuth",
+    "Auth",
+    "BasicAuth",
+    "auth_from_settings",
+    "host_of",
+    "may_send_credentials",
+]
 
 _PEM_MARKER = "-----BEGIN"
+
+VONAGE_DOMAINS = ("nexmo.com", "vonage.com")
+"""Vonage's domains: their ``https`` URLs (and their subdomains') may get the credentials."""
 
 
 class Auth(Protocol):
@@ -220,3 +233,28 @@ def auth_from_settings(settings: Settings, clock: Clock) -> Auth | None:
     if s.api_key and s.api_secret:
         return BasicAuth(s.api_key, s.api_secret)
     return None
+
+
+def may_send_credentials(url: str | httpx.URL, *, also: Iterable[str] = ()) -> bool:
+    """Whether a request to ``url`` may carry the application's credentials.
+
+    True for ``https`` on Vonage's domains (``api-eu.nexmo.com``, ``api.vonage.com``...)
+    and for the hosts in ``also`` (``host`` or ``host:port``, any scheme: the configured
+    Messages API host, say). A URL that comes from a webhook (a media URL, ``_self.href``)
+    is checked with this before the JWT goes to it: a forged webhook must not collect it.
+    """
+    parsed = httpx.URL(url) if isinstance(url, str) else url
+    host = parsed.host.lower()
+    if parsed.scheme == "https" and any(
+        host == domain or host.endswith("." + domain) for domain in VONAGE_DOMAINS
+    ):
+        return True
+    trusted = {h.lower() for h in also}
+    netloc = host if parsed.port is None else f"{host}:{parsed.port}"
+    return host in trusted or netloc in trusted
+
+
+def host_of(url: str) -> str:
+    """``url``'s ``host`` or ``host:port``, as :func:`may_send_credentials` takes them."""
+    parsed = httpx.URL(url)
+    return parsed.host if parsed.port is None else f"{parsed.host}:{parsed.port}"

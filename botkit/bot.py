@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from botkit.client import MessagesClient
     from botkit.flows.runtime import FlowRoute
     from botkit.handoff.runtime import HandoffRuntime
+    from botkit.media_download import MediaDownloader
     from botkit.ratelimit import RateLimiter
     from botkit.retry import RetryPolicy, Sleeper
     from botkit.sandbox import SandboxRecorder
@@ -84,6 +85,8 @@ class Bot(HandoffMixin, Router):
             linked External Accounts this way).
         handoff_apology: what the bot says when it takes a handed-off conversation back
             because no agent answered in time; None: the conversation's locale's words.
+        media_transport: the httpx transport media downloads (``ctx.download``) go
+            through; None builds one of ``BOTKIT_HTTP_TRANSPORT``. Set before running.
     """
 
     def __init__(
@@ -104,6 +107,8 @@ class Bot(HandoffMixin, Router):
         self.retry_policy: RetryPolicy | None = None
         self.rate_limiter: RateLimiter | None = None
         self.startup_tasks: list[Callable[[], Awaitable[None]]] = []
+        self.media_transport: httpx.AsyncBaseTransport | None = None
+        self._downloader: MediaDownloader | None = None
         self.metrics = Metrics()
         self._export_queue_gauges()
         self._accepting = False
@@ -190,6 +195,7 @@ class Bot(HandoffMixin, Router):
         from botkit.flows import load_flow
         from botkit.flows.engine import compile_flow
         from botkit.flows.runtime import FlowRoute
+    from botkit.media_download import MediaDownloader
 
         spec = load_flow(path)
         if spec.name in self.flows:
@@ -253,6 +259,18 @@ class Bot(HandoffMixin, Router):
         if self._sender is None:
             raise RuntimeError("the bot is not running; use 'async with bot.running():'")
         return self._sender
+
+    @property
+    def downloader(self) -> MediaDownloader:
+        """What ``ctx.download`` downloads media with: made at the first download, closed
+        when the bot stops. It sends the application's JWT where the bot has one."""
+        if self._downloader is None:
+            from botkit.media_download import downloader_from_settings
+
+            self._downloader = downloader_from_settings(
+                self.settings, self.client.auth, self.media_transport
+            )
+        return self._downloader
 
     @property
     def is_running(self) -> bool:
@@ -361,6 +379,9 @@ class Bot(HandoffMixin, Router):
                 await self._sender.cancel()
             if self._client is not None:
                 await self._client.aclose()
+            if self._downloader is not None:
+                await self._downloader.aclose()
+                self._downloader = None
             self._client = self._worker = self._sender = self._handoff = None
             await self.store.close()
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from botkit.downloaded_media import MediaContent, MediaDownload, MediaSource, MediaStream
 from botkit.errors import ConfigError
 from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
 from botkit.handoff.state import HANDOFF_KEY, Handoff, handoff_of, save, start_handoff
 from botkit.options import MessageOptions
 from botkit.replies import Reply, as_replies, with_defaults, with_envelope
 from botkit.store.base import TIMER_META_KEY, Conversation, ConversationKey
+from botkit.typing_indicator import TypingTimer
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
@@ -51,7 +53,7 @@ class Context:
         bot: the bot, e.g. for ``await ctx.bot.send(...)``.
     """
 
-    __slots__ = ("_replies", "bot", "conversation", "event", "match")
+    __slots__ = ("_replies", "_streams", "_typing", "bot", "conversation", "event", "match")
 
     def __init__(self, event: Event, conversation: Conversation, bot: Bot) -> None:
         self.event = event
@@ -59,6 +61,8 @@ class Context:
         self.bot = bot
         self.match: dict[str, Any] = {}
         self._replies: list[Reply] = []
+        self._streams: list[MediaStream] = []  # closed when the turn ends
+        self._typing: TypingTimer | None = None
 
     @property
     def message(self) -> InboundEvent:
@@ -239,6 +243,112 @@ class Context:
     def replies(self) -> list[Reply]:
         """The replies queued so far in this turn."""
         return list(self._replies)
+
+    @overload
+    async def download(
+        self, media: MediaSource | str, *, stream: Literal[True]
+    ) -> MediaStream: ...
+
+    @overload
+    async def download(
+        self, media: MediaSource | str, *, stream: Literal[False]
+    ) -> MediaContent: ...
+
+    @overload
+    async def download(
+        self, media: MediaSource | str, *, stream: None = None
+    ) -> MediaDownload: ...
+
+    async def download(
+        self, media: MediaSource | str, *, stream: bool | None = None
+    ) -> MediaDownload:
+        """Download a user's media: the bytes, or a stream for a large file.
+
+        Any channel's media works (``ctx.message.media``, or anything with a ``url``). The
+        download is capped by ``BOTKIT_MEDIA_MAX``; a file above
+        ``BOTKIT_MEDIA_STREAM_ABOVE`` bytes comes as a :class:`~botkit.MediaStream`
+        (``stream=True`` or ``False`` decides instead). With JWT credentials the request
+        carries the application's JWT, as Vonage's "secure inbound media" requires. A
+        stream left open is closed when the turn ends.
+
+        Example:
+            @bot.on_media("image")
+            async def photo(ctx: Context) -> None:
+                image = await ctx.download(ctx.message.media, stream=False)
+                await ctx.reply(f"Got {image.size} bytes of {image.content_type}")
+
+        Raises:
+            MediaExpired: the URL expired (Vonage keeps media 48 hours) or was refused.
+            MediaTooLarge: the file is over ``BOTKIT_MEDIA_MAX``.
+            NotMedia: the server answered with a page, not a file.
+            MediaError: no answer, or a server error (``retryable``).
+        """
+        got = await self.bot.downloader.download(media, stream=stream)
+        if isinstance(got, MediaStream):
+            self._streams.append(got)
+        return got
+
+    async def mark_read(self, *, typing: bool = False) -> None:
+        """Mark the user's message read; with ``typing=True`` also show "typing...".
+
+        WhatsApp shows the blue ticks and, with ``typing``, the replying indicator until
+        the reply arrives (25 seconds at most). RCS marks the message read (it has no
+        indicator). Other channels, status and timer events: nothing (a debug log). It
+        needs application JWT credentials, and the message's regional host: the
+        webhook's ``_self.href`` when it has one, else ``VONAGE_MESSAGES_URL`` must be a
+        regional host.
+
+        Example:
+            @bot.on_text()
+            async def answer(ctx: Context) -> None:
+                await ctx.mark_read(typing=True)
+                await ctx.reply(await slow_lookup(ctx.message.text))
+
+        Raises:
+            ConfigError: no JWT credentials, or no regional host to send the PATCH to.
+            MessagesApiError: Vonage refused the update.
+        """
+        from botkit.message_updates import mark_read
+
+        if typing and self._typing is not None:
+            self._typing.cancel()  # shown now: the automatic indicator has nothing to add
+        await mark_read(self.bot.client, self.event, typing=typing)
+
+    def show_typing_after(self, seconds: float) -> None:
+        """Show the replying indicator if this turn still runs ``seconds`` from now.
+
+        Once per turn at most, and never after the turn ended (its replies go out after
+        it). WhatsApp messages only; elsewhere nothing. botkit arms it for every turn
+        when ``BOTKIT_TYPING_AFTER`` is set; calling it again re-arms it from now.
+
+        Example:
+            ctx.show_typing_after(1.0)      # before a call that is sometimes slow
+            answer = await quote_service.price(ctx.message.text)
+        """
+        from botkit.message_updates import shows_typing
+
+        if not shows_typing(self.event) or (self._typing is not None and self._typing.shown):
+            return
+        if self._typing is not None:
+            self._typing.cancel()
+        self._typing = TypingTimer(seconds, self.bot.sleep, self._show_typing)
+        self._typing.start()
+
+    async def _show_typing(self) -> None:
+        from botkit.message_updates import mark_read
+
+        await mark_read(self.bot.client, self.event, typing=True)
+
+    async def end_turn(self) -> None:
+        """Release what the turn holds: the typing timer, streams left open.
+
+        botkit calls it when the handlers are done, before the replies are sent.
+        """
+        if self._typing is not None:
+            await self._typing.stop()
+        streams, self._streams = self._streams, []
+        for stream in streams:
+            await stream.aclose()
 
 
 @dataclass

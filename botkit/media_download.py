@@ -35,7 +35,7 @@ from typing import Final, Literal, Self, overload
 
 import httpx
 
-from botkit.auth import Auth
+from botkit.auth import ApplicationJwtAuth, Auth, host_of, may_send_credentials
 from botkit.client import USER_AGENT
 from botkit.downloaded_media import (
     CappedBody,
@@ -47,13 +47,12 @@ from botkit.downloaded_media import (
     unreachable,
 )
 from botkit.errors import MediaError, MediaExpired, NotMedia
+from botkit.settings import Settings
+from botkit.transports import make_transport
 
-__all__ = ["VONAGE_MEDIA_DOMAINS", "MediaDownloader"]
+__all__ = ["MediaDownloader", "downloader_from_settings"]
 
 log = logging.getLogger("botkit")
-
-VONAGE_MEDIA_DOMAINS: Final = ("nexmo.com", "vonage.com")
-"""Domains (and their subdomains) whose ``https`` URLs get the credentials."""
 
 _GONE: Final = frozenset({401, 403, 404, 410})
 # Error pages rather than files, unless the media's own name says the user sent such a file
@@ -109,7 +108,7 @@ class MediaDownloader:
         self._auth = auth
         self._max = max_bytes
         self._stream_above = stream_above
-        self._auth_hosts = frozenset(h.lower() for h in auth_hosts)
+        self._auth_hosts = tuple(auth_hosts)
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=timeout,
@@ -163,7 +162,7 @@ class MediaDownloader:
             raise MediaError(f"cannot download {url!r}: {exc}", url=url) from exc
         if self._auth is None:
             sent: _Sent = "none"
-        elif self._trusts(request.url):
+        elif may_send_credentials(request.url, also=self._auth_hosts):
             request.headers["Authorization"] = self._auth.header()
             sent = "jwt"
         else:
@@ -210,15 +209,6 @@ class MediaDownloader:
         await body.read_ahead(self._max)  # to the end: the cap raises beyond it
         return MediaContent(body.head(), url=url, content_type=content_type, name=name)
 
-    def _trusts(self, url: httpx.URL) -> bool:
-        host = url.host.lower()
-        if url.scheme == "https" and any(
-            host == domain or host.endswith("." + domain) for domain in VONAGE_MEDIA_DOMAINS
-        ):
-            return True
-        netloc = host if url.port is None else f"{host}:{url.port}"
-        return host in self._auth_hosts or netloc in self._auth_hosts
-
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
@@ -233,6 +223,23 @@ class MediaDownloader:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def downloader_from_settings(
+    settings: Settings, auth: Auth | None, transport: httpx.AsyncBaseTransport | None = None
+) -> MediaDownloader:
+    """The downloader a bot uses: its cap and threshold, its transport kind, and ``auth``
+    when that is an application JWT (an API key and secret are never sent for media).
+
+    The JWT goes to Vonage's hosts and to the Messages API host of the settings.
+    """
+    return MediaDownloader(
+        transport=transport if transport is not None else make_transport(settings.http_transport),
+        auth=auth if isinstance(auth, ApplicationJwtAuth) else None,
+        max_bytes=settings.media_max,
+        stream_above=settings.media_stream_above,
+        auth_hosts=[host_of(settings.messages_url)],
+    )
 
 
 def _announced_size(response: httpx.Response) -> int | None:

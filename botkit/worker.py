@@ -465,6 +465,8 @@ class Worker:
     ) -> tuple[list[Reply], Conversation]:
         bot = self._bot
         ctx = Context(event, conversation, bot)
+        if bot.settings.typing_after is not None:
+            ctx.show_typing_after(bot.settings.typing_after)
         try:
             if await handoff.take(ctx):  # a person has the conversation, or it is theirs
                 return ctx.replies, conversation
@@ -475,6 +477,8 @@ class Worker:
             bot.metrics.count("handler_error")
             fallback = await bot.report_error(ErrorContext(exc, conversation.key, event=event))
             return fallback, await bot.store.load(conversation.key)
+        finally:
+            await ctx.end_turn()  # before the replies go out: no "typing..." after them
         if not handled:
             bot.metrics.count("unhandled")
             log.info(_messages.unhandled_event(event))
