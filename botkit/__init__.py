@@ -18,6 +18,7 @@ from botkit.accounts import AccountsClient, ExternalAccount
 from botkit.bot import Bot, Middleware
 from botkit.clock import Clock, FakeClock, SystemClock
 from botkit.context import Context, ErrorContext
+from botkit.downloaded_media import MediaContent, MediaDownload, MediaStream
 from botkit.errors import (
     AccountsApiError,
     AlreadyDone,
@@ -36,7 +37,6 @@ from botkit.errors import (
     VersionConflict,
     WebhookError,
 )
-from botkit.downloaded_media import MediaContent, MediaDownload, MediaStream
 from botkit.events import (
     ButtonAnswer,
     ContactInfo,
