@@ -243,7 +243,10 @@ def may_send_credentials(url: str | httpx.URL, *, also: Iterable[str] = ()) -> b
     Messages API host, say). A URL that comes from a webhook (a media URL, ``_self.href``)
     is checked with this before the JWT goes to it: a forged webhook must not collect it.
     """
-    parsed = httpx.URL(url) if isinstance(url, str) else url
+    try:
+        parsed = httpx.URL(url) if isinstance(url, str) else url
+    except httpx.InvalidURL:
+        return False
     host = parsed.host.lower()
     if parsed.scheme == "https" and any(
         host == domain or host.endswith("." + domain) for domain in VONAGE_DOMAINS

@@ -195,7 +195,6 @@ class Bot(HandoffMixin, Router):
         from botkit.flows import load_flow
         from botkit.flows.engine import compile_flow
         from botkit.flows.runtime import FlowRoute
-    from botkit.media_download import MediaDownloader
 
         spec = load_flow(path)
         if spec.name in self.flows:

@@ -256,7 +256,7 @@ class Context:
 
     @overload
     async def download(
-        self, media: MediaSource | str, *, stream: None = None
+        self, media: MediaSource | str, *, stream: bool | None = None
     ) -> MediaDownload: ...
 
     async def download(

@@ -133,7 +133,9 @@ class MediaDownloader:
     ) -> MediaContent: ...
 
     @overload
-    async def download(self, media: MediaSource | str, *, stream: None = None) -> MediaDownload: ...
+    async def download(
+        self, media: MediaSource | str, *, stream: bool | None = None
+    ) -> MediaDownload: ...
 
     async def download(
         self, media: MediaSource | str, *, stream: bool | None = None
