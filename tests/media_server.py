@@ -17,6 +17,8 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+MEDIA_APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
+"""The application whose JWT the secure media take."""
 PHOTO = bytes(range(256)) * 20  # 5120 bytes of "JPEG"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 SIGN_IN_PAGE = "<!DOCTYPE html><html><body><h1>Sign in</h1></body></html>"

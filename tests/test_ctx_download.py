@@ -4,11 +4,9 @@ reach ``on_error``, and streams closed with the turn."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from botkit import (
     Bot,
@@ -16,35 +14,12 @@ from botkit import (
     ErrorContext,
     MediaContent,
     MediaError,
-    MediaExpired,
     MediaStream,
-    MediaTooLarge,
 )
 from botkit.testing import BotTestClient
 
-from .media_server import PHOTO, PNG, MediaServer, pattern, serve_media
-
-APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
-
-
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def pem(rsa_key: rsa.RSAPrivateKey) -> str:
-    return rsa_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-@pytest.fixture
-async def server(rsa_key: rsa.RSAPrivateKey) -> AsyncIterator[MediaServer]:
-    async with serve_media(rsa_key.public_key(), APP_ID) as running:
-        yield running
+from .media_server import MEDIA_APP_ID as APP_ID
+from .media_server import PHOTO, PNG, MediaServer, pattern
 
 
 def describing_bot(build: Callable[..., Bot], **settings: object) -> Bot:
@@ -67,63 +42,63 @@ def describing_bot(build: Callable[..., Bot], **settings: object) -> Bot:
 
 @pytest.mark.parametrize("channel", ["mms", "rcs", "whatsapp", "messenger", "viber_service"])
 async def test_every_channel_s_media_downloads(
-    make_bot: Callable[..., Bot], server: MediaServer, channel: str
+    make_bot: Callable[..., Bot], media_server: MediaServer, channel: str
 ) -> None:
     bot = describing_bot(make_bot)
     async with BotTestClient(bot) as client:
-        [reply] = await client.send_image(server.url("/media/photo.jpg"), channel=channel)
+        [reply] = await client.send_image(media_server.url("/media/photo.jpg"), channel=channel)
     assert reply.seen == f"MediaContent image/jpeg {len(PHOTO)}"
 
 
 async def test_a_bot_with_jwt_credentials_downloads_secure_media(
-    make_bot: Callable[..., Bot], server: MediaServer, pem: str
+    make_bot: Callable[..., Bot], media_server: MediaServer, pem: str
 ) -> None:
     # The Messages API host is the one the JWT goes to besides Vonage's own domains.
     bot = describing_bot(
         make_bot,
         application_id=APP_ID,
         private_key=pem,
-        messages_url=f"http://127.0.0.1:{server.port}/v1/messages",
+        messages_url=f"http://127.0.0.1:{media_server.port}/v1/messages",
     )
     async with BotTestClient(bot) as client:
-        [reply] = await client.send_image(server.url("/media/secure"))
+        [reply] = await client.send_image(media_server.url("/media/secure"))
     assert reply.seen == f"MediaContent image/png {len(PNG)}"
-    [claims] = server.verified_claims
+    [claims] = media_server.verified_claims
     assert claims["application_id"] == APP_ID
 
 
 async def test_secure_media_refused_reaches_on_error_typed(
-    make_bot: Callable[..., Bot], server: MediaServer, pem: str
+    make_bot: Callable[..., Bot], media_server: MediaServer, pem: str
 ) -> None:
     # Credentials, but the media host is neither Vonage's nor the Messages API's: no JWT.
     bot = describing_bot(make_bot, application_id=APP_ID, private_key=pem)
     async with BotTestClient(bot) as client:
-        [reply] = await client.send_image(server.url("/media/secure"))
-        [expired] = await client.send_image(server.url("/media/expired"))
+        [reply] = await client.send_image(media_server.url("/media/secure"))
+        [expired] = await client.send_image(media_server.url("/media/expired"))
     assert reply.seen == "MediaExpired 401" and expired.seen == "MediaExpired 410"
-    assert server.authorizations == [None]
+    assert media_server.authorizations == [None]
 
 
 async def test_the_settings_cap_holds_in_a_turn(
-    make_bot: Callable[..., Bot], server: MediaServer
+    make_bot: Callable[..., Bot], media_server: MediaServer
 ) -> None:
     bot = describing_bot(make_bot, media_max=100_000)
     async with BotTestClient(bot) as client:
-        [reply] = await client.send_image(server.url("/media/chunked?size=5000000"))
+        [reply] = await client.send_image(media_server.url("/media/chunked?size=5000000"))
     assert reply.seen == "MediaTooLarge 200"
 
 
 async def test_above_the_settings_threshold_a_stream_comes(
-    make_bot: Callable[..., Bot], server: MediaServer
+    make_bot: Callable[..., Bot], media_server: MediaServer
 ) -> None:
     bot = describing_bot(make_bot, media_stream_above=1000)
     async with BotTestClient(bot) as client:
-        [reply] = await client.send_image(server.url("/media/chunked?size=200000"))
+        [reply] = await client.send_image(media_server.url("/media/chunked?size=200000"))
     assert reply.seen == "MediaStream video/mp4 200000"
 
 
 async def test_a_stream_left_open_is_closed_when_the_turn_ends(
-    make_bot: Callable[..., Bot], server: MediaServer
+    make_bot: Callable[..., Bot], media_server: MediaServer
 ) -> None:
     bot = make_bot(media_stream_above=1000)
     kept: list[MediaStream] = []
@@ -137,13 +112,13 @@ async def test_a_stream_left_open_is_closed_when_the_turn_ends(
         await ctx.reply(f"starts with {len(first)} bytes")
 
     async with BotTestClient(bot) as client:
-        await client.send_image(server.url(f"/media/chunked?size={4 * 1024 * 1024}"))
+        await client.send_image(media_server.url(f"/media/chunked?size={4 * 1024 * 1024}"))
         [stream] = kept
         assert stream.closed
 
 
 async def test_stream_false_reads_the_whole_file_into_memory(
-    make_bot: Callable[..., Bot], server: MediaServer
+    make_bot: Callable[..., Bot], media_server: MediaServer
 ) -> None:
     bot = make_bot(media_stream_above=10)
     got: list[MediaContent] = []
@@ -154,17 +129,17 @@ async def test_stream_false_reads_the_whole_file_into_memory(
         got.append(await ctx.download(ctx.message.media, stream=False))
 
     async with BotTestClient(bot) as client:
-        await client.send_image(server.url("/media/chunked?size=70000"))
+        await client.send_image(media_server.url("/media/chunked?size=70000"))
     [media] = got
     assert media.content == pattern(70_000)
 
 
 async def test_the_downloader_is_closed_with_the_bot(
-    make_bot: Callable[..., Bot], server: MediaServer
+    make_bot: Callable[..., Bot], media_server: MediaServer
 ) -> None:
     bot = describing_bot(make_bot)
     async with BotTestClient(bot) as client:
-        await client.send_image(server.url("/media/photo.jpg"))
+        await client.send_image(media_server.url("/media/photo.jpg"))
         assert bot._downloader is not None
     assert bot._downloader is None
     with pytest.raises(RuntimeError, match="not running"):

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from botkit import Bot, ConfigError, Context, ErrorContext, MessagesApiError
 from botkit.testing import BotTestClient
@@ -27,16 +25,6 @@ READ_TYPING = json.loads(
 )
 RCS_READ = json.loads((CURRENT / "outbound" / "rcs" / "patch-mark-read.json").read_text())
 WITH_SELF = json.loads((CURRENT / "inbound" / "whatsapp" / "text-sender-self.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def reading_bot(build: Callable[..., Bot], *, typing: bool = True, **settings: Any) -> Bot:

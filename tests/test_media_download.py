@@ -4,12 +4,9 @@ secure inbound media (a JWT the server verifies), and every failure typed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from botkit import (
     MediaContent,
@@ -24,30 +21,10 @@ from botkit.auth import ApplicationJwtAuth
 from botkit.media_download import MediaDownloader
 from botkit.transports import make_transport
 
-from .media_server import PHOTO, PNG, MediaServer, pattern, serve_media
+from .media_server import MEDIA_APP_ID as APP_ID
+from .media_server import PHOTO, PNG, MediaServer, pattern
 
-APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
 MiB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def pem(rsa_key: rsa.RSAPrivateKey) -> str:
-    return rsa_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-@pytest.fixture
-async def server(rsa_key: rsa.RSAPrivateKey) -> AsyncIterator[MediaServer]:
-    async with serve_media(rsa_key.public_key(), APP_ID) as running:
-        yield running
 
 
 @pytest.fixture(params=["aiohttp", "httpx"])
@@ -74,9 +51,9 @@ def downloader(
 
 
 async def test_a_small_file_comes_as_bytes_with_its_type(
-    server: MediaServer, transport_kind: str
+    media_server: MediaServer, transport_kind: str
 ) -> None:
-    media = MediaInfo(url=server.url("/media/photo.jpg"))
+    media = MediaInfo(url=media_server.url("/media/photo.jpg"))
     async with downloader(transport_kind) as get:
         got = await get.download(media)
     assert isinstance(got, MediaContent)
@@ -88,20 +65,20 @@ async def test_a_small_file_comes_as_bytes_with_its_type(
 
 
 async def test_the_name_comes_from_the_webhook_else_from_content_disposition(
-    server: MediaServer,
+    media_server: MediaServer,
 ) -> None:
     async with downloader() as get:
-        served = await get.download(server.url("/media/document"))
+        served = await get.download(media_server.url("/media/document"))
         named = await get.download(
-            MediaInfo(url=server.url("/media/document"), name="Menu (June).pdf")
+            MediaInfo(url=media_server.url("/media/document"), name="Menu (June).pdf")
         )
     assert (served.name, served.content_type) == ("menu.pdf", "application/pdf")
     assert named.name == "Menu (June).pdf"
 
 
-async def test_a_file_above_the_threshold_comes_as_a_stream(server: MediaServer) -> None:
+async def test_a_file_above_the_threshold_comes_as_a_stream(media_server: MediaServer) -> None:
     async with downloader(stream_above=1000) as get:
-        got = await get.download(server.url("/media/photo.jpg"))
+        got = await get.download(media_server.url("/media/photo.jpg"))
         assert isinstance(got, MediaStream)
         assert got.size == len(PHOTO) and got.content_type == "image/jpeg"
         assert not got.closed
@@ -112,30 +89,31 @@ async def test_a_file_above_the_threshold_comes_as_a_stream(server: MediaServer)
 
 
 async def test_a_chunked_body_without_length_is_bytes_when_it_ends_below_the_threshold(
-    server: MediaServer, transport_kind: str
+    media_server: MediaServer, transport_kind: str
 ) -> None:
     async with downloader(transport_kind, stream_above=MiB) as get:
-        got = await get.download(server.url("/media/chunked?size=300000"))
+        got = await get.download(media_server.url("/media/chunked?size=300000"))
     assert isinstance(got, MediaContent)
     assert got.content == pattern(300_000) and got.content_type == "video/mp4"
 
 
 async def test_a_chunked_body_past_the_threshold_streams_in_order(
-    server: MediaServer, transport_kind: str
+    media_server: MediaServer, transport_kind: str
 ) -> None:
     size = 3 * MiB + 17
     async with downloader(transport_kind, stream_above=MiB) as get:
-        got = await get.download(server.url(f"/media/chunked?size={size}"))
+        got = await get.download(media_server.url(f"/media/chunked?size={size}"))
         assert isinstance(got, MediaStream) and got.size is None
         chunks = [chunk async for chunk in got.aiter_bytes()]
     assert len(chunks) > 1
     assert b"".join(chunks) == pattern(size)
 
 
-async def test_stream_true_and_false_force_the_kind(server: MediaServer) -> None:
+async def test_stream_true_and_false_force_the_kind(media_server: MediaServer) -> None:
     async with downloader(stream_above=10) as get:
-        whole = await get.download(server.url("/media/photo.jpg"), stream=False)
-        async with await get.download(server.url("/media/photo.jpg"), stream=True) as streamed:
+        whole = await get.download(media_server.url("/media/photo.jpg"), stream=False)
+        streaming = get.download(media_server.url("/media/photo.jpg"), stream=True)
+        async with await streaming as streamed:
             assert isinstance(streamed, MediaStream)
             first = await anext(streamed.aiter_bytes())
         assert streamed.closed  # left by the block before the end of the body
@@ -143,9 +121,9 @@ async def test_stream_true_and_false_force_the_kind(server: MediaServer) -> None
     assert PHOTO.startswith(first)
 
 
-async def test_a_redirect_is_followed(server: MediaServer) -> None:
+async def test_a_redirect_is_followed(media_server: MediaServer) -> None:
     async with downloader() as get:
-        got = await get.download(server.url("/media/redirect"))
+        got = await get.download(media_server.url("/media/redirect"))
     assert isinstance(got, MediaContent) and got.content == PHOTO
 
 
@@ -153,25 +131,25 @@ async def test_a_redirect_is_followed(server: MediaServer) -> None:
 
 
 async def test_a_chunked_body_over_the_cap_stops_reading_at_the_cap(
-    server: MediaServer, transport_kind: str
+    media_server: MediaServer, transport_kind: str
 ) -> None:
     total = 64 * MiB
     async with downloader(transport_kind, max_bytes=MiB, stream_above=MiB) as get:
         with pytest.raises(MediaTooLarge) as caught:
-            await get.download(server.url(f"/media/chunked?size={total}&key=cap"))
+            await get.download(media_server.url(f"/media/chunked?size={total}&key=cap"))
     assert caught.value.limit == MiB and caught.value.size is None
     assert "BOTKIT_MEDIA_MAX" in str(caught.value)
     # The connection was dropped at the cap: the server could not send the rest.
-    await asyncio.wait_for(server.finished["cap"].wait(), 10)
-    assert server.written["cap"] < total // 2
+    await asyncio.wait_for(media_server.finished["cap"].wait(), 10)
+    assert media_server.written["cap"] < total // 2
 
 
 async def test_a_stream_over_the_cap_raises_after_the_chunks_within_it(
-    server: MediaServer,
+    media_server: MediaServer,
 ) -> None:
     received = 0
     async with downloader(max_bytes=2 * MiB, stream_above=MiB) as get:
-        got = await get.download(server.url(f"/media/chunked?size={8 * MiB}"), stream=True)
+        got = await get.download(media_server.url(f"/media/chunked?size={8 * MiB}"), stream=True)
         with pytest.raises(MediaTooLarge):
             async for chunk in got.aiter_bytes():
                 received += len(chunk)
@@ -180,11 +158,11 @@ async def test_a_stream_over_the_cap_raises_after_the_chunks_within_it(
 
 
 async def test_an_announced_length_over_the_cap_is_refused_before_reading(
-    server: MediaServer,
+    media_server: MediaServer,
 ) -> None:
     async with downloader(max_bytes=MiB) as get:
         with pytest.raises(MediaTooLarge) as caught:
-            await get.download(server.url("/media/declared-big"))
+            await get.download(media_server.url("/media/declared-big"))
     assert caught.value.size == 10**9 and caught.value.status_code == 200
 
 
@@ -192,10 +170,12 @@ async def test_an_announced_length_over_the_cap_is_refused_before_reading(
 
 
 @pytest.mark.parametrize(("path", "status"), [("/media/expired", 410), ("/media/missing", 404)])
-async def test_expired_media_is_media_expired(server: MediaServer, path: str, status: int) -> None:
+async def test_expired_media_is_media_expired(
+    media_server: MediaServer, path: str, status: int
+) -> None:
     async with downloader() as get:
         with pytest.raises(MediaExpired) as caught:
-            await get.download(server.url(path))
+            await get.download(media_server.url(path))
     assert caught.value.status_code == status and not caught.value.retryable
     assert "48 hours" in str(caught.value)
 
@@ -205,25 +185,25 @@ async def test_expired_media_is_media_expired(server: MediaServer, path: str, st
     [("/media/page", "text/html", "Sign in"), ("/media/error.json", "application/json", "title")],
 )
 async def test_a_page_answered_with_200_is_not_media(
-    server: MediaServer, path: str, content_type: str, seen: str
+    media_server: MediaServer, path: str, content_type: str, seen: str
 ) -> None:
     async with downloader() as get:
         with pytest.raises(NotMedia) as caught:
-            await get.download(server.url(path))
+            await get.download(media_server.url(path))
     assert caught.value.content_type == content_type and caught.value.status_code == 200
     assert seen in caught.value.excerpt
 
 
-async def test_an_html_file_the_user_sent_by_name_is_media(server: MediaServer) -> None:
+async def test_an_html_file_the_user_sent_by_name_is_media(media_server: MediaServer) -> None:
     async with downloader() as get:
-        got = await get.download(MediaInfo(url=server.url("/media/page"), name="invite.html"))
+        got = await get.download(MediaInfo(url=media_server.url("/media/page"), name="invite.html"))
     assert isinstance(got, MediaContent) and b"Sign in" in got.content
 
 
-async def test_a_server_error_is_a_retryable_media_error(server: MediaServer) -> None:
+async def test_a_server_error_is_a_retryable_media_error(media_server: MediaServer) -> None:
     async with downloader() as get:
         with pytest.raises(MediaError) as caught:
-            await get.download(server.url("/media/unavailable"))
+            await get.download(media_server.url("/media/unavailable"))
     assert type(caught.value) is MediaError
     assert caught.value.status_code == 503 and caught.value.retryable
 
@@ -245,38 +225,38 @@ async def test_a_url_that_is_not_http_is_a_media_error() -> None:
 
 
 async def test_the_jwt_is_sent_and_verified_by_the_media_server(
-    server: MediaServer, pem: str, transport_kind: str
+    media_server: MediaServer, pem: str, transport_kind: str
 ) -> None:
     auth = ApplicationJwtAuth(APP_ID, pem)
-    host = f"127.0.0.1:{server.port}"
+    host = f"127.0.0.1:{media_server.port}"
     async with downloader(transport_kind, auth=auth, auth_hosts=[host]) as get:
-        got = await get.download(server.url("/media/secure"))
+        got = await get.download(media_server.url("/media/secure"))
     assert isinstance(got, MediaContent) and got.content == PNG
     assert got.content_type == "image/png"
-    [claims] = server.verified_claims
+    [claims] = media_server.verified_claims
     assert claims["application_id"] == APP_ID
 
 
 async def test_secure_media_without_a_jwt_says_which_settings_give_one(
-    server: MediaServer,
+    media_server: MediaServer,
 ) -> None:
     async with downloader() as get:
         with pytest.raises(MediaExpired) as caught:
-            await get.download(server.url("/media/secure"))
+            await get.download(media_server.url("/media/secure"))
     assert caught.value.status_code == 401
     assert "VONAGE_APPLICATION_ID" in str(caught.value)
-    assert server.authorizations == [None]
+    assert media_server.authorizations == [None]
 
 
 async def test_the_jwt_never_goes_to_a_host_it_was_not_given_to(
-    server: MediaServer, pem: str
+    media_server: MediaServer, pem: str
 ) -> None:
     auth = ApplicationJwtAuth(APP_ID, pem)
     # The same server under another name is another host.
-    async with downloader(auth=auth, auth_hosts=[f"127.0.0.1:{server.port}"]) as get:
+    async with downloader(auth=auth, auth_hosts=[f"127.0.0.1:{media_server.port}"]) as get:
         with pytest.raises(MediaExpired, match="not a Vonage host"):
-            await get.download(f"http://localhost:{server.port}/media/secure")
-    assert server.authorizations == [None]
+            await get.download(f"http://localhost:{media_server.port}/media/secure")
+    assert media_server.authorizations == [None]
 
 
 @pytest.mark.parametrize(
