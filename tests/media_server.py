@@ -93,6 +93,12 @@ async def serve_media(public_key: RSAPublicKey, application_id: str) -> AsyncIte
             pass
         return response
 
+    async def compressed(request: web.Request) -> web.Response:
+        # 1 MB of text that travels gzip-compressed as a few kilobytes.
+        response = web.Response(body=b"id;name\n" * 131072, content_type="text/csv")
+        response.enable_compression()
+        return response
+
     async def gone(request: web.Request) -> web.Response:
         return web.Response(status=410, text="Gone")
 
@@ -138,6 +144,7 @@ async def serve_media(public_key: RSAPublicKey, application_id: str) -> AsyncIte
     app.router.add_get("/media/document", document)
     app.router.add_get("/media/chunked", chunked)
     app.router.add_get("/media/declared-big", declared_big)
+    app.router.add_get("/media/compressed.csv", compressed)
     app.router.add_get("/media/expired", gone)
     app.router.add_get("/media/missing", missing)
     app.router.add_get("/media/page", page)

@@ -166,6 +166,19 @@ async def test_an_announced_length_over_the_cap_is_refused_before_reading(
     assert caught.value.size == 10**9 and caught.value.status_code == 200
 
 
+async def test_a_compressed_body_is_capped_by_the_bytes_it_unpacks_to(
+    media_server: MediaServer, transport_kind: str
+) -> None:
+    url = media_server.url("/media/compressed.csv")
+    async with downloader(transport_kind, max_bytes=2 * MiB) as get:
+        got = await get.download(url)
+    assert isinstance(got, MediaContent) and got.content == b"id;name\n" * 131072
+    async with downloader(transport_kind, max_bytes=MiB // 2) as get:
+        with pytest.raises(MediaTooLarge) as caught:
+            await get.download(url)
+    assert caught.value.size is None  # its length on the wire says nothing of that
+
+
 # --- failures -----------------------------------------------------------------------------
 
 
