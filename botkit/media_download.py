@@ -157,7 +157,8 @@ class MediaDownloader:
             MediaError: anything else (no answer, a 5xx: see ``retryable``).
         """
         url = media if isinstance(media, str) else media.url
-        given_name = None if isinstance(media, str) else getattr(media, "name", None)
+        given = None if isinstance(media, str) else getattr(media, "name", None)
+        given_name = given if isinstance(given, str) and given else None
         try:
             request = self._client.build_request("GET", url)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
