@@ -465,11 +465,11 @@ class Worker:
     ) -> tuple[list[Reply], Conversation]:
         bot = self._bot
         ctx = Context(event, conversation, bot)
-        if bot.settings.typing_after is not None:
-            ctx.show_typing_after(bot.settings.typing_after)
         try:
             if await handoff.take(ctx):  # a person has the conversation, or it is theirs
                 return ctx.replies, conversation
+            if bot.settings.typing_after is not None:  # the bot answers: it may be typing
+                ctx.show_typing_after(bot.settings.typing_after)
             handled = await bot.run_middleware(ctx)
         except Exception as exc:
             # A handler's exception is deterministic: bouncing it to Vonage would only repeat
