@@ -1,0 +1,103 @@
+"""Sending outside a turn (a mixin of :class:`botkit.Bot`): notifications, reminders and
+taking back an RCS message, queued durably like a turn's replies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from botkit.errors import ConfigError
+from botkit.replies import Reply, as_replies
+from botkit.routing import CHANNELS
+from botkit.store.base import ConversationKey, OutboundMessage
+
+if TYPE_CHECKING:
+    from botkit.client import MessagesClient
+    from botkit.clock import Clock
+    from botkit.rendered import RenderedTurn
+    from botkit.sender import Sender
+    from botkit.settings import Settings
+    from botkit.store.base import Store
+
+__all__ = ["Proactive"]
+
+
+class Proactive:
+    """``queue``, ``send`` and ``revoke``, for :class:`botkit.Bot`."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+
+    if TYPE_CHECKING:  # defined by botkit.Bot and its running part (botkit.lifecycle)
+
+        @property
+        def client(self) -> MessagesClient: ...
+
+        @property
+        def sender(self) -> Sender: ...
+
+        def render_replies(
+            self, replies: Sequence[Reply], key: ConversationKey, ref_base: str, *, locale: str
+        ) -> RenderedTurn: ...
+
+    async def queue(
+        self, replies: Sequence[Reply], key: ConversationKey, *, ref_prefix: str = ""
+    ) -> list[OutboundMessage]:
+        """Queue replies to a conversation outside a turn; returns them as queued.
+
+        Menus sent this way are not remembered for typed answers: the conversation is not
+        touched (a turn is the place for menus).
+        """
+        turn = self.render_replies(
+            replies, key, ref_prefix + uuid.uuid4().hex[:24], locale=self.settings.locale
+        )
+        now = self.clock.now()
+        if turn.files:
+            await self.store.put_files(turn.files, now=now)
+        queued = await self.store.enqueue(turn.outbound, now=now)
+        self.sender.submit(queued)
+        return queued
+
+    async def send(
+        self, channel: str, to: str, *messages: Reply | str | list[Reply | str], sender: str
+    ) -> list[str]:
+        """Send messages outside a turn (notifications, reminders) and wait for the API.
+
+        The messages are queued durably first, then sent in order after anything already
+        queued for that conversation.
+
+        Example:
+            await bot.send("sms", "447700900001", "Table ready", sender="447700900000")
+
+        Returns:
+            The message_uuid Vonage gave each message.
+
+        Raises:
+            MessagesApiError: the Messages API refused a message.
+        """
+        if channel not in CHANNELS:
+            raise ConfigError(f"unknown channel {channel!r}; channels are {', '.join(CHANNELS)}")
+        queued = await self.queue(as_replies(messages), ConversationKey(channel, to, sender))
+        # Futures are created after submit, but sending only starts at the next await.
+        waiters = [self.sender.wait_for(m) for m in queued]
+        return [await w for w in waiters]
+
+    async def revoke(self, message_uuid: str) -> None:
+        """Take back an RCS message the user has not received yet (best effort, 24 hours).
+
+        Needs application JWT credentials and ``VONAGE_MESSAGES_URL`` on the region where
+        the RCS agent was launched (``https://api-eu.vonage.com/v1/messages``...).
+
+        Example:
+            [uuid] = await bot.send("rcs", "447700900001", "Sale ends at 6", sender=agent)
+            await bot.revoke(uuid)
+
+        Raises:
+            ConfigError: the credentials or the host cannot update messages.
+            MessagesApiError: Vonage refused (already delivered, too old, ...).
+        """
+        from botkit.message_updates import revoke
+
+        await revoke(self.client, message_uuid)
