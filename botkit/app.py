@@ -103,7 +103,8 @@ def _is_json(content_type: str) -> bool:
 
 def create_app(bot: Bot) -> Starlette:
     """Build the Starlette app for ``bot``: ``POST /webhooks/inbound``, ``POST /webhooks/status``,
-    ``GET /healthz``, ``GET /metrics`` (Prometheus text format), and in sandbox mode the
+    ``GET /healthz``, ``GET /metrics`` (Prometheus text format), with
+    ``BOTKIT_AGENT_TOKEN`` the agent API's ``/agent`` routes, and in sandbox mode the
     sandbox's ``/sandbox`` routes. Its lifespan runs the bot (store, worker, sender)."""
 
     async def webhook(request: Request, *, status: bool) -> Response:
@@ -195,6 +196,10 @@ def create_app(bot: Bot) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/vcards/{file_id}.vcf", vcard, methods=["GET"]),
     ]
+    if bot.settings.agent_token:
+        from botkit.handoff.agent_api import agent_routes
+
+        routes.extend(agent_routes(bot, bot.settings.agent_token))  # guarded by the token
     if bot.settings.sandbox_enabled:
         from botkit.sandbox import sandbox_routes
 
