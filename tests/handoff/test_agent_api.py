@@ -190,3 +190,31 @@ async def test_no_token_no_agent_api(tmp_path: Path, clock: FakeClock) -> None:
     async with BotTestClient(build(tmp_path, clock, agent_token=None)) as client:
         response = await client.http.get("/agent/conversations", headers=AUTH)
     assert_problem(response, 404, "not_found")
+
+
+async def test_metrics_count_handoffs_by_reason_and_time_the_first_agent_reply(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    bot = build(tmp_path, clock, handoff_timeout=600)
+    async with BotTestClient(bot) as client:
+        for channel in ("sms", "whatsapp", "messenger"):
+            await client.send("human", channel=channel)
+        clock.advance(45)
+        sms = f"/agent/conversations/sms/{DEFAULT_USER['sms']}"
+        await client.http.post(sms + "/messages", headers=AUTH, json={"text": "Hi"})
+        await settle(client)
+        await client.http.post(sms + "/release", headers=AUTH)
+        await settle(client)
+        assert await bot.hand_back("whatsapp", DEFAULT_USER["whatsapp"]) is True
+        await client.advance(600)  # nobody answers on Messenger
+        text = (await client.http.get("/metrics")).text
+
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    assert samples[("botkit_handoffs_started_total", (("reason", "asked for a person"),))] == 3
+    for reason in ("agent", "hand_back", "timeout"):
+        assert samples[("botkit_handoffs_released_total", (("reason", reason),))] == 1
+    assert samples[("botkit_handoff_first_reply_seconds_count", ())] == 1
+    assert samples[("botkit_handoff_first_reply_seconds_sum", ())] == 45
