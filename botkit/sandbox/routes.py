@@ -173,8 +173,10 @@ def sandbox_routes(bot: Bot) -> list[BaseRoute]:
             return not_recording()
         since = request.query_params.get("since", "0")
         after = int(since) if since.isdigit() else 0
-        return JSONResponse({"rev": found.rev,
-                             "messages": [e.to_json() for e in found.changes(after)]},
+        # In the order they happened (a late status tick must not move a message below
+        # the reply it caused); ``rev`` still says how far the page has seen.
+        changed = sorted(found.changes(after), key=lambda e: e.id)
+        return JSONResponse({"rev": found.rev, "messages": [e.to_json() for e in changed]},
                             headers={"cache-control": "no-store"})
 
     async def events(request: Request) -> Response:

@@ -424,6 +424,23 @@ async def test_messages_since_a_revision_lists_only_the_changes(
     assert later["rev"] > first["rev"]
 
 
+async def test_messages_are_listed_in_the_order_they_happened(
+    sandbox_bot: Callable[..., Bot],
+) -> None:
+    bot = sandbox_bot()
+    _echo(bot)
+    async with page(bot) as http:
+        first = await act(http, bot, channel="whatsapp", type="text", text="one")
+        await act(http, bot, channel="whatsapp", type="text", text="two")
+        # A late read receipt changes the first message after everything else.
+        await bot.client.update(first["message_uuid"], {"status": "read"})
+        listed = await timeline(http)
+        since = (await http.get("/sandbox/messages?since=0")).json()["messages"]
+    assert [e["view"] for e in listed] == ["one", "whatsapp: one", "two", "whatsapp: two"]
+    assert listed[0]["read"] is True
+    assert [e["id"] for e in since] == [e["id"] for e in listed]
+
+
 async def test_not_recording_when_the_bot_has_its_own_transport(
     sandbox_bot: Callable[..., Bot],
 ) -> None:
