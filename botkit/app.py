@@ -180,6 +180,9 @@ def create_app(bot: Bot) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from botkit.logs import log_by_default
+
+        log_by_default()  # ``uvicorn mybot:app`` configured no logging: show botkit's lines
         async with bot.running():
             if bot.watch_flows:
                 from botkit.flows import watch_flows

@@ -100,7 +100,9 @@ def served_app(target: str, *, watch: bool = False) -> Any:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from botkit.logs import LOG_FORMAT
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 
 
 def _reload_factory() -> Any:
@@ -151,10 +153,10 @@ def _run(args: argparse.Namespace) -> int:
     app = served_app(args.target, watch=args.watch)
     bot = getattr(getattr(app, "state", None), "bot", None)
     if isinstance(bot, Bot) and bot.settings.sandbox_enabled:
+        # The bot logs "sandbox mode" itself when it starts; this says where to look.
         print(
-            f"botkit: sandbox mode (no Vonage credentials): replies are recorded and logged, "
-            f"not sent. Webhooks: http://{args.host}:{args.port}/webhooks/inbound\n"
-            f"botkit: chat with it on every channel at http://{args.host}:{args.port}/sandbox",
+            f"botkit: chat with it on every channel at http://{args.host}:{args.port}/sandbox "
+            f"(webhooks: http://{args.host}:{args.port}/webhooks/inbound)",
             flush=True,
         )
         _serve_sandbox(bot, uvicorn.Config(app, host=args.host, port=args.port,

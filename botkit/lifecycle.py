@@ -253,9 +253,10 @@ class Lifecycle:
             if self.sandbox is None:  # kept across restarts, with the page's history
                 self.sandbox = SandboxRecorder(cast("Bot", self))
                 self.render_observers.append(self.sandbox.remember)
-            log.info(
-                "botkit: sandbox mode (no Vonage credentials): messages are recorded, not sent"
-            )
+                log.info(  # once: a restart (the page's "restart", --watch) says nothing new
+                    "botkit: sandbox mode (no Vonage credentials): replies are recorded and "
+                    "logged, not sent"
+                )
             return self.sandbox.transport()
         from botkit.transports import make_transport
 

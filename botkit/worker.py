@@ -166,6 +166,7 @@ class Worker:
         self._queued: dict[ConversationKey, _Drain] = {}
         # A store that hears of released leases (PostgreSQL) wakes a waiting drain at once.
         self._notices = notices_of(bot.store)
+        self._unhandled = _messages.UnhandledLog(log)
 
     def submit(self, entry: InboxEntry, event: Event | None = None) -> None:
         """Queue a committed entry behind the others of its conversation, or leave it in
@@ -481,5 +482,5 @@ class Worker:
             await ctx.end_turn()  # before the replies go out: no "typing..." after them
         if not handled:
             bot.metrics.count("unhandled")
-            log.info(_messages.unhandled_event(event))
+            self._unhandled.note(event)
         return ctx.replies, conversation
