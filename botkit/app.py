@@ -104,7 +104,8 @@ def _is_json(content_type: str) -> bool:
 def create_app(bot: Bot) -> Starlette:
     """Build the Starlette app for ``bot``: ``POST /webhooks/inbound``, ``POST /webhooks/status``,
     ``GET /healthz``, ``GET /metrics`` (Prometheus text format), with
-    ``BOTKIT_AGENT_TOKEN`` the agent API's ``/agent`` routes, and in sandbox mode the
+    ``BOTKIT_AGENT_TOKEN`` the agent API's ``/agent`` routes, with the Chatwoot settings
+    ``POST /chatwoot/webhook``, and in sandbox mode the
     sandbox's ``/sandbox`` routes. Its lifespan runs the bot (store, worker, sender)."""
 
     async def webhook(request: Request, *, status: bool) -> Response:
@@ -203,6 +204,11 @@ def create_app(bot: Bot) -> Starlette:
         from botkit.handoff.agent_api import agent_routes
 
         routes.extend(agent_routes(bot, bot.settings.agent_token))  # guarded by the token
+    if bot.settings.chatwoot_url and bot.settings.chatwoot_inbox:
+        from botkit.handoff.chatwoot import chatwoot_routes
+
+        routes.extend(chatwoot_routes(bot, bot.settings.chatwoot_inbox,
+                                      bot.settings.chatwoot_secret))
     if bot.settings.sandbox_enabled:
         from botkit.sandbox import sandbox_routes
 

@@ -261,6 +261,9 @@ def _check_chatwoot(settings: Settings) -> None:
             f"the Chatwoot connector needs {', '.join(missing)} too (set "
             "BOTKIT_CHATWOOT_URL, BOTKIT_CHATWOOT_TOKEN and BOTKIT_CHATWOOT_INBOX together)"
         )
+    from botkit.handoff.chatwoot.api import account_of
+
+    account_of(settings.chatwoot_url or "")  # names an account, or a ConfigError now
 
 
 def _require_positive(name: str, value: float | None, *, allow_none: bool = False) -> None:

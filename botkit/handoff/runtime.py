@@ -48,6 +48,12 @@ def sinks_for(bot: Bot) -> list[Sink]:
     if settings.agent_webhook_url and settings.agent_token:
         sinks.append(WebhookSink(settings.agent_webhook_url, settings.agent_token,
                                  clock=bot.clock))
+    if settings.chatwoot_url:
+        from botkit.handoff.chatwoot import chatwoot_sink
+
+        chatwoot = chatwoot_sink(bot)
+        if chatwoot is not None:
+            sinks.append(chatwoot)
     return sinks
 
 
