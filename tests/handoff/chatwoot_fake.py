@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from .helpers import serve_locally
+
 TOKEN = "cw-access-token"
 ACCOUNT = 7
 INBOX = 3
@@ -188,16 +190,9 @@ async def fake_chatwoot() -> AsyncIterator[FakeChatwoot]:
     app.router.add_post(root + "/conversations", create_conversation)
     app.router.add_post(root + "/conversations/{conversation}/messages", create_message)
     app.router.add_post(root + "/conversations/{conversation}/toggle_status", toggle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.base = f"http://127.0.0.1:{port}"
-    try:
+    async with serve_locally(app) as base:
+        fake.base = base
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 def body_of(payload: dict[str, Any]) -> bytes:

@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from botkit import Bot, Context, FakeClock, Settings
+from botkit import Bot, FakeClock
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient
+
+from .helpers import helpdesk_bot, settle
 
 TOKEN = "agent-token-1234"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -21,18 +23,7 @@ ONE = f"/agent/conversations/whatsapp/{USER}"
 
 def build(tmp_path: Path, clock: FakeClock, **settings: Any) -> Bot:
     settings.setdefault("agent_token", TOKEN)
-    bot = Bot(Settings(store=f"sqlite:///{tmp_path / 'bot.db'}", **settings), clock=clock)
-
-    @bot.on_text(r"(?i)\bhuman\b")
-    async def human(ctx: Context) -> None:
-        await ctx.reply("Connecting you to a person.")
-        await ctx.handoff(reason="asked for a person", note="late order")
-
-    @bot.on_message()
-    async def echo(ctx: Context) -> None:
-        await ctx.reply(f"echo: {ctx.message.text}")
-
-    return bot
+    return helpdesk_bot(tmp_path, clock, **settings)
 
 
 @pytest.fixture
@@ -50,11 +41,6 @@ def assert_problem(response: httpx.Response, status: int, reason: str) -> dict[s
     return body
 
 
-async def settle(client: BotTestClient) -> None:
-    await client.bot.idle()
-    await client.bot._running_handoff().relay.idle()
-
-
 async def test_an_agent_lists_reads_writes_and_releases(
     client: BotTestClient, clock: FakeClock
 ) -> None:
@@ -68,7 +54,7 @@ async def test_an_agent_lists_reads_writes_and_releases(
     assert await client.send("my order is late", channel="whatsapp") == []
     listed = (await http.get("/agent/conversations", headers=AUTH)).json()["conversations"]
     assert [(c["channel"], c["user"], c["bot"], c["reason"], c["note"]) for c in listed] == [
-        ("whatsapp", USER, DEFAULT_BOT["whatsapp"], "asked for a person", "late order")]
+        ("whatsapp", USER, DEFAULT_BOT["whatsapp"], "asked for a person", "order 1234")]
     assert listed[0]["since"].endswith("Z")
     assert listed[0]["last_message"]["text"] == "my order is late"
 

@@ -19,6 +19,8 @@ from botkit import Bot, Context, FakeClock, Settings
 from botkit.handoff.webhooks import verify_signature
 from botkit.testing import BotTestClient, FakeSleeper
 
+from .helpers import serve_locally
+
 TOKEN = "hook-signing-token"
 
 
@@ -54,16 +56,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     app = web.Application()
     app.router.add_post("/hooks/botkit", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    seen.url = f"http://127.0.0.1:{port}/hooks/botkit"
-    try:
+    async with serve_locally(app) as base:
+        seen.url = f"{base}/hooks/botkit"
         yield seen
-    finally:
-        await runner.cleanup()
 
 
 def helpdesk(tmp_path: Path, clock: FakeClock, url: str) -> Bot:

@@ -6,18 +6,20 @@ gives the conversation back to the bot."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from botkit import Bot, Context, FakeClock, Settings
+from botkit import Bot, FakeClock, Settings
 from botkit.errors import ConfigError
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient
 from tests.media_server import PHOTO, MediaServer
 
 from .chatwoot_fake import INBOX, SECRET, TOKEN, FakeChatwoot, body_of, fake_chatwoot, sign
+from .helpers import helpdesk_bot, settle
 
 USER = DEFAULT_USER["whatsapp"]
 WA = {"channel": "whatsapp"}
@@ -32,18 +34,7 @@ async def chatwoot() -> AsyncIterator[FakeChatwoot]:
 def build(tmp_path: Path, clock: FakeClock, chatwoot: FakeChatwoot, **settings: Any) -> Bot:
     settings = {"chatwoot_url": chatwoot.account_url, "chatwoot_token": TOKEN,
                 "chatwoot_inbox": INBOX, "chatwoot_secret": SECRET, **settings}
-    bot = Bot(Settings(store=f"sqlite:///{tmp_path / 'bot.db'}", **settings), clock=clock)
-
-    @bot.on_text(r"(?i)\bhuman\b")
-    async def human(ctx: Context) -> None:
-        await ctx.reply("Connecting you to a person.")
-        await ctx.handoff(reason="asked for a person", note="order 1234")
-
-    @bot.on_message()
-    async def echo(ctx: Context) -> None:
-        await ctx.reply(f"echo: {ctx.message.text}")
-
-    return bot
+    return helpdesk_bot(tmp_path, clock, **settings)
 
 
 async def from_chatwoot(client: BotTestClient, payload: dict[str, Any], *,
@@ -52,14 +43,19 @@ async def from_chatwoot(client: BotTestClient, payload: dict[str, Any], *,
     stamp = str(int(client.bot.clock.now() - age))
     response = await client.http.post("/chatwoot/webhook", content=body,
                                       headers=sign(body, stamp, secret))
-    await client.bot.idle()
-    await client.bot._running_handoff().relay.idle()
+    await settle(client)
     return response
 
 
-async def settle(client: BotTestClient) -> None:
-    await client.bot.idle()
-    await client.bot._running_handoff().relay.idle()
+@asynccontextmanager
+async def handed_off(
+    bot: Bot, chatwoot: FakeChatwoot
+) -> AsyncIterator[tuple[BotTestClient, int]]:
+    """The WhatsApp user handed off; the Chatwoot conversation's id."""
+    async with BotTestClient(bot) as client:
+        await client.send("human", **WA)
+        [conversation_id] = chatwoot.conversations
+        yield client, conversation_id
 
 
 async def test_the_round_trip(
@@ -183,10 +179,7 @@ async def test_a_wrong_token_fails_for_good(
 async def test_webhooks_without_a_valid_signature_are_refused(
     tmp_path: Path, clock: FakeClock, chatwoot: FakeChatwoot
 ) -> None:
-    bot = build(tmp_path, clock, chatwoot)
-    async with BotTestClient(bot) as client:
-        await client.send("human", **WA)
-        [conversation_id] = chatwoot.conversations
+    async with handed_off(build(tmp_path, clock, chatwoot), chatwoot) as (client, conversation_id):
         reply = chatwoot.agent_reply(conversation_id, "forged")
         before = len(client.replies)
         for response in [await from_chatwoot(client, reply, secret="another"),
@@ -212,9 +205,7 @@ async def test_a_reply_after_the_bot_took_over_is_acknowledged_not_sent(
     tmp_path: Path, clock: FakeClock, chatwoot: FakeChatwoot
 ) -> None:
     bot = build(tmp_path, clock, chatwoot)
-    async with BotTestClient(bot) as client:
-        await client.send("human", **WA)
-        [conversation_id] = chatwoot.conversations
+    async with handed_off(bot, chatwoot) as (client, conversation_id):
         await bot.hand_back("whatsapp", USER)
         await settle(client)
         before = len(client.replies)
