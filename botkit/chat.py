@@ -9,6 +9,7 @@ it, exactly as on a phone. A reply that is not valid on the wire is flagged.
 Native choices (WhatsApp reply buttons and list rows, RCS suggestion chips) are listed
 under the reply, numbered, and picked with ``/tap N``; a typed answer goes to the bot as
 text, as on the phone. A card or a carousel is printed as text, its chips after it.
+A message no handler or flow took gets a dim note, not silence.
 
 Commands: ``/tap N`` or ``/tap TITLE`` (a WhatsApp reply button or list row, an RCS chip),
 ``/location LAT LON [NAME]``, ``/image URL [CAPTION]``, ``/contact NAME PHONE``,
@@ -50,6 +51,15 @@ Type a message and press Enter. Commands:
 
 _BOT = "bot> "
 _YOU = "you> "
+
+
+_UNHANDLED = "(not handled: no handler or flow took this message)"
+
+
+def _dim(output: TextIO, text: str) -> str:
+    """``text`` dimmed on a terminal (ANSI faint), plain elsewhere (a file, a pipe)."""
+    isatty = getattr(output, "isatty", None)
+    return f"\x1b[2m{text}\x1b[0m" if callable(isatty) and isatty() else text
 
 
 _Option = tuple[str, str, dict[str, Any] | None]
@@ -166,11 +176,13 @@ async def run_chat(
     source: Iterator[str] = iter(lines)
     async with BotTestClient(bot) as client:
         session = _Session(client, channel, user)
-        shown = 0
+        shown, unanswered = 0, False
         while True:
             for reply in client.replies[shown:]:
                 _show(reply, output)
             shown = len(client.replies)
+            if unanswered:
+                output.write(_dim(output, _UNHANDLED) + "\n")
             output.write(_YOU)
             output.flush()
             line = await asyncio.to_thread(next, source, None)
@@ -187,10 +199,13 @@ async def run_chat(
             if line == "/help":
                 output.write(HELP + "\n")
                 continue
+            unhandled = bot.metrics["unhandled"]
             try:
                 await session.act(line)
             except (ValueError, AssertionError) as exc:
                 output.write(f"! {exc}\n")
+            # Said after the turn's replies, if any: else the user would meet silence.
+            unanswered = bot.metrics["unhandled"] > unhandled
         output.flush()
     return 0
 

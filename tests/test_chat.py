@@ -196,3 +196,34 @@ def test_botkit_chat_reports_a_bad_target(capsys: pytest.CaptureFixture[str]) ->
 
     assert main(["chat", "missing/bot.py:bot"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+async def test_an_unhandled_message_gets_a_note(make_bot: Callable[..., Bot]) -> None:
+    bot = make_bot()
+
+    @bot.on_text(r"(?i)^hi$")
+    async def hi(ctx: Context) -> None:
+        await ctx.reply("Hello!")
+
+    text = await _chat(bot, "sms", ["hi", "what?", "hi"])
+    assert text.split("\n")[1:] == [
+        "you> hi",
+        "bot> Hello!",
+        "you> what?",
+        "(not handled: no handler or flow took this message)",
+        "you> hi",
+        "bot> Hello!",
+        "you> ",
+        "",
+    ]
+
+
+def test_the_note_is_dim_on_a_terminal() -> None:
+    from botkit.chat import _dim
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert _dim(Terminal(), "x") == "\x1b[2mx\x1b[0m"
+    assert _dim(io.StringIO(), "x") == "x"
