@@ -116,17 +116,22 @@ def _reload_factory() -> Any:
 def _check(args: argparse.Namespace) -> int:
     from botkit.flows import find_flow_files, main_check
     from botkit.flows.serve import registered_names
+    from botkit.project import project_paths
 
+    where = project_paths(args.paths, kind="flows")
     # Actions and conditions come from the flows' Python companions (NAME.py), so a
     # misspelt `do:` is caught here and not only when the bot starts.
-    actions, conditions = registered_names(find_flow_files(args.paths or ["."]))
-    return main_check(args.paths, actions=actions, conditions=conditions)
+    actions, conditions = registered_names(find_flow_files(where.paths))
+    return main_check(where.paths, actions=actions, conditions=conditions,
+                      origin=None if args.paths else where.origin)
 
 
 def _test(args: argparse.Namespace) -> int:
     from botkit.convtest import main_test
+    from botkit.project import project_paths
 
-    return main_test(args.paths)
+    where = project_paths(args.paths, kind="tests")
+    return main_test(where.paths, origin=None if args.paths else where.origin)
 
 
 def _graph(args: argparse.Namespace) -> int:
@@ -320,7 +325,10 @@ def _parser() -> argparse.ArgumentParser:
     add_accounts_parser(commands)
 
     check = commands.add_parser("check", help="check YAML flows; non-zero exit on any error")
-    check.add_argument("paths", nargs="*", default=[], help="flow files or folders")
+    check.add_argument(
+        "paths", nargs="*", default=[],
+        help="flow files or folders (default: [tool.botkit] flows in pyproject.toml, or bots/)",
+    )
     check.set_defaults(handler=_check)
 
     graph = commands.add_parser("graph", help="print a flow's Mermaid state diagram")
@@ -330,7 +338,11 @@ def _parser() -> argparse.ArgumentParser:
     test = commands.add_parser(
         "test", help="run conversation tests (*.test.yaml); non-zero exit on any failure"
     )
-    test.add_argument("paths", nargs="*", default=[], help="test files or folders (default: .)")
+    test.add_argument(
+        "paths", nargs="*", default=[],
+        help="test files or folders (default: [tool.botkit] tests or flows in pyproject.toml, "
+        "or bots/)",
+    )
     test.set_defaults(handler=_test)
 
     preview = commands.add_parser(

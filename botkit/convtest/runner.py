@@ -111,7 +111,9 @@ async def _run_files(files: Sequence[Path], out: TextIO) -> int:
     return 0 if failed == broken == 0 else 1
 
 
-def main_test(paths: Sequence[str], *, out: TextIO | None = None) -> int:
+def main_test(
+    paths: Sequence[str], *, out: TextIO | None = None, origin: str | None = None
+) -> int:
     """``botkit test PATH...``: run every case of every test file on each of its channels.
 
     Prints ``PASS file::case[channel]`` or ``FAIL ...`` with the transcript per case, then
@@ -120,6 +122,8 @@ def main_test(paths: Sequence[str], *, out: TextIO | None = None) -> int:
     Args:
         paths: test files and directories (searched recursively); default: ``.``.
         out: where to print; default: standard output.
+        origin: why these paths (the project's default, :func:`botkit.project.project_paths`),
+            said first; None when they were given.
 
     Returns:
         0 when every case passed; 1 when one failed, a file did not load, or there was
@@ -127,8 +131,10 @@ def main_test(paths: Sequence[str], *, out: TextIO | None = None) -> int:
     """
     out = out if out is not None else sys.stdout
     files = find_test_files(paths or ["."])
+    where = (", ".join(paths) or ".") + (f" ({origin})" if origin else "")
     if not files:
-        where = ", ".join(paths) or "."
         print(f"no conversation tests (*.test.yaml) found in {where}", file=out)
         return 1
+    if origin:  # paths not given: say which were taken
+        print(f"running {len(files)} test file(s) in {where}", file=out)
     return asyncio.run(_run_files(files, out))

@@ -38,29 +38,31 @@ def check(paths: PathLike | Iterable[PathLike], *, actions: Iterable[str] | None
 
 
 def main_check(argv_paths: list[str], *, actions: Iterable[str] | None = None,
-               conditions: Iterable[str] | None = None) -> int:
+               conditions: Iterable[str] | None = None, origin: str | None = None) -> int:
     """``botkit check [PATH...]``: print each problem as ``path:line:column: message``.
 
     Args:
         argv_paths: files or directories; none means the current directory.
         actions, conditions: the registered names to check references against (None:
             not checked).
+        origin: why these paths (the project's default, :func:`botkit.project.project_paths`),
+            said in the summary; None when they were given.
 
     Returns:
         0 when no file has an error (warnings are printed but pass), 1 when any has,
         2 when there was no flow file to check.
     """
     items = argv_paths or ["."]
+    where = ", ".join(items) + (f" ({origin})" if origin else "")
     files = find_flow_files(items)
     if not files:
-        print(f"botkit check: no flow files (*.yaml, *.yml) in {', '.join(items)}",
-              file=sys.stderr)
+        print(f"botkit check: no flow files (*.yaml, *.yml) in {where}", file=sys.stderr)
         return 2
     problems, failed = check(files, actions=actions, conditions=conditions)
     for problem in problems:
         print(problem)
     warnings = sum(1 for p in problems if p.severity == "warning")
     errors = len(problems) - warnings
-    print(f"checked {len(files)} flow file(s): {errors} error(s), {warnings} warning(s)",
-          file=sys.stderr)
+    print(f"checked {len(files)} flow file(s) in {where}: {errors} error(s), "
+          f"{warnings} warning(s)", file=sys.stderr)
     return 1 if failed else 0
