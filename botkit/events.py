@@ -340,8 +340,10 @@ class AgentEvent(_Model):
 
     @property
     def message_uuid(self) -> str:
-        """An id for logs and reply references: replies are ``agent-<event_id>:<n>``."""
-        return f"agent-{self.event_id}"
+        """An id for logs and reply references: an agent's message is sent as
+        ``agent-<event_id>:<n>``; what the bot says as it resumes after a release is
+        ``release-<event_id>:<n>`` (the bot's words, not the agent's)."""
+        return f"{'agent' if self.action == 'message' else 'release'}-{self.event_id}"
 
     @property
     def dedupe_key(self) -> str:

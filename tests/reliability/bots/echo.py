@@ -34,20 +34,10 @@ from botkit import Bot, Context, Settings
 from botkit.context import ErrorContext
 from botkit.errors import MessagesApiError
 from botkit.retry import RetryPolicy
-from botkit.store.base import Store
-
-
-def _store(settings: Settings) -> Store | None:
-    prefix = os.environ.get("RELIABILITY_REDIS_PREFIX")
-    if prefix and settings.store.startswith(("redis://", "rediss://")):
-        from botkit.store.redis import RedisStore
-
-        return RedisStore(settings.store, prefix=prefix)
-    return None  # the store BOTKIT_STORE names
-
+from tests.reliability.bots.stores import store_from_env
 
 settings = Settings.from_env()
-bot = Bot(settings, store=_store(settings))
+bot = Bot(settings, store=store_from_env(settings))
 if os.environ.get("RELIABILITY_RETRY_BASE"):
     bot.retry_policy = RetryPolicy(
         base=float(os.environ["RELIABILITY_RETRY_BASE"]),
