@@ -76,6 +76,9 @@ REASONS: Final = (
     "agent_event_dropped",
     "agent_action_refused",
     "handoff_reply_dropped",
+    "chatwoot_webhook_acted",
+    "agent_api_unauthorised",
+    "chatwoot_webhook_refused",
 )
 """Counters exported from the start at 0, so a dashboard sees them before they first move."""
 
