@@ -191,44 +191,6 @@ def _compose_with(loader_class: type[Any], text: str) -> yaml.Node | None:
         loader.dispose()
 
 
-_HINTS = (
-    ("'\\t'", "indent with spaces, not tabs"),
-    ("mapping values are not allowed here",
-     "check the indentation, or put a value that contains ': ' in quotes"),
-    ("expected <block end>", "check the indentation of this line"),
-    ("found unexpected end of stream", "a quote is not closed"),
-    ("could not find expected ':'", "a key needs ':' after it, or a quote is not closed"),
-    ("found undefined alias", "an alias (*name) needs an anchor (&name) before it"),
-)
-
-
-def _syntax_problem(error: yaml.YAMLError, text: str) -> YamlProblem:
-    if isinstance(error, yaml.MarkedYAMLError):
-        problem = error.problem or "invalid YAML"
-        message = f"YAML syntax error: {problem}"
-        if error.context:
-            where = error.context_mark
-            at = "" if where is None else f" at {where.line + 1}:{where.column + 1}"
-            if problem.startswith("but "):  # "expected X (at 1:1), but found Y"
-                message = f"YAML syntax error: {error.context}{at}, {problem}"
-            else:
-                message += f" ({error.context}{at})"
-        for needle, hint in _HINTS:
-            if needle in message:
-                message += f"; {hint}"
-                break
-        return YamlProblem(_position(error.problem_mark or error.context_mark), message)
-    if isinstance(error, yaml.reader.ReaderError):
-        before = text[: error.position]
-        line = before.count("\n") + 1
-        column = error.position - (before.rfind("\n") + 1) + 1
-        character = error.character
-        shown = repr(chr(character) if isinstance(character, int) else character)
-        return YamlProblem(Position(line, column),
-                           f"YAML syntax error: the character {shown} is not allowed")
-    return YamlProblem(Position(1, 1), f"YAML syntax error: {error}")
-
-
 class _TooBig(Exception):
     pass
 
@@ -365,7 +327,9 @@ def parse_yaml(text: str) -> tuple[Any, PositionIndex, list[YamlProblem]]:
     try:
         node = _compose(text)
     except yaml.YAMLError as exc:
-        return None, index, [_syntax_problem(exc, text)]
+        from botkit.flows.yamlerrors import syntax_problem  # it imports this module
+
+        return None, index, [syntax_problem(exc, text)]
     except RecursionError:
         return None, index, [YamlProblem(Position(1, 1), "the file nests too deeply to read")]
     if node is None:

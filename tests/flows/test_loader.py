@@ -124,20 +124,30 @@ EXPECTED: dict[str, list[str]] = {
         "28:5: 'ask' cannot be used with handoff (the conversation waits for a person)",
     ],
     "syntax_colon.yaml": [
-        "5:14: YAML syntax error: mapping values are not allowed here; check the indentation, "
+        "5:14: YAML syntax error: ': ' cannot start a key here; check the indentation, "
         "or put a value that contains ': ' in quotes",
     ],
+    # A rule without its "- ": blamed on its own line (8), not on the next one (9).
+    "syntax_dash.yaml": [
+        "8:7: YAML syntax error: line 9 is indented deeper than this one, as if this line "
+        "started a list item; if it starts a rule (or any item of a list), put '- ' before "
+        "it, else indent line 9 like this one",
+    ],
+    "syntax_dash_later.yaml": [
+        "10:7: YAML syntax error: a key (name: value) at this indentation does not fit the "
+        "list that starts at 8:7; if this line starts a new item (a rule), put '- ' before "
+        "it, else check its indentation",
+    ],
     "syntax_indent.yaml": [
-        "6:4: YAML syntax error: expected <block end>, but found '<block mapping start>' "
-        "(while parsing a block mapping at 4:3); check the indentation of this line",
+        "6:4: YAML syntax error: a key (name: value) at this indentation does not fit the "
+        "mapping (key: value lines) that starts at 4:3; check the indentation of this line",
     ],
     "syntax_quote.yaml": [
-        "7:1: YAML syntax error: found unexpected end of stream (while scanning a quoted "
-        "scalar at 5:10); a quote is not closed",
+        "7:1: YAML syntax error: the file ends inside the quoted text that starts at 5:10; "
+        "a quote is not closed",
     ],
     "syntax_tab.yaml": [
-        "5:1: YAML syntax error: found character '\\t' that cannot start any token (while "
-        "scanning for the next token); indent with spaces, not tabs",
+        "5:1: YAML syntax error: a tab character; indent with spaces, not tabs",
     ],
     "templates.yaml": [
         "5:10: say: template error: unexpected end of template...",
