@@ -31,11 +31,14 @@ from botkit.errors import (
     MediaTooLarge,
     MessagesApiError,
     NotMedia,
+    OptedOut,
+    OutboundSuppressed,
     PayloadError,
     SignatureError,
     StoreError,
     VersionConflict,
     WebhookError,
+    WindowClosed,
 )
 from botkit.events import (
     ButtonAnswer,
@@ -122,8 +125,10 @@ __all__ = [
     "MessagesApiError",
     "Middleware",
     "NotMedia",
+    "OptedOut",
     "OptionsError",
     "OrderInfo",
+    "OutboundSuppressed",
     "PayloadError",
     "Reaction",
     "Reply",
@@ -143,6 +148,7 @@ __all__ = [
     "VersionConflict",
     "Video",
     "WebhookError",
+    "WindowClosed",
     "__version__",
     "open_store",
 ]

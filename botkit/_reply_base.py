@@ -22,6 +22,9 @@ class ReplyBase(BaseModel):
             rejected (``["sms"]``): each gets the reply as its own renderer shows it.
         quote: the ``message_uuid`` of the user's message this reply quotes; set by
             ``ctx.reply(..., quote=True)`` (WhatsApp shows it, others send it plainly).
+        fallback: a :class:`~botkit.Template` sent instead when the channel's
+            customer-care window is closed (WhatsApp: 24 hours after the user's last
+            message), where only a template may go out (:mod:`botkit.compliance`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,10 +32,21 @@ class ReplyBase(BaseModel):
     options: MessageOptions | None = None
     failover: tuple[str, ...] = Field(default=(), max_length=5)
     quote: str | None = Field(default=None, min_length=1)
+    fallback: ReplyBase | None = None
 
     def __init__(self, **data: Any) -> None:
         # Subclasses take positional arguments and pass them on by name.
         super().__init__(**data)
+
+    @field_validator("fallback")
+    @classmethod
+    def _fallback(cls, value: ReplyBase | None) -> ReplyBase | None:
+        from botkit._templates import Template
+
+        if value is not None and not isinstance(value, Template):
+            raise ValueError("fallback: only a Template may go out when the window is closed; "
+                             f"got {type(value).__name__}")
+        return value
 
     @field_validator("failover")
     @classmethod

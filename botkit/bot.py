@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import httpx
 
 from botkit.clock import Clock, SystemClock
+from botkit.compliance.bot import ComplianceMixin
 from botkit.context import Context, ErrorContext
+from botkit.errors import OutboundSuppressed
 from botkit.flows.registry import FlowRegistry
 from botkit.handoff.bot import HandoffMixin
 from botkit.lifecycle import Lifecycle
@@ -50,7 +52,7 @@ Middleware = Callable[[Context, Callable[[], Awaitable[bool]]], Awaitable[bool]]
 """``async def mw(ctx, call_next) -> bool``: run code around routing; return call_next()'s value."""
 
 
-class Bot(FlowRegistry, Lifecycle, Proactive, HandoffMixin, Router):
+class Bot(FlowRegistry, Lifecycle, Proactive, ComplianceMixin, HandoffMixin, Router):
     """A bot: handlers (it is a :class:`Router`) plus everything needed to run them.
 
     Example:
@@ -178,6 +180,8 @@ class Bot(FlowRegistry, Lifecycle, Proactive, HandoffMixin, Router):
         """Give ``ctx.error`` to the first matching ``on_error`` handler; returns its replies."""
         handler = self.find_error_handler(ctx.error)
         if handler is None:
+            if isinstance(ctx.error, OutboundSuppressed):  # counted and logged already
+                return []
             log.error("botkit: unhandled error in %s", ctx.key, exc_info=ctx.error)
             return []
         try:
@@ -188,12 +192,14 @@ class Bot(FlowRegistry, Lifecycle, Proactive, HandoffMixin, Router):
         return list(ctx._replies)
 
     def render_replies(
-        self, replies: Sequence[Reply], key: ConversationKey, ref_base: str, *, locale: str
+        self, replies: Sequence[Reply], key: ConversationKey, ref_base: str, *, locale: str,
+        notes: Mapping[int, Sequence[str]] | None = None,
     ) -> RenderedTurn:
         """Render ``replies`` for the conversation's channel and address them to its user.
 
         Each body gets a ``client_ref`` of ``ref_base`` and its index, so the same inbound
-        always yields the same references.
+        always yields the same references. ``notes`` are decisions taken before rendering
+        (the outbound policy's), by reply index, shown with the renderer's own.
         """
         turn = render_turn(
             replies,
@@ -204,6 +210,7 @@ class Bot(FlowRegistry, Lifecycle, Proactive, HandoffMixin, Router):
             public_url=self.public_url,
             now=self.clock.now(),
             senders=self.settings.senders if self.sandbox is None else self.sandbox.senders,
+            notes=notes,
         )
         if turn.decisions:
             log.debug("botkit: %s: %s", key, "; ".join(turn.decisions))

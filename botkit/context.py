@@ -12,7 +12,7 @@ from botkit.errors import ConfigError
 from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
 from botkit.handoff.state import HANDOFF_KEY, Handoff, handoff_of, save, start_handoff
 from botkit.options import MessageOptions
-from botkit.replies import Reply, as_replies, with_defaults, with_envelope
+from botkit.replies import Reply, Template, as_replies, with_defaults, with_envelope
 from botkit.store.base import TIMER_META_KEY, Conversation, ConversationKey
 from botkit.typing_indicator import TypingTimer
 
@@ -181,7 +181,8 @@ class Context:
 
     def reply(self, *messages: Reply | str | list[Reply | str], quote: bool = False,
               options: MessageOptions | Mapping[str, Any] | None = None,
-              failover: Sequence[str] | None = None) -> Awaitable[None]:
+              failover: Sequence[str] | None = None,
+              fallback: Template | None = None) -> Awaitable[None]:
         """Queue replies to the user; they are sent after the turn, on the event's channel.
 
         Each reply's ``options`` are checked against the channel here, so a value it
@@ -194,6 +195,10 @@ class Context:
                 of its own (:class:`~botkit.options.MessageOptions` or a mapping).
             failover: channels to try in order if a message is rejected (``["sms"]``), for
                 every message of this call that names none of its own.
+            fallback: the template sent instead of each message of this call when the
+                channel's customer-care window is closed (WhatsApp: 24 hours after the
+                user's last message); without one such a message is not sent and
+                :class:`~botkit.errors.WindowClosed` goes to ``@bot.on_error``.
 
         Example:
             await ctx.reply("Hi!")
@@ -202,8 +207,9 @@ class Context:
             await ctx.reply("Your code is 1234", options={"ttl": 600}, failover=["sms"])
         """
         replies = as_replies(messages)
-        if options is not None or failover is not None:
-            replies = [with_envelope(r, options=options, failover=failover) for r in replies]
+        if options is not None or failover is not None or fallback is not None:
+            replies = [with_envelope(r, options=options, failover=failover, fallback=fallback)
+                       for r in replies]
         uuid_of_message = self.event.message_uuid if isinstance(self.event, InboundEvent) \
             else None
         if quote and uuid_of_message is None:

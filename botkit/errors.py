@@ -27,11 +27,14 @@ import math
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Final, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Self
 
 import httpx
 
 from botkit.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from botkit.store.base import ConversationKey
 
 __all__ = [
     "AccountsApiError",
@@ -46,11 +49,14 @@ __all__ = [
     "MediaTooLarge",
     "MessagesApiError",
     "NotMedia",
+    "OptedOut",
+    "OutboundSuppressed",
     "PayloadError",
     "SignatureError",
     "StoreError",
     "VersionConflict",
     "WebhookError",
+    "WindowClosed",
 ]
 
 
@@ -271,6 +277,44 @@ class AccountsApiError(MessagesApiError):
     """
 
     api: ClassVar[str] = "External Accounts API"
+
+
+class OutboundSuppressed(BotkitError):
+    """A message botkit did not send because the outbound policy holds it back.
+
+    Given to ``@bot.on_error`` (never raised out of a turn); the message is counted and
+    dropped. The subclasses say why.
+
+    Attributes:
+        key: the conversation it was for (channel, user, our number).
+        reply: the reply held back.
+    """
+
+    def __init__(self, message: str, *, key: ConversationKey, reply: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.reply = reply
+
+
+class OptedOut(OutboundSuppressed):
+    """The user opted out of this number on this channel (they sent STOP): nothing goes to
+    them until they opt back in (START). Counted as ``opted_out``."""
+
+
+class WindowClosed(OutboundSuppressed):
+    """The channel's customer-care window is closed (WhatsApp, Messenger: 24 hours after
+    the user's last message) and the reply has no fallback template: only a template may
+    go out, so the reply was not sent. Counted as ``window_closed``.
+
+    Attributes:
+        last_inbound: when the user last wrote (Unix seconds), or None if never.
+    """
+
+    def __init__(
+        self, message: str, *, key: ConversationKey, reply: object, last_inbound: float | None
+    ) -> None:
+        super().__init__(message, key=key, reply=reply)
+        self.last_inbound = last_inbound
 
 
 class MediaError(BotkitError):

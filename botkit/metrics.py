@@ -4,7 +4,9 @@ Every rejection and drop is counted (``unsigned``, ``bad_signature``, ``stale_to
 ``payload_hash``, ``too_large``, ``malformed``, ``unsupported_media_type``, ``duplicate``,
 ``unhandled_type``, ``unhandled``, ``queue_full``, ``shutting_down``, ``send_retry``,
 ``send_failed_terminal``, ...), so tests and operators can see it, and so is every send
-that may be a repeat (``send_ambiguous``, ``send_recovered``).
+that may be a repeat (``send_ambiguous``, ``send_recovered``). Compliance counts users who
+opt out and back in (``opt_out``, ``opt_in``, ``help``) and messages the outbound policy
+held back (``opted_out``, ``window_closed``) or replaced by a template (``window_fallback``).
 
 Each bot has its own Prometheus registry rather than the process-wide default one, so
 several bots in one process (and tests) never mix their numbers. In the text format:
@@ -79,6 +81,12 @@ REASONS: Final = (
     "chatwoot_webhook_acted",
     "agent_api_unauthorised",
     "chatwoot_webhook_refused",
+    "opt_out",
+    "opt_in",
+    "help",
+    "opted_out",
+    "window_closed",
+    "window_fallback",
 )
 """Counters exported from the start at 0, so a dashboard sees them before they first move."""
 

@@ -4,7 +4,7 @@ taking back an RCS message, queued durably like a turn's replies."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from botkit.errors import ConfigError
@@ -15,6 +15,7 @@ from botkit.store.base import ConversationKey, OutboundMessage
 if TYPE_CHECKING:
     from botkit.client import MessagesClient
     from botkit.clock import Clock
+    from botkit.compliance.policy import OutboundPolicy
     from botkit.rendered import RenderedTurn
     from botkit.sender import Sender
     from botkit.settings import Settings
@@ -38,8 +39,12 @@ class Proactive:
         @property
         def sender(self) -> Sender: ...
 
+        @property
+        def policy(self) -> OutboundPolicy: ...
+
         def render_replies(
-            self, replies: Sequence[Reply], key: ConversationKey, ref_base: str, *, locale: str
+            self, replies: Sequence[Reply], key: ConversationKey, ref_base: str, *, locale: str,
+            notes: Mapping[int, Sequence[str]] | None = None,
         ) -> RenderedTurn: ...
 
     async def queue(
@@ -48,10 +53,18 @@ class Proactive:
         """Queue replies to a conversation outside a turn; returns them as queued.
 
         Menus sent this way are not remembered for typed answers: the conversation is not
-        touched (a turn is the place for menus).
+        touched (a turn is the place for menus). The outbound policy comes first (one read
+        of the conversation): nothing goes to a user who opted out, and a closed
+        customer-care window takes templates only; what it holds back is counted and
+        reported to ``@bot.on_error`` (:class:`~botkit.errors.OptedOut`,
+        :class:`~botkit.errors.WindowClosed`), not queued.
         """
+        gated = await self.policy.gate_key(replies, key)
+        if not gated.replies:
+            return []
         turn = self.render_replies(
-            replies, key, ref_prefix + uuid.uuid4().hex[:24], locale=self.settings.locale
+            gated.replies, key, ref_prefix + uuid.uuid4().hex[:24], locale=self.settings.locale,
+            notes=gated.notes,
         )
         now = self.clock.now()
         if turn.files:
@@ -72,7 +85,9 @@ class Proactive:
             await bot.send("sms", "447700900001", "Table ready", sender="447700900000")
 
         Returns:
-            The message_uuid Vonage gave each message.
+            The message_uuid Vonage gave each message sent; one the outbound policy held
+            back (an opted-out user, a closed window) is reported to ``@bot.on_error``
+            and has none.
 
         Raises:
             MessagesApiError: the Messages API refused a message.

@@ -38,20 +38,22 @@ def render_turn(
     public_url: str | None,
     now: float,
     senders: Mapping[str, str] | None = None,
+    notes: Mapping[int, Sequence[str]] | None = None,
 ) -> RenderedTurn:
     """Render ``replies`` for ``key``'s channel as request bodies addressed to its user.
 
     Each body gets a ``client_ref`` of ``ref_base`` and its index, so the same inbound
     always yields the same references (unless the reply's options give one). A reply with
     ``failover`` carries each step rendered for its channel, from ``senders``'s address
-    for that channel (the conversation's own by default).
+    for that channel (the conversation's own by default). ``notes`` are decisions taken
+    before rendering, by index into ``replies``, put before each reply's own.
 
     Raises:
         OptionsError, FailoverError: a reply the channel refuses; nothing is rendered.
     """
     turn = RenderedTurn()
     version = api_version
-    for given in replies:
+    for index, given in enumerate(replies):
         reply = Text(given) if isinstance(given, str) else given
         rendered = render(
             reply, key.channel, version, locale=locale, public_url=public_url, now=now
@@ -60,7 +62,7 @@ def render_turn(
             # The latest menu replaces the pending one; a native menu leaves none.
             turn.menu, turn.shows_buttons = rendered.menu, True
         turn.files.update(rendered.files)
-        decisions = list(rendered.decisions)
+        decisions = [*(notes or {}).get(index, ()), *rendered.decisions]
         steps = []
         if reply.failover and version != "v1":
             decisions.append(f"failover: the {version} API has none -> sent without")

@@ -164,13 +164,16 @@ def as_replies(messages: tuple[Any, ...]) -> list[Reply]:
 
 
 def with_envelope(reply: Reply, *, options: MessageOptions | Mapping[str, Any] | None,
-                  failover: Sequence[str] | None) -> Reply:
-    """``reply`` with ``options`` and ``failover`` where it has none of its own (checked)."""
+                  failover: Sequence[str] | None, fallback: Template | None = None) -> Reply:
+    """``reply`` with ``options``, ``failover`` and ``fallback`` where it has none of its
+    own (checked). A template is its own fallback: it gets none."""
     update: dict[str, Any] = {}
     if options is not None and reply.options is None:
         update["options"] = options
     if failover is not None and not reply.failover:
         update["failover"] = failover
+    if fallback is not None and reply.fallback is None and not isinstance(reply, Template):
+        update["fallback"] = fallback
     if not update:
         return reply
     return type(reply).model_validate({**reply.model_dump(exclude_unset=True), **update})

@@ -69,6 +69,19 @@ class Settings:
     media_max: int = 100 * 1024 * 1024
     media_stream_above: int = 8 * 1024 * 1024
     typing_after: float | None = None
+    stop_words: tuple[str, ...] | None = None
+    """BOTKIT_STOP_WORDS: the words that opt a user out; None: the default family."""
+    start_words: tuple[str, ...] | None = None
+    help_words: tuple[str, ...] | None = None
+    stop_text: str | None = None
+    """BOTKIT_STOP_TEXT: the opt-out confirmation; None: botkit's, in the user's language."""
+    start_text: str | None = None
+    help_text: str | None = None
+    """BOTKIT_HELP_TEXT: the answer to HELP-family words; None: those words are not keywords."""
+    window_fallback: str | None = None
+    """BOTKIT_WINDOW_FALLBACK: the registry template sent when the window is closed."""
+    templates: str | None = None
+    """BOTKIT_TEMPLATES: the template registry file."""
 
     def __post_init__(self) -> None:
         _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
@@ -210,7 +223,22 @@ class Settings:
             media_max=int(number("BOTKIT_MEDIA_MAX", 100 * 1024 * 1024)),
             media_stream_above=int(number("BOTKIT_MEDIA_STREAM_ABOVE", 8 * 1024 * 1024)),
             typing_after=None if typing_after is None else number("BOTKIT_TYPING_AFTER", 0.0),
+            stop_words=_words(env, "BOTKIT_STOP_WORDS"),
+            start_words=_words(env, "BOTKIT_START_WORDS"),
+            help_words=_words(env, "BOTKIT_HELP_WORDS"),
+            stop_text=text("BOTKIT_STOP_TEXT"),
+            start_text=text("BOTKIT_START_TEXT"),
+            help_text=text("BOTKIT_HELP_TEXT"),
+            window_fallback=text("BOTKIT_WINDOW_FALLBACK"),
+            templates=text("BOTKIT_TEMPLATES"),
         )
+
+
+def _words(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
+    """A comma-separated word list (``STOP,QUIT,ALTO``); unset: None; set but empty: ()."""
+    if name not in env:
+        return None
+    return tuple(w.strip() for w in env[name].split(",") if w.strip())
 
 
 def _senders(raw: str | None) -> dict[str, str]:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from botkit import _messages
 from botkit.backlog import Backlog
+from botkit.compliance.policy import Gated
 from botkit.context import MENU_KEY, Context, ErrorContext
 from botkit.errors import AlreadyDone, LeaseLost, PayloadError, StoreError, VersionConflict
 from botkit.events import (
@@ -363,6 +364,7 @@ class Worker:
                 bot.metrics.count("inbox_unparsable")
                 await self._finish_unchanged(entry, held)
                 return
+        rules = bot.policy.turn(event)  # STOP, START, HELP; the window; the gate
         for _ in range(_MAX_CONFLICTS):
             if held is not None and held.known is not None:
                 conversation, held.known = held.known, None
@@ -375,17 +377,25 @@ class Worker:
                     return
                 conversation.meta.pop(TIMER_META_KEY, None)
             locale = conversation.locale or bot.settings.locale
+            keyword = await rules.keyword(conversation)  # before all else, handoff's relay too
             handoff = bot.handoffs.turn(event, conversation)
-            answered = self._recognise(event, conversation, locale)
-            replies, conversation = await self._run(answered, conversation, handoff)
+            if keyword is None:  # the policy gates the replies; a keyword's answer is exempt
+                answered = self._recognise(event, conversation, locale)
+                replies, conversation = await self._run(answered, conversation, handoff)
+                gated = await rules.gate(replies, conversation)
+            else:
+                gated = Gated(keyword.replies)
             ref = client_ref_base(event)
             try:
-                turn = bot.render_replies(replies, entry.key, ref, locale=locale)
+                turn = bot.render_replies(gated.replies, entry.key, ref, locale=locale,
+                                          notes=gated.notes)
             except (OptionsError, FailoverError) as exc:
                 # A reply the channel refuses: report it, send the fallback, keep the rest.
                 bot.metrics.count("render_error")
                 fallback = await bot.report_error(ErrorContext(exc, entry.key, event=event))
-                turn = bot.render_replies(fallback, entry.key, ref, locale=locale)
+                gated = await rules.gate(fallback, conversation)
+                turn = bot.render_replies(gated.replies, entry.key, ref, locale=locale,
+                                          notes=gated.notes)
             if turn.shows_buttons:
                 if turn.menu is None:
                     conversation.meta.pop(MENU_KEY, None)

@@ -166,11 +166,11 @@ async def test_a_handler_can_clear_the_menu_and_set_the_locale(
 ) -> None:
     bot, answers = menu_bot(make_bot)
 
-    @bot.on_text("^stop$")
-    async def stop(ctx: Context) -> None:
+    @bot.on_text("^clear$")
+    async def clear(ctx: Context) -> None:
         ctx.clear_menu()
 
-    bot.routes.insert(0, bot.routes.pop())  # 'stop' before the catch-all text handler
+    bot.routes.insert(0, bot.routes.pop())  # 'clear' before the catch-all text handler
 
     @bot.on_text("^español$")
     async def spanish(ctx: Context) -> None:
@@ -180,7 +180,7 @@ async def test_a_handler_can_clear_the_menu_and_set_the_locale(
 
     async with BotTestClient(bot) as client:
         await client.send("menu 3")
-        await client.send("stop")
+        await client.send("clear")
         await client.send("1")
         await client.send("español")
         [menu] = await client.send("menu 3")

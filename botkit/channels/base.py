@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FEATURES",
     "Capabilities",
+    "CareWindow",
     "ChannelSpec",
     "CustomCheck",
     "InboundQuirks",
@@ -151,6 +152,23 @@ class Capabilities:
 
 
 @dataclass(frozen=True, slots=True)
+class CareWindow:
+    """A channel's customer-care window: how long after the user's last message the
+    business may send free-form messages; after it, only what passes the channel's rule.
+
+    Attributes:
+        seconds: the window's length (WhatsApp, Messenger: 24 hours).
+        templates: a pre-approved template may go out when it is closed (WhatsApp).
+        tag_option: the message option that lets a message out when it is closed
+            (Messenger's message ``tag``), or None.
+    """
+
+    seconds: float
+    templates: bool = False
+    tag_option: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class V01Naming:
     """How the v0.1 (nested) wire format names the channel and its two parties.
 
@@ -229,6 +247,7 @@ class ChannelSpec:
         inbound: the channel's inbound quirks.
         sandbox: how the sandbox draws it.
         sample_user, sample_bot: plausible addresses for test webhooks and the sandbox.
+        care_window: the customer-care window, or None when the channel has none.
     """
 
     name: str
@@ -241,6 +260,7 @@ class ChannelSpec:
     custom_check: CustomCheck | None = None
     inbound: InboundQuirks = InboundQuirks()
     sandbox: SandboxLook = SandboxLook()
+    care_window: CareWindow | None = None
 
     def __post_init__(self) -> None:
         for version, caps in self.capabilities.items():

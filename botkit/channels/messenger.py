@@ -12,7 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from botkit.channels.base import Capabilities, ChannelSpec, SandboxLook, V01Naming, by_version
+from botkit.channels.base import (
+    Capabilities,
+    CareWindow,
+    ChannelSpec,
+    SandboxLook,
+    V01Naming,
+    by_version,
+)
 from botkit.options import COMMON_V01, COMMON_V1, OptionRule
 from botkit.wire.common import Envelope, Id50, NonEmpty, Strict, Url
 
@@ -106,6 +113,9 @@ CHANNEL = ChannelSpec(
     sample_user="8411652412345678",
     sample_bot="1234567890123456",
     v01=V01Naming("messenger", user_field="id", bot_field="id"),
+    # Standard messaging: 24 hours after the user's last message; later only a message
+    # with a message tag (options={"category": "message_tag", "tag": ...}).
+    care_window=CareWindow(24 * 3600.0, tag_option="tag"),
     sandbox=SandboxLook(sends=("text", "image"), read_receipts=True,
                         theme={"head-bg": "#fff", "composer-bg": "#fff", "bot-bg": "#f0f0f0",
                                "bot-ink": "#050505",

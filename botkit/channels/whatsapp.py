@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 
 from botkit.channels.base import (
     Capabilities,
+    CareWindow,
     ChannelSpec,
     InboundQuirks,
     SandboxLook,
@@ -505,6 +506,8 @@ CHANNEL = ChannelSpec(
     sample_bot="447700900000",
     v01=V01Naming("whatsapp"),
     inbound=InboundQuirks(contacts_any_type=True, profile=True),
+    # 24 hours after the user's last message only a template goes out (the API refuses).
+    care_window=CareWindow(24 * 3600.0, templates=True),
     sandbox=SandboxLook(sends=("text", "reply", "button", "reaction", "location", "image",
                                "contacts"),
                         read_receipts=True, quotes=True,

@@ -285,6 +285,17 @@ _HANDOFF: Final = (
     "CREATE INDEX handoffs_since ON @schema.handoffs (since)",
 )
 
+# Version 5: the opt-out list (see botkit.store._pg_optouts).
+_OPTOUTS: Final = (
+    """CREATE TABLE @schema.optouts (
+        channel text COLLATE "C" NOT NULL,
+        "user" text COLLATE "C" NOT NULL,
+        bot text COLLATE "C" NOT NULL,
+        at double precision NOT NULL,
+        via text NOT NULL,
+        PRIMARY KEY (channel, "user", bot))""",
+)
+
 # Version 2 marks queued rows with the call that queued them (``batch``): a call whose
 # answer was lost looks them up (see _pg_pool). Its queue and complete_turn replace the
 # ones version 1 had (dropped here; they are not in version 1 below any more, since this
@@ -307,6 +318,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     RATE_MIGRATION,
     # 4: human handoff (see botkit.store._pg_handoff).
     _HANDOFF,
+    # 5: the opt-out list (see botkit.store._pg_optouts).
+    _OPTOUTS,
 )
 """Migration n (1-based) brings a schema from version n - 1 to n."""
 

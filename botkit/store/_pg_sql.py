@@ -189,7 +189,13 @@ class Statements:
             ORDER BY id LIMIT $4"""
         )
         self.entry_key = sql('SELECT channel, "user", bot FROM @schema.inbox WHERE id = $1')
-        self.load = sql(f"SELECT version, doc FROM @schema.conversations WHERE {_KEY}")
+        # The opt-out list is read with the conversation: a turn needs no second read.
+        self.load = sql(
+            """SELECT c.version, c.doc, o.at IS NOT NULL
+            FROM (SELECT $1::text AS channel, $2::text AS "user", $3::text AS bot) AS k
+            LEFT JOIN @schema.conversations c USING (channel, "user", bot)
+            LEFT JOIN @schema.optouts o USING (channel, "user", bot)"""
+        )
         self.complete_turn = sql(
             """SELECT o_outcome, o_version, o_ids, o_others FROM @schema.complete_turn(
             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"""

@@ -64,16 +64,25 @@ _MAX_VARIABLES = 999
 # The loads of one batch, merged (see _load_many): one row, a JSON array of
 # [position, version, doc] for the conversations that exist. Positions, not keys, come
 # back, so no key has to survive a trip through JSON.
-_LOAD_ROWS = """SELECT json_group_array(json_array(wanted.column1, c.version, c.doc))
-    FROM (VALUES {}) AS wanted JOIN conversations AS c
-    ON c.channel = wanted.column2 AND c.user = wanted.column3 AND c.bot = wanted.column4"""
+# The opt-out list is read in the same statement (one primary-key probe more): a turn
+# never needs a second read for it.
+_LOAD_ROWS = """SELECT json_group_array(json_array(wanted.column1, c.version, c.doc,
+        o.at IS NOT NULL))
+    FROM (VALUES {}) AS wanted LEFT JOIN conversations AS c
+    ON c.channel = wanted.column2 AND c.user = wanted.column3 AND c.bot = wanted.column4
+    LEFT JOIN optouts AS o
+    ON o.channel = wanted.column2 AND o.user = wanted.column3 AND o.bot = wanted.column4
+    WHERE c.version IS NOT NULL OR o.at IS NOT NULL"""
 
 _INSERT_INBOX = """INSERT INTO inbox (dedupe_key, channel, user, bot, kind, body, accepted_at)
     VALUES (?, ?, ?, ?, ?, ?, ?)"""
 
 _FINISH_INBOX = f"UPDATE inbox SET done = 1, done_at = ? WHERE id = ? AND done = 0 AND {_KEY}"
 
-_SELECT_CONVERSATION = f"SELECT version, doc FROM conversations WHERE {_KEY}"
+_SELECT_CONVERSATION = """SELECT c.version, c.doc, o.at IS NOT NULL
+    FROM (SELECT ? AS channel, ? AS user, ? AS bot) AS wanted
+    LEFT JOIN conversations AS c USING (channel, user, bot)
+    LEFT JOIN optouts AS o USING (channel, user, bot)"""
 
 # What a turn's commit checks, in one statement (each statement is a GIL hand-off between
 # the store's thread and a busy event loop): the stored version (NULL: none) and whether
@@ -199,29 +208,31 @@ def _accept_many(conn: sqlite3.Connection, entries: list[NewInboxEntry]) -> list
     return [None if result is None else next(ids) for result in results]
 
 
-def _load_many(
-    conn: sqlite3.Connection, keys: list[ConversationKey]
-) -> list[tuple[int, str] | None]:
-    """The loads of one batch in one statement: ``(version, doc)`` or None per key."""
+Loaded = tuple[int | None, str | None, bool]
+"""A load's row: the conversation's version and doc (None: not stored), and whether the
+user is on the opt-out list."""
+
+
+def _load_many(conn: sqlite3.Connection, keys: list[ConversationKey]) -> list[Loaded | None]:
+    """The loads of one batch in one statement: a row, or None (nothing stored), per key."""
     if len(keys) == 1:
         return _load_each(conn, keys)
-    found: dict[int, tuple[int, str]] = {}
+    found: dict[int, Loaded] = {}
     for part in _chunks(list(range(len(keys))), _MAX_VARIABLES // 4):
         sql = _LOAD_ROWS.format(", ".join(["(?, ?, ?, ?)"] * len(part)))
         params = [value for n in part for value in (n, *_key(keys[n]))]
         ((text,),) = conn.execute(sql, params).fetchall()
-        found.update((n, (version, doc)) for n, version, doc in decode_json(text))
+        found.update((n, (version, doc, bool(opted))) for n, version, doc, opted
+                     in decode_json(text))
     return [found.get(n) for n in range(len(keys))]
 
 
-def _load_each(
-    conn: sqlite3.Connection, keys: list[ConversationKey]
-) -> list[tuple[int, str] | None]:
+def _load_each(conn: sqlite3.Connection, keys: list[ConversationKey]) -> list[Loaded | None]:
     """The loads of one batch, one statement each."""
-    results: list[tuple[int, str] | None] = []
+    results: list[Loaded | None] = []
     for key in keys:
-        row = conn.execute(_SELECT_CONVERSATION, _key(key)).fetchone()
-        results.append(None if row is None else (row[0], row[1]))
+        version, doc, opted = conn.execute(_SELECT_CONVERSATION, _key(key)).fetchone()
+        results.append((version, doc, bool(opted)))
     return results
 
 

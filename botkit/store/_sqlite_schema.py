@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from botkit.store._sqlite_handoff import HANDOFF_SCHEMA
+from botkit.store._sqlite_optouts import OPTOUT_SCHEMA
 
 __all__ = ["SCHEMA_VERSION"]
 
 #: Stored in ``PRAGMA user_version``; bump it with a migration when the tables change.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS conversations (
@@ -79,6 +80,7 @@ _SCHEMA = (
         UNIQUE (channel, user, bot)
     )""",
     *HANDOFF_SCHEMA,
+    *OPTOUT_SCHEMA,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 

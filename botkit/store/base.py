@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from botkit.store.handoff import HandoffStore
+from botkit.store.optouts import OptOutStore
 
 __all__ = [
     "DEDUPE_RETENTION",
@@ -80,6 +81,9 @@ class Conversation:
         state: the active state name (of the flow, or set by handlers).
         data: the bot's own data, persisted after every turn.
         meta: botkit's bookkeeping (pending menu, window times, timers); not for bot code.
+        opted_out: whether the user is on the opt-out list for this channel and number;
+            read by :meth:`Store.load` with the conversation, never stored in it (the
+            list is its own record, see :mod:`botkit.store.optouts`).
     """
 
     key: ConversationKey
@@ -88,6 +92,7 @@ class Conversation:
     state: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    opted_out: bool = False
 
     @property
     def locale(self) -> str | None:
@@ -203,7 +208,7 @@ class OneProcessOutbox:
         """Nothing to release: no other process sends from this store."""
 
 
-class Store(HandoffStore, Protocol):
+class Store(HandoffStore, OptOutStore, Protocol):
     """The durable state behind a bot. All methods are coroutines and never block the loop.
 
     Raises:
@@ -227,7 +232,8 @@ class Store(HandoffStore, Protocol):
         """Unfinished inbox entries with ``id > after_id``, in acceptance order."""
 
     async def load(self, key: ConversationKey) -> Conversation:
-        """The stored conversation, or a fresh one at version 0."""
+        """The stored conversation, or a fresh one at version 0, with
+        :attr:`Conversation.opted_out` read in the same step (no second round trip)."""
 
     async def complete_turn(
         self,

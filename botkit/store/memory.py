@@ -31,6 +31,7 @@ from botkit.store._codec import (
     version_conflict,
 )
 from botkit.store._memory_handoff import MemoryHandoff
+from botkit.store._memory_optouts import MemoryOptOuts
 from botkit.store.base import (
     DEDUPE_RETENTION,
     Committed,
@@ -78,7 +79,7 @@ class _OutboxRow:
         )
 
 
-class MemoryStore(OneProcessOutbox, MemoryHandoff):
+class MemoryStore(OneProcessOutbox, MemoryHandoff, MemoryOptOuts):
     """Everything in process memory; gone when the process ends.
 
     Data survives ``close()`` followed by ``open()`` on the same instance, mirroring a
@@ -88,6 +89,7 @@ class MemoryStore(OneProcessOutbox, MemoryHandoff):
 
     def __init__(self) -> None:
         MemoryHandoff.__init__(self)
+        MemoryOptOuts.__init__(self)
         self._open = False
         # conversations hold (version, JSON doc): decoding on every load is what makes
         # each loaded Conversation an independent copy.
@@ -166,9 +168,9 @@ class MemoryStore(OneProcessOutbox, MemoryHandoff):
         """The stored conversation (a fresh copy), or a new one at version 0."""
         self._check_open()
         stored = self._conversations.get(key)
-        if stored is None:
-            return Conversation(key)
-        return conversation_from_doc(key, *stored)
+        found = Conversation(key) if stored is None else conversation_from_doc(key, *stored)
+        found.opted_out = key in self._optouts
+        return found
 
     async def complete_turn(
         self,

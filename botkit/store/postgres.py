@@ -51,6 +51,7 @@ from botkit.store._codec import (
     version_conflict,
 )
 from botkit.store._pg_handoff import PostgresHandoff
+from botkit.store._pg_optouts import PostgresOptOuts
 from botkit.store._pg_outbox import SENDER_GC
 from botkit.store._pg_pool import AnswerLost, Database, parse_url
 from botkit.store._pg_schema import SCHEMA_VERSION
@@ -96,7 +97,7 @@ LEASE_GC: Final = 3600.0
 (a process that died): dead leases never pile up."""
 
 
-class PostgresStore(PostgresHandoff):
+class PostgresStore(PostgresHandoff, PostgresOptOuts):
     """A :class:`~botkit.store.base.Store` in one PostgreSQL schema.
 
     Args:
@@ -228,8 +229,10 @@ class PostgresStore(PostgresHandoff):
     async def load(self, key: ConversationKey) -> Conversation:
         """The stored conversation (a fresh copy), or a new one at version 0."""
         async with self._db.connection() as conn:
-            row = await conn.fetchrow(self._sql.load, *key_args(key))
-        return Conversation(key) if row is None else conversation_from_doc(key, row[0], row[1])
+            version, doc, opted_out = one(await conn.fetchrow(self._sql.load, *key_args(key)))
+        loaded = Conversation(key) if version is None else conversation_from_doc(key, version, doc)
+        loaded.opted_out = opted_out
+        return loaded
 
     async def complete_turn(
         self,

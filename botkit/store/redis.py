@@ -78,6 +78,7 @@ from botkit.store._redis_lua import (
     PRUNE_OUTBOX_LUA,
     RELEASE_LEASE_LUA,
 )
+from botkit.store._redis_optouts import RedisOptOuts
 from botkit.store._redis_outbox import (
     CLAIM_EARLIER_LUA,
     CLAIM_OUTBOUND_LUA,
@@ -129,7 +130,7 @@ _OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys QUEUE_FUNCTION 
 _WALK = 500  # stream entries per script call when pruning or forgetting
 
 
-class RedisStore(RedisConnection, RedisHandoff):
+class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts):
     """A :class:`~botkit.store.base.Store` in one Redis database.
 
     Args:
@@ -172,10 +173,11 @@ class RedisStore(RedisConnection, RedisHandoff):
 
     async def load(self, key: ConversationKey) -> Conversation:
         """The stored conversation (a fresh copy), or a new one at version 0."""
-        version, doc = await self._hmget(f"conv:{_member(key)}", "version", "doc")
-        if version is None or doc is None:
-            return Conversation(key)
-        return conversation_from_doc(key, int(version), doc.decode("ascii"))
+        version, doc, opted_out = await self._load_with_optout(f"conv:{_member(key)}", key)
+        loaded = Conversation(key) if version is None or doc is None else (
+            conversation_from_doc(key, int(version), doc.decode("ascii")))
+        loaded.opted_out = opted_out
+        return loaded
 
     async def complete_turn(
         self,

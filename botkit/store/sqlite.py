@@ -55,6 +55,7 @@ from botkit.store._sqlite_jobs import (
     _release_lease,
     _run,
 )
+from botkit.store._sqlite_optouts import SQLiteOptOuts
 from botkit.store._sqlite_schema import _SCHEMA, SCHEMA_VERSION, _transaction
 from botkit.store.base import (
     DEDUPE_RETENTION,
@@ -79,7 +80,7 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 P = ParamSpec("P")
 T = TypeVar("T")
 
-class SQLiteStore(OneProcessOutbox, SQLiteHandoff):
+class SQLiteStore(OneProcessOutbox, SQLiteHandoff, SQLiteOptOuts):
     """A :class:`~botkit.store.base.Store` in one SQLite file.
 
     Args:
@@ -241,8 +242,11 @@ class SQLiteStore(OneProcessOutbox, SQLiteHandoff):
         )
         if found is None:
             return Conversation(key)
-        version, doc = found
-        return conversation_from_doc(key, version, doc)
+        version, doc, opted_out = found
+        loaded = Conversation(key) if version is None or doc is None else (
+            conversation_from_doc(key, version, doc))
+        loaded.opted_out = opted_out
+        return loaded
 
     async def complete_turn(
         self,

@@ -49,7 +49,7 @@ def make_bot() -> Bot:
         await ctx.reply(Buttons(f"{SIZES[data['size']]} pizza to {address}?",
                                 [Button("Yes", "yes"), Button("No", "no")]))
 
-    @bot.on_text(r"(?i)^(stop|cancel)$")
+    @bot.on_text(r"(?i)^(never mind|forget it)$")
     async def cancel(ctx: Context) -> None:
         ctx.conversation.state = None
         ctx.conversation.data.clear()
