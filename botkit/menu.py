@@ -30,8 +30,9 @@ class ShownChoice:
 class ShownMenu:
     """The choices shown, how they were labelled, on which channel and when.
 
-    ``native`` menus are WhatsApp reply buttons and lists: nothing is labelled (labels are
-    empty), so a typed title is understood but a bare number is not.
+    ``native`` menus are WhatsApp reply buttons and lists, and RCS chips: nothing is
+    labelled (labels are empty), so a typed title is understood; on WhatsApp a bare number
+    names a position too ("2": the second button or row), see :func:`botkit.recognise.recognise`.
     """
 
     choices: tuple[ShownChoice, ...]

@@ -18,7 +18,9 @@ than one choice the answer is ambiguous and nothing is recognised:
    removed;
 3. a number: digits, keycap or full-width digits and number words name a *label*
    ("two" -> the line labelled 2); in a lettered menu, where titles are numbers,
-   they name the one *title* equal to that number. Ordinals ("second", "2nd",
+   they name the one *title* equal to that number; at WhatsApp reply buttons or a
+   list, which show no numbers, they name a *position* ("2" -> the second row, as
+   users type), unless a title starts with a digit. Ordinals ("second", "2nd",
    "2番目") and "last" name a *position* in the list as shown. A number that names
    nothing shown is not an answer; neither is one contradicted by rule 4;
 4. a prefix of at least three letters that starts exactly one title ("med").
@@ -39,7 +41,7 @@ from typing import Final, Literal, TypeAlias
 from botkit.locales import get_locale
 from botkit.menu import ShownChoice, ShownMenu
 
-__all__ = ["MAX_ANSWER_CHARS", "normalise", "recognise"]
+__all__ = ["MAX_ANSWER_CHARS", "normalise", "read_whole_number", "recognise"]
 
 MAX_ANSWER_CHARS: Final = 1024
 """Longer texts are never answers; the cap also bounds the work done on hostile input."""
@@ -341,11 +343,39 @@ def _number(core: str, language: _Language) -> tuple[_Kind, int] | None:
     return None
 
 
+def read_whole_number(text: str, *, locale: str = "en") -> int | None:
+    """A whole number written in words or symbols: "two", "dos", "二", "2つ", "２", "2️⃣".
+
+    For questions that ask a number (a flow's ``type: number``), beside the digits they
+    read themselves. Fillers and number marks are dropped as for menus ("no. 3",
+    "three please"); ordinals ("second") are positions, not numbers, and give None.
+    """
+    if len(text) > MAX_ANSWER_CHARS:
+        return None
+    language = _language(locale)
+    core = _core(normalise(text), language)
+    forms = [core] if language.uses_spaces else [core, core.replace(" ", "")]
+    for form in forms:
+        value = _value(form, language)
+        if value is not None and value != _OUT_OF_RANGE:
+            return value
+    return None
+
+
+def _positional(menu: ShownMenu) -> bool:
+    """True when a bare number names a position: WhatsApp reply buttons and list rows are
+    shown in order, unnumbered, and users type "2" for the second. Not when a title starts
+    with a digit ("2 people": the number may mean the title), nor for RCS chips (link chips
+    may sit between the reply chips remembered)."""
+    return (menu.style == "native" and menu.channel == "whatsapp"
+            and not any(c.title.lstrip()[:1].isdigit() for c in menu.choices))
+
+
 def _by_number(kind: _Kind, value: int, menu: ShownMenu, index: _Index) -> _Found:
     """The choice a number names in this menu, or None if it names nothing shown."""
     if kind == "last":
         return menu.choices[-1]
-    if kind == "ordinal":
+    if kind == "ordinal" or (kind == "cardinal" and _positional(menu)):
         return menu.choices[value - 1] if 1 <= value <= len(menu.choices) else None
     # Lettered menus exist because titles are numbers, so a number names a title.
     table = index.titles if menu.style == "lettered" else index.labels

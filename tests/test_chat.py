@@ -69,7 +69,7 @@ async def test_a_numbered_answer_on_sms(make_bot: Callable[..., Bot]) -> None:
     ]
 
 
-async def test_whatsapp_buttons_are_tapped_and_typed_numbers_stay_text(
+async def test_whatsapp_buttons_are_tapped_or_picked_by_a_typed_number(
     make_bot: Callable[..., Bot],
 ) -> None:
     bot = make_bot()
@@ -77,7 +77,7 @@ async def test_whatsapp_buttons_are_tapped_and_typed_numbers_stay_text(
     text = await _chat(bot, "whatsapp", ["order", "2", "/tap 3", "/location 51.5 -0.12"])
     assert "bot> What size?\n     [ Small ]  [ Medium ]  [ Large ]\n" in text
     assert "(tap with /tap N: 1. Small  2. Medium  3. Large)" in text
-    assert "you> 2\nbot> echo: 2\n" in text  # WhatsApp has no typed menu: "2" is just text
+    assert "you> 2\nbot> Medium, noted (text).\n" in text  # the second button, as typed
     assert "you> /tap 3\nbot> Large, noted (native).\n" in text
     assert "bot> [location] You (51.5, -0.12)\n" in text
     assert text.endswith("you> \n")  # the input ran out

@@ -12,6 +12,7 @@ from typing import Any
 
 from botkit.events import InboundEvent
 from botkit.flows.spec import Ask
+from botkit.recognise import read_whole_number
 
 __all__ = ["read_answer"]
 
@@ -36,13 +37,17 @@ def _kind_accepted(kind: str, accepts: tuple[str, ...]) -> bool:
     return kind in accepts or (kind in _MEDIA and "media" in accepts)
 
 
-def read_answer(ask: Ask, event: InboundEvent, *, today: date) -> Any | None:
+def read_answer(
+    ask: Ask, event: InboundEvent, *, today: date, locale: str = "en"
+) -> Any | None:
     """The value to store for ``event`` as an answer to ``ask``, or None if it is not one.
 
     Args:
         ask: the question.
         event: the user's message.
         today: the conversation's date, for ``date`` answers like "tomorrow".
+        locale: the conversation's language, for numbers written as words ("two", "dos",
+            "二").
     """
     if not _kind_accepted(event.kind, ask.accepts):
         return None
@@ -59,6 +64,8 @@ def read_answer(ask: Ask, event: InboundEvent, *, today: date) -> Any | None:
     text = (event.text or "").strip()
     if not text:
         return None
+    if ask.type == "number":
+        return _number(ask, text, locale)
     reader = _READERS.get(ask.type)
     return text if reader is None else reader(ask, text, today)
 
@@ -75,10 +82,14 @@ def _choice(ask: Ask, event: InboundEvent) -> str | None:
     return None
 
 
-def _number(ask: Ask, text: str, today: date) -> float | int | None:
-    if not _NUMBER.match(text):
-        return None
-    value = float(text.replace(",", "."))
+def _number(ask: Ask, text: str, locale: str) -> float | int | None:
+    if _NUMBER.match(text):
+        value = float(text.replace(",", "."))
+    else:  # "two", "dos", "二", "2つ", full-width digits
+        whole = read_whole_number(text, locale=locale)
+        if whole is None:
+            return None
+        value = float(whole)
     if (ask.min is not None and value < ask.min) or (ask.max is not None and value > ask.max):
         return None
     return int(value) if value.is_integer() else value
@@ -110,4 +121,4 @@ def _date(ask: Ask, text: str, today: date) -> str | None:
     return None
 
 
-_READERS = {"number": _number, "email": _email, "phone": _phone, "date": _date}
+_READERS = {"email": _email, "phone": _phone, "date": _date}

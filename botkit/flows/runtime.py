@@ -264,7 +264,7 @@ class FlowRoute:
     async def _answer(self, ctx: Context, ask: Ask) -> None:
         event = ctx.message
         today = datetime.fromtimestamp(self.bot.clock.now(), UTC).date()
-        value = read_answer(ask, event, today=today)
+        value = read_answer(ask, event, today=today, locale=ctx.locale)
         if value is not None and ask.validate_ is not None:
             ctx.match = {"value": value}
             if not await _invoke(self.bot.conditions[ask.validate_], ctx):
