@@ -300,17 +300,26 @@ def preview(
 
 
 def main_preview(path: str, channel: str | None, api_version: str) -> int:
-    """``botkit preview FILE [--channel X]``: print the preview of the reply in a YAML/JSON file.
+    """``botkit preview FILE [--channel X]``: print the preview of the replies in a YAML/JSON
+    file: one reply, a list of replies, or several YAML documents (``---`` between them),
+    sent in that order as one turn.
 
     Returns:
         0 on success; 1 when the file cannot be read or holds no valid reply; 2 for an
         unknown channel or API version.
     """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        documents = [d for d in yaml.safe_load_all(Path(path).read_text(encoding="utf-8"))
+                     if d is not None]
     except (OSError, yaml.YAMLError) as exc:
         print(f"botkit preview: {path}: {exc}", file=sys.stderr)
         return 1
+    if not documents:
+        print(f"botkit preview: {path}: the file holds no reply", file=sys.stderr)
+        return 1
+    # One document stays as it is (a reply or a list); several are the turn's replies.
+    data: Any = documents[0] if len(documents) == 1 else [
+        reply for d in documents for reply in (d if isinstance(d, list) else [d])]
     try:
         text = preview(data, [channel] if channel else None, api_version)
     except BotkitError as exc:

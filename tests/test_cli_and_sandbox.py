@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -135,6 +136,42 @@ def test_botkit_run_serves_the_echo_example(tmp_path: Path) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=10)
     assert b"sandbox mode" in output
+
+
+def _replies_doc_example() -> str:
+    """The several replies docs/replies.md shows in one block ("Replies as data")."""
+    text = (ROOT / "docs" / "replies.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"^### Replies as data\n.*?^```yaml\n(.*?)^```$", text,
+                         flags=re.MULTILINE | re.DOTALL)
+    assert block.count("\n---\n") >= 2
+    return block
+
+
+def test_botkit_preview_takes_the_docs_block_of_several_replies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replies = tmp_path / "replies.yaml"
+    block = _replies_doc_example()
+    replies.write_text(block)
+    count = block.count("\n---\n") + 1
+    assert main(["preview", str(replies), "--channel", "whatsapp"]) == 0
+    out = capsys.readouterr().out
+    assert "-- message 1 of " in out and "What size?" in out and "Your table is ready" in out
+    assert out.count("-- message ") >= count
+
+
+def test_botkit_preview_takes_a_list_of_replies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replies = tmp_path / "replies.yaml"
+    replies.write_text("- Hello!\n- text: What size?\n  buttons: [Small, Large]\n")
+    assert main(["preview", str(replies), "--channel", "sms"]) == 0
+    out = capsys.readouterr().out
+    assert "-- message 1 of 2 --" in out and "-- message 2 of 2 --" in out
+    assert "1. Small" in out
+    replies.write_text("---\n# nothing here\n")
+    assert main(["preview", str(replies)]) == 1
+    assert "holds no reply" in capsys.readouterr().err
 
 
 def test_botkit_preview_prints_every_channel(

@@ -9,6 +9,7 @@
                                contact, a reaction; any of them quoting a message
 ``POST /sandbox/delivery``     ``{"channel", "fails"}``: the fake API rejects the bot's
                                messages on that channel (and failover moves on), or not
+``/sandbox/agent...``          the agent pane (:mod:`botkit.sandbox.agent`)
 =============================  ===========================================================
 
 ``POST /sandbox/send`` builds a v1 inbound webhook (:mod:`botkit.sandbox.actions`), signs
@@ -41,6 +42,7 @@ from botkit.sandbox.actions import (
     DeliveryChoice,
     webhook,
 )
+from botkit.sandbox.agent import agent_pane_routes
 from botkit.sandbox.recorder import SandboxRecorder
 
 if TYPE_CHECKING:
@@ -57,8 +59,8 @@ _SSE_LIFETIME = 15.0  # seconds; the browser reconnects, so a server shutdown ne
 def _problem(status: int, detail: str) -> JSONResponse:
     from botkit.app import problem
 
-    titles = {403: "Forbidden", 415: "Unsupported Media Type", 422: "Invalid action",
-              503: "Sandbox not recording"}
+    titles = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 415: "Unsupported Media Type",
+              422: "Invalid action", 503: "Sandbox not recording"}
     return problem(status, titles.get(status, "Error"), detail, reason="sandbox")
 
 
@@ -226,7 +228,12 @@ def sandbox_routes(bot: Bot) -> list[BaseRoute]:
             found.failing.discard(choice.channel)
         return JSONResponse({"channel": choice.channel, "fails": choice.fails})
 
+    def page_only(request: Request) -> Response | None:
+        found = acting(request)
+        return found if isinstance(found, JSONResponse) else None
+
     return [
+        *agent_pane_routes(bot, _problem, page_only),
         Route("/sandbox", index, methods=["GET"]),
         Route("/sandbox/", index, methods=["GET"]),
         Route("/sandbox/config", config, methods=["GET"]),

@@ -284,3 +284,24 @@ def test_every_edge_of_a_loaded_flow_builds_a_transitions_machine(path: Path) ->
         conversation.state = edge.source or spec.start
         machine.events[f"edge{number}"].trigger(conversation)
         assert conversation.state == edge.target
+
+
+@pytest.mark.parametrize("command", ["botkit graph bots/pizza.yaml",
+                                     "botkit graph tests/flows/good/pizza.yaml"])
+def test_the_guides_graph_examples_are_the_commands_output(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from botkit.cli import main
+
+    text = GUIDE.read_text(encoding="utf-8")
+    shown = re.search(rf"^```console\n\$ {re.escape(command)}\n(.*?)^```$", text,
+                      flags=re.MULTILINE | re.DOTALL)
+    if shown is None:  # the diagram drawn as a picture, after the sentence naming it
+        said = re.search(rf"`{re.escape(command)}`\s+draws the first one:\n\n```mermaid\n"
+                         r"(.*?)^```$", re.sub(r"`([^`\n]*)\n([^`\n]*)`", r"`\1 \2`", text),
+                         flags=re.MULTILINE | re.DOTALL)
+        assert said is not None, f"docs/flows.md shows no output of {command!r}"
+        shown = said
+    monkeypatch.chdir(HERE.parents[1])
+    assert main(command.split()[1:]) == 0
+    assert capsys.readouterr().out == shown.group(1)

@@ -192,6 +192,11 @@ async def test_keys_follow_the_documented_layout(
 async def test_dedupe_keys_and_files_expire(
     store: RedisStore, raw: redis.Redis, prefix: str
 ) -> None:
+    # These TTLs run on the Redis server's clock, not on the injected one, on purpose:
+    # an absolute expiry computed from ``now`` (EXAT) would make a FakeClock set in the past
+    # (NOW is 2023) expire every key at once, and a clock ahead of the server keep keys too
+    # long. So this test reads the TTL Redis holds, right after the write, instead of moving
+    # a fake clock 25 hours on (the contract's prune tests do that for the other stores).
     await store.accept(inbound("m-1"))
     await store.put_files({"f1": ("text/vcard", b"x")}, now=NOW)
 

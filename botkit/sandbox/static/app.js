@@ -2,6 +2,7 @@
 // takes its colours from its channel's theme in /sandbox/config, so the stylesheet names
 // no channel.
 import { el, icon } from "./dom.js";
+import { refreshDesk, startDesk } from "./desk.js";
 import { renderEntry } from "./render.js";
 import { isReaction, contextOf, Reactions, typingBubble } from "./threads.js";
 
@@ -257,6 +258,7 @@ function upsert(entry) {
   // The answer to a post can arrive after the live update that changed it again.
   if (before && before.rev > entry.rev) return;
   state.entries.set(entry.id, entry);
+  if (!before) refreshDesk(); // a new message may start or end a handoff
   if (entry.message_uuid) state.byUuid.set(`${entry.channel}:${entry.message_uuid}`, entry.id);
   const pane = state.panes.get(entry.channel);
   if (!pane || entry.user !== pane.user) return;
@@ -349,6 +351,7 @@ async function start() {
     for (const [channel] of shown) await post({ channel, type: "text", text });
   });
 
+  startDesk(config, say);
   const data = await (await fetch("/sandbox/messages")).json();
   data.messages.forEach(upsert);
   state.rev = data.rev;
