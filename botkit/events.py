@@ -270,6 +270,8 @@ class TimerEvent(_Model):
         timer_id: which timer (a conversation has at most one pending).
         due: when it was due, seconds since the epoch.
         timestamp: when it fired (timezone-aware).
+        profile_name: the user's profile name as last seen in the conversation (set when
+            a flow handles the timer), so a greeting on re-entry can use it.
     """
 
     kind: Literal["timeout"] = "timeout"
@@ -279,6 +281,7 @@ class TimerEvent(_Model):
     timer_id: str
     due: float
     timestamp: AwareDatetime
+    profile_name: str | None = None
 
     @property
     def key(self) -> ConversationKey:

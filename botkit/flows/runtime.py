@@ -72,6 +72,7 @@ class FlowRoute:
     # -- routing ----------------------------------------------------------------------------
 
     async def dispatch(self, ctx: Context) -> bool:
+        _profile_name(ctx)
         event, conversation = ctx.event, ctx.conversation
         if conversation.flow != self.name:
             if conversation.flow is not None or not isinstance(event, InboundEvent):
@@ -321,3 +322,20 @@ class FlowRoute:
         ):
             return False
         return not (matcher.location and event.kind != "location")
+
+
+PROFILE_KEY = "profile_name"
+"""Where a conversation in a flow keeps the user's last profile name, in ``meta``."""
+
+
+def _profile_name(ctx: Context) -> None:
+    """Remember the user's profile name from their messages, and give it to a timer event:
+    a timeout that greets the user again ("Still there, Ana?") knows their name."""
+    event, meta = ctx.event, ctx.conversation.meta
+    if isinstance(event, InboundEvent):
+        if event.profile_name and meta.get(PROFILE_KEY) != event.profile_name:
+            meta[PROFILE_KEY] = event.profile_name
+    elif isinstance(event, TimerEvent) and event.profile_name is None:
+        name = meta.get(PROFILE_KEY)
+        if isinstance(name, str):
+            ctx.event = event.model_copy(update={"profile_name": name})

@@ -50,5 +50,34 @@ def render_data(value: Any, variables: Mapping[str, Any]) -> Any:
 
 
 def template_vars(event: Any, data: Mapping[str, Any], state: str | None) -> dict[str, Any]:
-    """What templates see: ``event``, ``data``, ``state``, and each stored value by name."""
-    return {**data, "event": event, "data": data, "state": state}
+    """What templates see: ``event``, ``data``, ``state``, and each stored value by name.
+
+    A shared location (an ``ask`` answer) shows as words: ``{{ address }}`` is its name
+    and address, or its coordinates; ``{{ address.latitude }}`` still reads one field.
+    """
+    shown = {key: _readable(value) for key, value in data.items()}
+    return {**shown, "event": event, "data": shown, "state": state}
+
+
+class SharedLocation(dict[str, Any]):
+    """A stored location answer that a template prints as an address or coordinates."""
+
+    def __str__(self) -> str:
+        name, address = self.get("name"), self.get("address")
+        if address:
+            return f"{name}, {address}" if name and name not in address else str(address)
+        where = f"{_coordinate(self['latitude'])}, {_coordinate(self['longitude'])}"
+        return f"{name} ({where})" if name else where
+
+
+def _coordinate(value: float) -> str:
+    return f"{float(value):.6f}".rstrip("0").rstrip(".")
+
+
+def _readable(value: Any) -> Any:
+    if (isinstance(value, dict) and not isinstance(value, SharedLocation)
+            and isinstance(value.get("latitude"), int | float)
+            and isinstance(value.get("longitude"), int | float)
+            and set(value) <= {"latitude", "longitude", "name", "address"}):
+        return SharedLocation(value)
+    return value
