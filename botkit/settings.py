@@ -78,10 +78,6 @@ class Settings:
     start_text: str | None = None
     help_text: str | None = None
     """BOTKIT_HELP_TEXT: the answer to HELP-family words; None: those words are not keywords."""
-    window_fallback: str | None = None
-    """BOTKIT_WINDOW_FALLBACK: the registry template sent when the window is closed."""
-    templates: str | None = None
-    """BOTKIT_TEMPLATES: the template registry file."""
 
     def __post_init__(self) -> None:
         _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
@@ -229,8 +225,6 @@ class Settings:
             stop_text=text("BOTKIT_STOP_TEXT"),
             start_text=text("BOTKIT_START_TEXT"),
             help_text=text("BOTKIT_HELP_TEXT"),
-            window_fallback=text("BOTKIT_WINDOW_FALLBACK"),
-            templates=text("BOTKIT_TEMPLATES"),
         )
 
 

@@ -8,8 +8,8 @@ broadcasts all ask :meth:`OutboundPolicy.gate` before anything is rendered or qu
   counted (``opted_out``) and reported to ``@bot.on_error`` as
   :class:`~botkit.errors.OptedOut`;
 * the channel's customer-care window is closed: a free-form message is replaced by its
-  fallback template (the reply's ``fallback=``, a flow state's ``fallback:``, or
-  ``BOTKIT_WINDOW_FALLBACK`` for the whole bot), counted ``window_fallback``; with none,
+  fallback template (the reply's ``fallback=``, or :attr:`OutboundPolicy.window_fallback`
+  for the whole bot), counted ``window_fallback``; with none,
   it is not sent, counted ``window_closed`` and reported as
   :class:`~botkit.errors.WindowClosed`, whose ``on_error`` handler may answer with a
   template (the gate checks those replies too).
@@ -83,8 +83,8 @@ class OutboundPolicy:
 
     Attributes:
         window_fallback: the template sent in place of any free-form message when the
-            window is closed and the message names no fallback of its own; set from
-            ``BOTKIT_WINDOW_FALLBACK`` when the bot starts.
+            window is closed and the message names no fallback of its own
+            (``bot.policy.window_fallback = Template(...)``).
     """
 
     def __init__(self, bot: Bot) -> None:
