@@ -15,6 +15,10 @@ import pytest
 
 from botkit import Bot, FakeClock, Settings
 from botkit.errors import ConfigError
+from botkit.handoff.chatwoot import ChatwootApi, ChatwootSink
+from botkit.handoff.events import HandoffEvent
+from botkit.handoff.relay import DeliveryError
+from botkit.store.base import ConversationKey
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient
 from tests.media_server import PHOTO, MediaServer
 
@@ -218,3 +222,38 @@ async def test_a_reply_after_the_bot_took_over_is_acknowledged_not_sent(
 def test_the_url_must_name_an_account(url: str) -> None:
     with pytest.raises(ConfigError, match="names no account"):
         Settings(chatwoot_url=url, chatwoot_token=TOKEN, chatwoot_inbox=INBOX)
+
+
+async def test_another_process_finds_the_conversation_in_chatwoot(
+    tmp_path: Path, clock: FakeClock, chatwoot: FakeChatwoot
+) -> None:
+    async with handed_off(build(tmp_path, clock, chatwoot), chatwoot) as (_, conversation_id):
+        pass
+
+    async def no_download(url: str) -> tuple[bytes, str, str | None]:
+        raise AssertionError("nothing to download")
+
+    # A process that did not open the conversation knows nothing of it but what Chatwoot says.
+    other = ChatwootSink(ChatwootApi(chatwoot.account_url, TOKEN, clock=clock), INBOX,
+                         download=no_download)
+    key = ConversationKey("whatsapp", USER, DEFAULT_BOT["whatsapp"])
+    message = {"direction": "in", "from": "user", "kind": "text", "text": "from elsewhere"}
+    await other.deliver(HandoffEvent("message.received", key, "evt_1", clock.now(),
+                                     {"message": message}))
+    await other.deliver(HandoffEvent("handoff.released", key, "evt_2", clock.now(),
+                                     {"reason": "hand_back", "state": None}))
+    await other.aclose()
+    contents = [m["content"] for m in chatwoot.messages[conversation_id]]
+    assert contents[-2:] == ["from elsewhere", "Back with the bot (hand_back)."]
+    assert chatwoot.conversations[conversation_id]["status"] == "resolved"
+    assert len(chatwoot.conversations) == 1 and len(chatwoot.contacts) == 1
+    # Once resolved, a late event for it is retried (it may be on its way), then dropped.
+    with pytest.raises(DeliveryError) as raised:
+        fresh = ChatwootSink(ChatwootApi(chatwoot.account_url, TOKEN, clock=clock), INBOX,
+                             download=no_download)
+        try:
+            await fresh.deliver(HandoffEvent("message.received", key, "evt_3", clock.now(),
+                                             {"message": message}))
+        finally:
+            await fresh.aclose()
+    assert raised.value.retryable
