@@ -383,6 +383,7 @@ class Worker:
                 answered = self._recognise(event, conversation, locale)
                 replies, conversation = await self._run(answered, conversation, handoff)
                 gated = await rules.gate(replies, conversation)
+                handoff.held(gated.held)  # an agent's message held back: tell the agent side
             else:
                 gated = Gated(keyword.replies)
             ref = client_ref_base(event)

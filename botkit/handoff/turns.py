@@ -14,7 +14,8 @@ is handed off it takes every event, and no handler or flow runs:
   where it was told (see :meth:`HandoffTurn.take`); on a timeout it apologises first.
 
 A status webhook of a message an agent sent becomes ``message.status`` whether or not
-the conversation is still handed off. The events are handed to the relay only once the
+the conversation is still handed off; so does an agent's message the outbound policy
+held back (the user opted out, the window is closed: ``failed``, with why). The events are handed to the relay only once the
 turn has committed (:meth:`HandoffTurn.committed`), and the handoff index is written
 before a turn that starts a handoff commits and cleared after one that ends it, so the
 index never misses a handed-off conversation.
@@ -23,10 +24,10 @@ index never misses a handed-off conversation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botkit.errors import ConfigError, StoreError
+from botkit.errors import ConfigError, OptedOut, StoreError
 from botkit.events import AgentEvent, Event, InboundEvent, StatusEvent, TimerEvent
 from botkit.handoff.events import EventType, HandoffEvent, event_id
 from botkit.handoff.relay import AgentRelay
@@ -95,6 +96,7 @@ class HandoffTurn:
         self._before = handoff_of(conversation)
         self._released: str | None = None
         self._events: list[HandoffEvent] = []
+        self._sent: tuple[Reply, AgentEvent] | None = None  # an agent's message this turn
 
     async def take(self, ctx: Context) -> bool:
         """Run the event if the handoff owns it; False lets the bot route it."""
@@ -114,6 +116,22 @@ class HandoffTurn:
         if isinstance(event, InboundEvent):
             await self._relay(ctx, event, handoff)
         return True
+
+    def held(self, errors: Sequence[Exception]) -> None:
+        """The outbound policy held back some of the turn's replies (the user opted out,
+        the channel's window is closed): an agent's message among them is told to the
+        agent side as failed, with why."""
+        if self._sent is None:
+            return
+        reply, event = self._sent
+        for error in errors:
+            if getattr(error, "reply", None) is not reply:
+                continue
+            reason = "opted_out" if isinstance(error, OptedOut) else "window_closed"
+            self._event_of("message.status", {
+                "message_uuid": None, "client_ref": f"{event.message_uuid}:0",
+                "status": "failed", "error": {"title": reason, "detail": str(error)},
+                "agent": event.agent})
 
     async def before_commit(self, conversation: Conversation) -> None:
         """Index a handoff this turn started (before the commit: the index may name a
@@ -186,6 +204,7 @@ class HandoffTurn:
                 "status": "failed", "error": problem, "agent": event.agent})
             return
         await ctx.reply(reply)
+        self._sent = (reply, event)
         now = turns.clock.now()
         if handoff.first_reply_at is None:
             handoff.first_reply_at = now
