@@ -15,10 +15,11 @@ is handed off it takes every event, and no handler or flow runs:
 
 A status webhook of a message an agent sent becomes ``message.status`` whether or not
 the conversation is still handed off; so does an agent's message the outbound policy
-held back (the user opted out, the window is closed: ``failed``, with why). The events are handed to the relay only once the
-turn has committed (:meth:`HandoffTurn.committed`), and the handoff index is written
-before a turn that starts a handoff commits and cleared after one that ends it, so the
-index never misses a handed-off conversation.
+held back (the user opted out, the window is closed: ``failed``, with why). The events
+are handed to the relay only once the turn has committed
+(:meth:`HandoffTurn.committed`), and the handoff index is written before a turn that
+starts a handoff commits and cleared after one that ends it, so the index never misses
+a handed-off conversation.
 """
 
 from __future__ import annotations
