@@ -20,6 +20,7 @@ from typing import Any
 
 from botkit.accounts.cli import add_accounts_parser
 from botkit.bot import Bot
+from botkit.compliance.optout_csv import add_optouts_parser
 from botkit.errors import BotkitError, ConfigError
 from botkit.routing import CHANNELS
 
@@ -243,7 +244,7 @@ def _forget(args: argparse.Namespace) -> int:
     print(
         f"botkit: forgot {args.channel} user {args.address}: {removed} records deleted "
         "(conversations with every bot number, their inbox and outbound entries, timers, "
-        "leases)"
+        "leases); an opt-out stays on the list"
     )
     return 0
 
@@ -323,6 +324,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
 
     add_accounts_parser(commands)
+    add_optouts_parser(commands)
 
     check = commands.add_parser("check", help="check YAML flows; non-zero exit on any error")
     check.add_argument(
