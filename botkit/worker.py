@@ -417,6 +417,7 @@ class Worker:
                 continue
             if held is not None and doc is not None:
                 held.known = conversation_from_doc(entry.key, committed.version, doc)
+                held.known.opted_out = conversation.opted_out  # not in the doc: the list's
             bot.metrics.count("turns")
             bot.sender.submit(committed.outbound)
             # The one line per turn that replaces an HTTP access log (off by default).

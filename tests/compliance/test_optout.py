@@ -159,3 +159,4 @@ async def test_every_outbound_path_is_silent_for_a_user_on_the_list(
         assert texts(client.replies)[-1] == STOPPED  # nothing after the confirmation
     assert [type(e) for e in reported] == [OptedOut] * 5
     assert bot.metrics["opted_out"] == 5
+
