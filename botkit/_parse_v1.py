@@ -5,13 +5,22 @@ user), ``timestamp`` and ``message_type`` at the top level, and the content unde
 named after the type (``image: {url}``, ``reply: {id, title}``, ...). v0.1 nests the same
 content objects one level deeper, so ``botkit._parse_v01`` reuses the readers here.
 
-Every reader returns plain keyword arguments for the models in ``botkit.events``, and
-raises ``PayloadError`` (422) naming the offending field by its dotted path. Unknown
-extra fields are ignored: Vonage adds new ones without notice.
+Every reader returns plain keyword arguments for the models in ``botkit.events``.
+
+What is refused and what is accepted: Vonage never redelivers a webhook answered 4xx, so
+only a body that can never be a webhook is refused (``PayloadError``, 422, naming the
+offending field by its dotted path): one without the envelope every webhook has
+(``message_uuid``, the parties, an ISO 8601 ``timestamp``, the channel). Everything
+else is accepted. An optional field of an unexpected shape is left out (``raw`` keeps
+it); content botkit cannot read (an image without ``url``, a Flows reply whose payload is
+an object) makes the message ``unsupported``; an unknown channel or message type is
+``unsupported`` too. Unknown extra fields are ignored: Vonage adds new ones without
+notice.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -19,6 +28,8 @@ from typing import Any, NoReturn
 from botkit.channels import REGISTRY
 from botkit.channels.base import ChannelSpec
 from botkit.errors import PayloadError
+
+log = logging.getLogger("botkit")
 
 Json = dict[str, Any]
 Reader = Callable[[Json, str], Json]
@@ -49,13 +60,11 @@ def req_str(box: Json, key: str, prefix: str = "", *, empty_ok: bool = False) ->
     fail(f"{path} must be a non-empty string, got {show(value)}", path)
 
 
-def opt_str(box: Json, key: str, prefix: str = "") -> str | None:
-    """The string at ``box[key]``, or None when it is absent or null."""
+def opt_str(box: Json, key: str) -> str | None:
+    """The string at ``box[key]``; None when it is absent, null or not a string (an odd
+    optional field is left out, never a reason to refuse the webhook)."""
     value = box.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    path = prefix + key
-    fail(f"{path} must be a string, got {show(value)}", path)
+    return value if isinstance(value, str) else None
 
 
 def req_obj(box: Json, key: str, prefix: str = "") -> Json:
@@ -69,28 +78,23 @@ def req_obj(box: Json, key: str, prefix: str = "") -> Json:
     fail(f"{path} must be an object, got {show(value)}", path)
 
 
-def opt_obj(box: Json, key: str, prefix: str = "") -> Json | None:
-    """The JSON object at ``box[key]``, or None when it is absent or null."""
-    return None if box.get(key) is None else req_obj(box, key, prefix)
+def opt_obj(box: Json, key: str) -> Json | None:
+    """The JSON object at ``box[key]``; None when it is absent or not an object."""
+    value = box.get(key)
+    return value if isinstance(value, dict) else None
 
 
-def opt_strs(box: Json, keys: tuple[str, ...], prefix: str = "") -> Json:
+def opt_strs(box: Json, keys: tuple[str, ...]) -> Json:
     """``{key: opt_str(box, key)}`` for each of ``keys``."""
-    return {key: opt_str(box, key, prefix) for key in keys}
+    return {key: opt_str(box, key) for key in keys}
 
 
-def _objects(box: Json, key: str, prefix: str) -> list[tuple[Json, str]]:
-    """The objects in the optional list at ``box[key]``, each with its path prefix."""
+def objects(box: Json, key: str) -> list[Json]:
+    """The objects in the optional list at ``box[key]`` (anything else in it left out)."""
     items = box.get(key)
-    if items is None:
-        return []
-    path = prefix + key
     if not isinstance(items, list):
-        fail(f"{path} must be a list, got {show(items)}", path)
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            fail(f"{path}.{index} must be an object, got {show(item)}", f"{path}.{index}")
-    return [(item, f"{path}.{index}.") for index, item in enumerate(items)]
+        return []
+    return [item for item in items if isinstance(item, dict)]
 
 
 def timestamp(box: Json) -> datetime:
@@ -102,12 +106,6 @@ def timestamp(box: Json) -> datetime:
         fail(f"timestamp must be an ISO 8601 date-time, got {show(value)}", "timestamp")
     # Vonage stamps are UTC ("...Z"); a stamp without an offset is read as UTC as well.
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def usage(box: Json) -> Json | None:
-    """The optional ``usage{currency, price}`` (both strings, e.g. "EUR" and "0.0333")."""
-    found = opt_obj(box, "usage")
-    return None if found is None else opt_strs(found, ("currency", "price"), "usage.")
 
 
 def _coordinate(box: Json, key: str, prefix: str, limit: int) -> float:
@@ -131,6 +129,9 @@ def _coordinate(box: Json, key: str, prefix: str, limit: int) -> float:
 
 
 # -- content readers, one per message type -------------------------------------------------
+#
+# A reader raises PayloadError for content it cannot read; ``read_content`` then delivers
+# the message as ``unsupported`` (with ``raw``) instead of refusing it.
 
 
 def _read_text(box: Json, prefix: str) -> Json:
@@ -140,15 +141,39 @@ def _read_text(box: Json, prefix: str) -> Json:
 
 def _media(box: Json, key: str, prefix: str) -> Json:
     item = req_obj(box, key, prefix)
-    inner = f"{prefix}{key}."
-    return {"url": req_str(item, "url", inner), **opt_strs(item, ("caption", "name"), inner)}
+    return {"url": req_str(item, "url", f"{prefix}{key}."), **opt_strs(item, ("caption", "name"))}
+
+
+def _attachments(box: Json) -> list[Json]:
+    # An MMS with several attachments lists them all in ``content[{type, url, caption?}]``
+    # besides the first one under its type's key (spec 1.20 ``multifileContent``).
+    return [
+        {"url": item["url"], "type": opt_str(item, "type"), "caption": opt_str(item, "caption"),
+         "name": opt_str(item, "name")}
+        for item in objects(box, "content")
+        if isinstance(item.get("url"), str) and item["url"]
+    ]
 
 
 def _media_reader(kind: str) -> Reader:
     def read(box: Json, prefix: str) -> Json:
-        return {"kind": kind, "media": _media(box, kind, prefix)}
+        fields: Json = {"kind": kind, "media": _media(box, kind, prefix)}
+        if "content" in box:
+            fields["attachments"] = _attachments(box)
+        return fields
 
     return read
+
+
+def _read_content_list(box: Json, prefix: str) -> Json:
+    # Several attachments under a ``content`` type (which type Vonage names such an MMS is
+    # not documented): the first attachment is the event's media and kind.
+    items = _attachments(box)
+    if not items or items[0]["type"] not in _MEDIA_TYPES:
+        fail(f"{prefix}content has no media", f"{prefix}content")
+    first = items[0]
+    media = {"url": first["url"], "caption": first["caption"], "name": first["name"]}
+    return {"kind": first["type"], "media": media, "attachments": items}
 
 
 def _read_vcard(box: Json, prefix: str) -> Json:
@@ -168,7 +193,7 @@ def location_reader(lat_key: str, long_key: str) -> Reader:
             "location": {
                 "latitude": _coordinate(found, lat_key, inner, 90),
                 "longitude": _coordinate(found, long_key, inner, 180),
-                **opt_strs(found, ("name", "address"), inner),
+                **opt_strs(found, ("name", "address")),
             },
         }
 
@@ -176,63 +201,79 @@ def location_reader(lat_key: str, long_key: str) -> Reader:
 
 
 def _read_reply(box: Json, prefix: str) -> Json:
-    # WhatsApp's answer to an interactive reply button or list row: ``id`` is the payload
-    # we sent, ``title`` (and ``description`` for a list row) what the user saw.
+    # A tap on a WhatsApp interactive reply button or list row, or on an RCS reply chip:
+    # ``id`` is the payload we sent (an RCS chip's postback data), ``title`` (and
+    # ``description`` for a list row) what the user saw. The schema allows an empty id.
     reply = req_obj(box, "reply", prefix)
-    inner = f"{prefix}reply."
-    title = opt_str(reply, "title", inner)
+    title = opt_str(reply, "title")
     button = {
-        "payload": req_str(reply, "id", inner),
+        "payload": req_str(reply, "id", f"{prefix}reply.", empty_ok=True),
         "title": title,
-        "description": opt_str(reply, "description", inner),
+        "description": opt_str(reply, "description"),
         "via": "native",
     }
     return {"kind": "button", "text": title, "button": button}
 
 
 def _read_button(box: Json, prefix: str) -> Json:
-    # A tap on a WhatsApp template's quick-reply button. Vonage publishes no sample of this
-    # webhook; it passes on WhatsApp's own ``button{payload, text}``.
+    # ``button{payload, text}``: a tap on a WhatsApp template's quick-reply button (the
+    # shape Vonage documents for v0.1 and WhatsApp itself sends; v1 passes it on), or on an
+    # RCS action chip (dial, open a link, ...). A WhatsApp Flows reply has an object as its
+    # payload: no button answer, so it is delivered as unsupported, with ``raw``.
     found = req_obj(box, "button", prefix)
-    inner = f"{prefix}button."
-    title = opt_str(found, "text", inner)
-    button = {"payload": req_str(found, "payload", inner), "title": title, "via": "native"}
+    title = opt_str(found, "text")
+    button = {
+        "payload": req_str(found, "payload", f"{prefix}button.", empty_ok=True),
+        "title": title,
+        "via": "native",
+    }
     return {"kind": "button", "text": title, "button": button}
+
+
+def _read_reaction(box: Json, prefix: str) -> Json:
+    # WhatsApp: ``reaction{action: "react", emoji}`` or ``reaction{action: "unreact"}``,
+    # with the reacted message in ``context.message_uuid``.
+    found = req_obj(box, "reaction", prefix)
+    removed = found.get("action") == "unreact"
+    emoji = "" if removed else req_str(found, "emoji", f"{prefix}reaction.")
+    context = opt_obj(box, "context") or {}
+    return {"kind": "reaction",
+            "reaction": {"emoji": emoji, "to": opt_str(context, "message_uuid") or ""}}
 
 
 def _read_order(box: Json, prefix: str) -> Json:
     found = req_obj(box, "order", prefix)
-    inner = f"{prefix}order."
-    items = [item for item, _ in _objects(found, "product_items", inner)]
     return {
         "kind": "order",
-        "order": {"catalog_id": opt_str(found, "catalog_id", inner), "items": items},
+        "order": {"catalog_id": opt_str(found, "catalog_id"),
+                  "items": objects(found, "product_items")},
     }
 
 
-def _texts(box: Json, key: str, field: str, prefix: str) -> list[str]:
+def _texts(box: Json, key: str, field: str) -> list[str]:
     """``entry[field]`` of each entry in the list ``box[key]`` that has one."""
-    found = (opt_str(entry, field, path) for entry, path in _objects(box, key, prefix))
+    found = (opt_str(entry, field) for entry in objects(box, key))
     return [value for value in found if value is not None]
 
 
-def _contact(card: Json, prefix: str) -> Json:
+def _contact(card: Json) -> Json:
     # WhatsApp's contact card: name{formatted_name, ...}, phones[{phone}], emails[{email}],
     # org{company}. Only what a bot can act on is kept; the rest stays in ``raw``.
-    name = opt_obj(card, "name", prefix) or {}
-    org = opt_obj(card, "org", prefix) or {}
+    name = opt_obj(card, "name") or {}
+    org = opt_obj(card, "org") or {}
     return {
-        "name": opt_str(name, "formatted_name", f"{prefix}name."),
-        "phones": _texts(card, "phones", "phone", prefix),
-        "emails": _texts(card, "emails", "email", prefix),
-        "org": opt_str(org, "company", f"{prefix}org."),
+        "name": opt_str(name, "formatted_name"),
+        "phones": _texts(card, "phones", "phone"),
+        "emails": _texts(card, "emails", "email"),
+        "org": opt_str(org, "company"),
     }
 
 
 def _read_contacts(box: Json, prefix: str) -> Json:
-    cards = _objects(box, "contacts", prefix)
-    return {"kind": "contact", "contacts": [_contact(card, path) for card, path in cards]}
+    return {"kind": "contact", "contacts": [_contact(card) for card in objects(box, "contacts")]}
 
+
+_MEDIA_TYPES = frozenset({"image", "audio", "video", "file"})
 
 READERS: Mapping[str, Reader] = {
     "text": _read_text,
@@ -245,9 +286,14 @@ READERS: Mapping[str, Reader] = {
     "location": location_reader("lat", "long"),
     "reply": _read_reply,
     "button": _read_button,
+    "reaction": _read_reaction,
     "order": _read_order,
+    "content": _read_content_list,
 }
 """v1 content readers by ``message_type``."""
+
+UNSUPPORTED: Json = {"kind": "unsupported"}
+"""The content of a message botkit does not read (its ``raw`` has everything)."""
 
 
 def read_content(
@@ -257,7 +303,14 @@ def read_content(
     """The content fields of one message, read from ``box`` (whose path is ``prefix``)."""
     reader = readers.get(message_type)
     if reader is not None:
-        return reader(box, prefix)
+        try:
+            return reader(box, prefix)
+        except PayloadError as exc:
+            # Content botkit cannot read is still a valid delivery: Vonage's schemas allow
+            # more than the readers take (and a 4xx would lose the message for good).
+            log.info("botkit: a %s %s message is delivered as unsupported: %s",
+                     channel.name, message_type, exc)
+            return UNSUPPORTED
     # Vonage documents no inbound contacts message. WhatsApp itself shares contacts as a
     # ``contacts`` list, so a message of a type we do not read that carries one is taken
     # as contacts on a channel with that quirk, whatever Vonage calls its type.
@@ -265,70 +318,40 @@ def read_content(
         return _read_contacts(box, prefix)
     # Vonage adds message types over time and sends "unsupported" for content it cannot
     # convert. Both are valid deliveries, so they become events, never errors.
-    return {"kind": "unsupported"}
+    return UNSUPPORTED
 
 
 # -- v1 envelopes --------------------------------------------------------------------------
 
 
-def _channel(data: Json) -> ChannelSpec:
-    channel = req_str(data, "channel")
-    spec = REGISTRY.get(channel)
-    if spec is None:
-        known = ", ".join(sorted(REGISTRY))
-        fail(f"channel {show(channel)} is not a Messages API channel ({known})", "channel")
-    return spec
-
-
 def inbound(data: Json) -> Json:
     """Keyword arguments for ``InboundEvent`` from a v1 inbound webhook."""
-    message_uuid = req_str(data, "message_uuid")
-    channel = _channel(data)
-    # The SMS inbound has no message_type (the spec defines none): it is always text.
-    if channel.inbound.implicit_type and "message_type" not in data:
-        message_type = channel.inbound.implicit_type
-    else:
-        message_type = req_str(data, "message_type")
-    profile = opt_obj(data, "profile") or {}
-    context = opt_obj(data, "context") or {}
-    return {
-        "channel": channel.name,
-        "sender": req_str(data, "from"),
-        "recipient": req_str(data, "to"),
+    message_uuid = req_str(data, "message_uuid", empty_ok=True)
+    name = req_str(data, "channel")
+    spec = REGISTRY.get(name)
+    fields: Json = {
+        "channel": name,
+        "sender": req_str(data, "from", empty_ok=True),
+        "recipient": req_str(data, "to", empty_ok=True),
         "message_uuid": message_uuid,
         "timestamp": timestamp(data),
-        "message_type": message_type,
         "api_version": "v1",
-        "profile_name": opt_str(profile, "name", "profile."),
-        "reply_to": opt_str(context, "message_uuid", "context."),
         "client_ref": opt_str(data, "client_ref"),
         "raw": data,
-        **read_content(READERS, message_type, channel, data, ""),
     }
-
-
-def _error(data: Json) -> Json | None:
-    # A v1 error is an RFC 7807 problem; its ``title`` is the numeric code ("1340").
-    found = opt_obj(data, "error")
-    if found is None:
-        return None
-    title = opt_str(found, "title", "error.")
-    return {"code": title, **opt_strs(found, ("title", "detail", "type", "instance"), "error.")}
-
-
-def status(data: Json) -> Json:
-    """Keyword arguments for ``StatusEvent`` from a v1 status webhook."""
-    return {
-        "message_uuid": req_str(data, "message_uuid"),
-        "status": req_str(data, "status"),
-        "channel": _channel(data).name,
-        # The message was ours: the user is ``to`` and we are ``from``.
-        "user": req_str(data, "to"),
-        "bot": req_str(data, "from"),
-        "timestamp": timestamp(data),
-        "error": _error(data),
-        "client_ref": opt_str(data, "client_ref"),
-        "usage": usage(data),
-        "api_version": "v1",
-        "raw": data,
-    }
+    message_type = data.get("message_type")
+    if not isinstance(message_type, str):
+        # The SMS inbound has no message_type (the spec defines none): it is always text.
+        implicit = None if spec is None else spec.inbound.implicit_type
+        message_type = implicit if implicit and message_type is None else ""
+    fields["message_type"] = message_type
+    profile = data.get("profile")
+    if isinstance(profile, dict):
+        fields["profile_name"] = opt_str(profile, "name")
+    context = data.get("context")
+    if isinstance(context, dict):
+        fields["reply_to"] = opt_str(context, "message_uuid")
+    # A channel botkit does not model (one Vonage added since) is delivered as unsupported.
+    fields.update(UNSUPPORTED if spec is None
+                  else read_content(READERS, message_type, spec, data, ""))
+    return fields

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from botkit.channels import REGISTRY
 from botkit.downloaded_media import MediaContent, MediaDownload, MediaSource, MediaStream
-from botkit.errors import ConfigError
+from botkit.errors import ConfigError, UnsupportedChannel
 from botkit.events import Event, InboundEvent, StatusEvent, TimerEvent
 from botkit.handoff.state import HANDOFF_KEY, Handoff, handoff_of, save, start_handoff
 from botkit.options import MessageOptions
@@ -186,7 +187,9 @@ class Context:
         """Queue replies to the user; they are sent after the turn, on the event's channel.
 
         Each reply's ``options`` are checked against the channel here, so a value it
-        refuses raises :class:`~botkit.options.OptionsError` in the handler.
+        refuses raises :class:`~botkit.options.OptionsError` in the handler. On a channel
+        botkit does not model (an ``unsupported`` webhook of a channel Vonage added
+        since), nothing can be rendered: :class:`~botkit.errors.UnsupportedChannel`.
 
         Args:
             quote: quote the user's message (WhatsApp shows it above the reply; other
@@ -206,6 +209,8 @@ class Context:
             await ctx.reply("Yes, that one.", quote=True)
             await ctx.reply("Your code is 1234", options={"ttl": 600}, failover=["sms"])
         """
+        if self.key.channel not in REGISTRY:
+            raise UnsupportedChannel(self.key.channel)
         replies = as_replies(messages)
         if options is not None or failover is not None or fallback is not None:
             replies = [with_envelope(r, options=options, failover=failover, fallback=fallback)
@@ -376,5 +381,7 @@ class ErrorContext:
 
     def reply(self, *messages: Reply | str | list[Reply | str]) -> Awaitable[None]:
         """Queue a fallback reply to the user ("Sorry, something went wrong")."""
+        if self.key.channel not in REGISTRY:
+            raise UnsupportedChannel(self.key.channel)
         self._replies.extend(as_replies(messages))
         return _QUEUED

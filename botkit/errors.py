@@ -12,6 +12,7 @@ The hierarchy::
     │   ├── VersionConflict      a compare-and-set write lost against a newer version
     │   ├── LeaseLost            a turn's lease on its conversation passed to another worker
     │   └── AlreadyDone          the inbox entry a turn would finish was finished already
+    ├── UnsupportedChannel       a reply on a channel botkit does not model (none can be sent)
     ├── MessagesApiError         the Messages API refused a send (its problem-details fields)
     │   └── AccountsApiError     the External Accounts API refused a request (the same fields)
     └── MediaError               an inbound media download failed (unreachable, 5xx, ...)
@@ -54,6 +55,7 @@ __all__ = [
     "PayloadError",
     "SignatureError",
     "StoreError",
+    "UnsupportedChannel",
     "VersionConflict",
     "WebhookError",
     "WindowClosed",
@@ -149,6 +151,20 @@ class AlreadyDone(StoreError):
     The entry was finished by another run of the same turn (a second process, or a late
     write by a worker that hung); the write was refused and nothing of it was stored.
     """
+
+
+class UnsupportedChannel(BotkitError):
+    """A reply to a conversation on a channel botkit does not model.
+
+    A webhook of a channel Vonage added since is accepted and reaches ``on_message`` as
+    ``unsupported`` (with ``raw``), but botkit cannot render a reply for that channel:
+    ``ctx.reply`` raises this in the handler, so nothing is queued for it.
+    """
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"botkit does not model the channel {channel!r}: no reply can be "
+                         "sent there (read ctx.event.raw; answer through the Messages API)")
+        self.channel = channel
 
 
 class MessagesApiError(BotkitError):

@@ -6,9 +6,12 @@ v0.1 is nested (``from{type, number|id}``, ``message.content{type, ...}``). Both
 an ``InboundEvent`` or a ``StatusEvent``, so handlers never see the wire.
 
 ``parse_body`` is what the webhook routes call: bytes that are not JSON are a 400, JSON
-that is not a Vonage webhook is a 422, and either way a ``PayloadError`` names the
-offending field. An unknown ``message_type`` or ``status`` is not an error: Vonage adds
-new ones, and they arrive as ``kind="unsupported"`` events or as unknown statuses.
+that can never be a Vonage webhook (no ``message_uuid``, parties, ``timestamp`` or
+channel) is a 422, and either way a ``PayloadError`` names the offending field. Anything
+else is a valid delivery, never refused (Vonage does not redeliver a 4xx): an unknown
+channel, ``message_type`` or content botkit cannot read arrives as a
+``kind="unsupported"`` event with ``raw``, an unknown ``status`` as it was sent, and an
+optional field of an unexpected shape is left out.
 
 Parsing walks the decoded dict directly (see ``botkit._parse_v1`` and
 ``botkit._parse_v01``) because it runs for every webhook; the models below only check
@@ -22,13 +25,27 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Literal, TypeAlias
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from botkit import _parse_v01, _parse_v1
+from botkit import _parse_status, _parse_v01, _parse_v1
 from botkit.errors import PayloadError
+from botkit.event_parts import (
+    ButtonAnswer,
+    ContactInfo,
+    ErrorInfo,
+    LocationInfo,
+    MediaInfo,
+    OrderInfo,
+    Pricing,
+    ReactionInfo,
+    Usage,
+    WhatsAppConversation,
+    Workflow,
+)
 from botkit.store.base import ConversationKey
 
 __all__ = [
@@ -44,17 +61,22 @@ __all__ = [
     "LocationInfo",
     "MediaInfo",
     "OrderInfo",
+    "Pricing",
+    "ReactionInfo",
     "StatusEvent",
     "TimerEvent",
     "Usage",
     "WebhookEvent",
+    "WhatsAppConversation",
+    "Workflow",
     "parse_body",
     "parse_inbound",
     "parse_status",
 ]
 
 Channel: TypeAlias = Literal["sms", "mms", "rcs", "whatsapp", "messenger", "viber_service"]
-"""A Messages API channel by its v1 name (v0.1's ``viber_service_msg`` is ``viber_service``)."""
+"""A Messages API channel botkit models, by its v1 name (v0.1's ``viber_service_msg`` is
+``viber_service``). A webhook of any other channel keeps the name it was sent with."""
 
 InboundKind: TypeAlias = Literal[
     "text",
@@ -67,6 +89,7 @@ InboundKind: TypeAlias = Literal[
     "button",
     "sticker",
     "order",
+    "reaction",
     "unsupported",
 ]
 """What an inbound message is, independent of channel and wire version."""
@@ -81,88 +104,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class ButtonAnswer(_Model):
-    """The button or list row a user picked.
-
-    Attributes:
-        payload: the payload we gave the button (WhatsApp ``reply.id`` or ``button.payload``).
-        title: the button's title as the user saw it.
-        description: a list row's description, if it had one.
-        via: ``native`` for a tap on a real button, ``text`` for a typed answer to a menu
-            that was sent as numbered text.
-    """
-
-    payload: str
-    title: str | None = None
-    description: str | None = None
-    via: Literal["native", "text"]
-
-
-class LocationInfo(_Model):
-    """A shared location; coordinates are always floats, whatever the wire sent."""
-
-    latitude: float
-    longitude: float
-    name: str | None = None
-    address: str | None = None
-
-
-class MediaInfo(_Model):
-    """An image, audio, video, file, sticker or vCard, hosted by Vonage at ``url``."""
-
-    url: str
-    caption: str | None = None
-    name: str | None = None
-
-
-class ContactInfo(_Model):
-    """One contact card (from WhatsApp ``contacts``)."""
-
-    name: str | None = None
-    phones: list[str] = Field(default_factory=list)
-    emails: list[str] = Field(default_factory=list)
-    org: str | None = None
-
-
-class OrderInfo(_Model):
-    """A WhatsApp catalogue order; ``items`` are WhatsApp's ``product_items`` as sent."""
-
-    catalog_id: str | None = None
-    items: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class ErrorInfo(_Model):
-    """Why a message was rejected or undeliverable.
-
-    Attributes:
-        code: the Messages API error code as a string, e.g. ``"1340"`` (v1 ``error.title``,
-            v0.1 ``error.code``).
-        title: v1 ``error.title`` (which is the code).
-        detail: the explanation (v1 ``error.detail``, v0.1 ``error.reason``).
-        type: v1 link to the error's documentation.
-        instance: v1 trace id for Vonage support.
-    """
-
-    code: str | None = None
-    title: str | None = None
-    detail: str | None = None
-    type: str | None = None
-    instance: str | None = None
-
-
-class Usage(_Model):
-    """What a message cost, e.g. ``currency="EUR", price="0.0333"``."""
-
-    currency: str | None = None
-    price: str | None = None
+def _digest(raw: dict[str, Any]) -> str:
+    # Vonage's schemas allow an empty message_uuid; such a body is told apart by its content.
+    text = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return "body:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class InboundEvent(_Model):
     """A message from a user, normalised across channels and webhook versions.
 
     Attributes:
-        kind: what the message is; ``unsupported`` for any type botkit does not read.
-        channel: the channel by its v1 name.
+        kind: what the message is; ``unsupported`` for any channel, type or content
+            botkit does not read (``raw`` has it all).
+        channel: the channel by its v1 name (one botkit does not model: as sent).
         sender: the user's address (phone number, Messenger PSID).
         recipient: our address (number, page id, Viber service id).
         message_uuid: Vonage's id of the message.
@@ -172,10 +126,14 @@ class InboundEvent(_Model):
         text: the text; for a ``button`` event, the title the user tapped.
         button: the answer, for a ``button`` event.
         location: the place, for a ``location`` event.
-        media: the attachment, for media, sticker and MMS vCard events.
+        media: the attachment, for media, sticker and MMS vCard events (the first one, for
+            an MMS with several).
+        attachments: every attachment of an MMS that carries several (its ``content``),
+            each with its ``type``; empty otherwise.
         contacts: the cards of a WhatsApp ``contact`` event (empty for an MMS vCard, which
             is only a link in ``media``).
         order: the order, for an ``order`` event.
+        reaction: the emoji and the message it is on, for a ``reaction`` event.
         profile_name: the user's WhatsApp profile name.
         reply_to: the ``message_uuid`` of the message the user quoted or answered.
         client_ref: the client reference Vonage echoed, if any.
@@ -183,7 +141,7 @@ class InboundEvent(_Model):
     """
 
     kind: InboundKind
-    channel: Channel
+    channel: str
     sender: str
     recipient: str
     message_uuid: str
@@ -194,8 +152,10 @@ class InboundEvent(_Model):
     button: ButtonAnswer | None = None
     location: LocationInfo | None = None
     media: MediaInfo | None = None
+    attachments: list[MediaInfo] = Field(default_factory=list)
     contacts: list[ContactInfo] = Field(default_factory=list)
     order: OrderInfo | None = None
+    reaction: ReactionInfo | None = None
     profile_name: str | None = None
     reply_to: str | None = None
     client_ref: str | None = None
@@ -208,8 +168,9 @@ class InboundEvent(_Model):
 
     @property
     def dedupe_key(self) -> str:
-        """Identifies a redelivery of this message: its ``message_uuid``."""
-        return self.message_uuid
+        """Identifies a redelivery of this message: its ``message_uuid`` (the body's digest
+        when that is empty)."""
+        return self.message_uuid or _digest(self.raw)
 
 
 class StatusEvent(_Model):
@@ -219,13 +180,20 @@ class StatusEvent(_Model):
         message_uuid: the id the Messages API gave our message.
         status: ``submitted``, ``delivered``, ``read``, ``rejected``, ``undeliverable``,
             or any newer status as sent.
-        channel: the channel by its v1 name.
+        channel: the channel by its v1 name (one botkit does not model: as sent).
         user: the user's address (the ``to`` of our message).
         bot: our address (its ``from``).
         timestamp: when the status changed (timezone-aware).
         error: why it failed, for ``rejected`` and ``undeliverable``.
         client_ref: the client reference we sent with the message.
-        usage: what the message cost.
+        usage: what the message cost (price and currency).
+        workflow: for a message sent with ``failover``: the workflow and which step of
+            it this status is about.
+        network_code: the recipient's network (``destination.network_code``: SMS, MMS,
+            RCS), when Vonage includes it.
+        sms_count: how many SMS parts the message took (``sms.count_total``).
+        pricing: how WhatsApp priced the message (on ``delivered``).
+        conversation: the WhatsApp conversation it was billed in (on ``delivered``).
         api_version: the webhook version it arrived in.
         raw: the webhook body as received.
     """
@@ -233,13 +201,18 @@ class StatusEvent(_Model):
     kind: Literal["status"] = "status"
     message_uuid: str
     status: str
-    channel: Channel
+    channel: str
     user: str
     bot: str
     timestamp: AwareDatetime
     error: ErrorInfo | None = None
     client_ref: str | None = None
     usage: Usage | None = None
+    workflow: Workflow | None = None
+    network_code: str | None = None
+    sms_count: int | None = None
+    pricing: Pricing | None = None
+    conversation: WhatsAppConversation | None = None
     api_version: ApiVersion
     raw: dict[str, Any]
 
@@ -251,7 +224,7 @@ class StatusEvent(_Model):
     @property
     def dedupe_key(self) -> str:
         """Identifies a redelivery: one message reaches each status once."""
-        return f"{self.message_uuid}:{self.status}"
+        return f"{self.message_uuid or _digest(self.raw)}:{self.status}"
 
     @property
     def known_status(self) -> bool:
@@ -275,7 +248,7 @@ class TimerEvent(_Model):
     """
 
     kind: Literal["timeout"] = "timeout"
-    channel: Channel
+    channel: str
     user: str
     bot: str
     timer_id: str
@@ -387,8 +360,8 @@ def parse_inbound(data: object) -> InboundEvent:
         The normalised event.
 
     Raises:
-        PayloadError: (422) ``data`` is not an inbound message webhook; ``field`` names
-            the offending field by its dotted path.
+        PayloadError: (422) ``data`` can never be an inbound message webhook; ``field``
+            names the offending field by its dotted path.
     """
     body = _body(data)
     fields = _parse_v01.inbound(body) if _is_v01(body) else _parse_v1.inbound(body)
@@ -405,11 +378,11 @@ def parse_status(data: object) -> StatusEvent:
         The normalised event; an unknown ``status`` is kept as sent.
 
     Raises:
-        PayloadError: (422) ``data`` is not a status webhook; ``field`` names the
+        PayloadError: (422) ``data`` can never be a status webhook; ``field`` names the
             offending field by its dotted path.
     """
     body = _body(data)
-    fields = _parse_v01.status(body) if _is_v01(body) else _parse_v1.status(body)
+    fields = _parse_status.v01(body) if _is_v01(body) else _parse_status.v1(body)
     return StatusEvent(**fields)
 
 

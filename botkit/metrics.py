@@ -13,6 +13,11 @@ several bots in one process (and tests) never mix their numbers. In the text for
 
 * ``botkit_events_total{reason="..."}``: every counter above, plus ``accepted``,
   ``turns``, ``sent`` and ``handler_error``;
+* ``botkit_unsupported_webhooks_total{channel="...", type="..."}``: valid webhooks botkit
+  does not model, accepted and delivered anyway: an inbound message of a channel, type or
+  content botkit does not read (``type`` is its ``message_type``), or a status botkit
+  does not know (``type`` is ``status:<status>``). Label values are the wire's when they
+  look like names, else ``other``; past 200 pairs, new ones count as ``other``/``other``;
 * ``botkit_turn_duration_seconds``: a histogram of the time middleware and handlers take
   for one event;
 * ``botkit_handoffs_started_total{reason="..."}`` and
@@ -28,6 +33,7 @@ attributes (see :func:`log_fields`), for structured (JSON) log formatters.
 
 from __future__ import annotations
 
+import re
 from collections import Counter as _Tally
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
@@ -90,6 +96,16 @@ REASONS: Final = (
 )
 """Counters exported from the start at 0, so a dashboard sees them before they first move."""
 
+_NAME = re.compile(r"[a-z0-9_.:-]{1,40}")
+_MAX_UNSUPPORTED_LABELS: Final = 200
+
+
+def _label(value: str) -> str:
+    # Label values come from the wire: only name-like ones are kept, so an odd (or hostile)
+    # body cannot grow the series without bound.
+    return value if _NAME.fullmatch(value) else "other"
+
+
 RELEASE_REASONS: Final = ("agent", "hand_back", "timeout")
 """Why a handoff ends: an agent handed back, Python code did (``bot.hand_back``), or no
 agent answered within ``BOTKIT_HANDOFF_TIMEOUT``."""
@@ -114,6 +130,14 @@ class Metrics:
             registry=self.registry,
         )
         self._children: dict[str, Counter] = {}
+        self._unsupported = Counter(
+            "botkit_unsupported_webhooks",
+            "Valid webhooks botkit does not model, accepted and delivered as unsupported "
+            "(or as an unknown status), by channel and type.",
+            ["channel", "type"],
+            registry=self.registry,
+        )
+        self._unsupported_pairs: set[tuple[str, str]] = set()
         self.turn_duration = Histogram(
             "botkit_turn_duration_seconds",
             "Time middleware and handlers took for one event.",
@@ -147,6 +171,17 @@ class Metrics:
         """Add ``amount`` to the counter ``name``."""
         self._counts[name] += amount
         self._child(name).inc(amount)
+
+    def unsupported(self, channel: str, kind: str) -> None:
+        """Count a webhook botkit does not model: its channel and message type (or
+        ``status:<status>``). Read back as ``metrics["unsupported:<channel>:<type>"]``."""
+        pair = (_label(channel), _label(kind))
+        if pair not in self._unsupported_pairs:
+            if len(self._unsupported_pairs) >= _MAX_UNSUPPORTED_LABELS:
+                pair = ("other", "other")
+            self._unsupported_pairs.add(pair)
+        self._counts[f"unsupported:{pair[0]}:{pair[1]}"] += 1
+        self._unsupported.labels(channel=pair[0], type=pair[1]).inc()
 
     def __getitem__(self, name: str) -> int:
         return self._counts[name]

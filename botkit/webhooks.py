@@ -22,9 +22,6 @@ __all__ = ["check_capacity", "ingest"]
 
 log = logging.getLogger("botkit")
 
-_KNOWN_STATUSES = frozenset({"submitted", "delivered", "read", "rejected", "undeliverable"})
-
-
 async def ingest(bot: Bot, body: bytes, authorization: str | None, *, status: bool) -> bool:
     """Accept one webhook body; returns False when it was a redelivery (already accepted).
 
@@ -45,10 +42,12 @@ async def ingest(bot: Bot, body: bytes, authorization: str | None, *, status: bo
             strict=settings.signature_strict,
         )
     event = parse_body(body, status=status)
-    if _unknown_type(event):
-        # A valid, signed delivery of something botkit does not model yet: keep it and let
+    unmodelled = _unmodelled(event)
+    if unmodelled is not None:
+        # A valid delivery of something botkit does not model yet: keep it and let
         # on_message / on_status see it, but count it so operators notice.
         bot.metrics.count("unhandled_type")
+        bot.metrics.unsupported(event.channel, unmodelled)
     entry = NewInboxEntry(event.dedupe_key, event.key, "status" if status else "inbound", body, now)
     try:
         inbox_id = await bot.store.accept(entry)
@@ -101,7 +100,8 @@ def check_capacity(bot: Bot) -> None:
         )
 
 
-def _unknown_type(event: InboundEvent | StatusEvent) -> bool:
+def _unmodelled(event: InboundEvent | StatusEvent) -> str | None:
+    """The type to count an event under when botkit does not model it, else None."""
     if isinstance(event, StatusEvent):
-        return event.status not in _KNOWN_STATUSES
-    return event.kind == "unsupported"
+        return None if event.known_status else f"status:{event.status}"
+    return (event.message_type or "none") if event.kind == "unsupported" else None

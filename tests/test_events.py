@@ -372,13 +372,13 @@ def test_v01_location_strings_become_floats() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        _v1("reaction", reaction={"emoji": "👍", "message_uuid": QUOTED}),
+        _v1("poll", poll={"question": "Lunch?"}),
         _v1("custom", custom={"type": "poll"}),
         {**_v1("interactive"), "channel": "messenger"},
         _v01({"type": "template", "template": {"name": "x"}}, channel="messenger"),
         _v01({"type": "unsupported"}, channel="viber_service_msg"),
     ],
-    ids=["v1-reaction", "v1-custom", "v1-messenger", "v01-template", "v01-unsupported"],
+    ids=["v1-poll", "v1-custom", "v1-messenger", "v01-template", "v01-unsupported"],
 )
 def test_unknown_message_type_is_unsupported(data: dict[str, Any]) -> None:
     event = _inbound(data)
@@ -490,66 +490,36 @@ def _changed(data: dict[str, Any], path: str, value: object) -> dict[str, Any]:
     return changed
 
 
-INVALID = [
-    # (sample, path changed, new value, the field the error must name)
+REFUSED = [
+    # Bodies that can never be a webhook: no envelope (sample, path, value, field named).
     (V1_TEXT, "message_uuid", _DELETE, "message_uuid"),
     (V1_TEXT, "message_uuid", 42, "message_uuid"),
-    (V1_TEXT, "message_uuid", "", "message_uuid"),
     (V1_TEXT, "timestamp", "yesterday", "timestamp"),
     (V1_TEXT, "timestamp", 1735740000, "timestamp"),
-    (V1_TEXT, "channel", "telegram", "channel"),
-    (V1_TEXT, "channel", "viber_service_msg", "channel"),
+    (V1_TEXT, "timestamp", _DELETE, "timestamp"),
     (V1_TEXT, "channel", _DELETE, "channel"),
+    (V1_TEXT, "channel", 7, "channel"),
+    (V1_TEXT, "channel", "", "channel"),
     (V1_TEXT, "to", _DELETE, "to"),
     (V1_TEXT, "to", 447700900000, "to"),
     (V1_TEXT, "from", _DELETE, "from"),
-    (V1_TEXT, "message_type", _DELETE, "message_type"),
-    (V1_TEXT, "text", None, "text"),
-    (V1_TEXT, "client_ref", 7, "client_ref"),
-    (V1_TEXT, "profile", "Jane", "profile"),
-    (V1_TEXT, "profile.name", 7, "profile.name"),
-    (V1_REPLY, "context", {"message_uuid": []}, "context.message_uuid"),
-    (V1_IMAGE, "image.url", _DELETE, "image.url"),
-    (V1_IMAGE, "image", "https://example.com/a.jpg", "image"),
-    (V1_IMAGE, "image.caption", ["Me"], "image.caption"),
-    (V1_LOCATION, "location.lat", "north", "location.lat"),
-    (V1_LOCATION, "location.lat", 91, "location.lat"),
-    (V1_LOCATION, "location.long", True, "location.long"),
-    (V1_LOCATION, "location.long", _DELETE, "location.long"),
-    (V1_LOCATION, "location", _DELETE, "location"),
-    (V1_REPLY, "reply.id", _DELETE, "reply.id"),
-    (V1_REPLY, "reply", [], "reply"),
-    (V1_TEMPLATE_BUTTON, "button.payload", _DELETE, "button.payload"),
-    (V1_ORDER, "order.product_items", "pk1", "order.product_items"),
-    (V1_ORDER, "order.product_items.0", "pk1", "order.product_items.0"),
-    (V1_CONTACTS, "contacts", "Ann", "contacts"),
-    (V1_CONTACTS, "contacts.0.phones", "+447700900002", "contacts.0.phones"),
-    (V1_CONTACTS, "contacts.1.name.formatted_name", 3, "contacts.1.name.formatted_name"),
     (V01_TEXT, "to", _DELETE, "to"),
-    (V01_TEXT, "to.type", "telegram", "to.type"),
-    (V01_TEXT, "from", {"type": "whatsapp"}, "from"),
+    (V01_TEXT, "to.type", 3, "to.type"),
+    (V01_TEXT, "from", "447700900001", "from"),
     (V01_TEXT, "from.number", 447700900001, "from.number"),
-    (V01_TEXT, "message", _DELETE, "message"),
-    (V01_TEXT, "message.content", _DELETE, "message.content"),
-    (V01_TEXT, "message.content.type", 3, "message.content.type"),
-    (V01_TEXT, "message.content.text", _DELETE, "message.content.text"),
-    (V01_LOCATION, "message.content.location.latitude", "abc", "message.content.location.latitude"),
     (V1_STATUS, "status", _DELETE, "status"),
-    (V1_STATUS, "channel", "telegram", "channel"),
-    (V1_STATUS, "error", "1340", "error"),
-    (V1_STATUS, "error.title", 1340, "error.title"),
-    (V1_STATUS, "usage.price", 0.0333, "usage.price"),
+    (V1_STATUS, "status", None, "status"),
+    (V1_STATUS, "channel", _DELETE, "channel"),
     (V1_STATUS, "timestamp", "2025-13-01T00:00:00Z", "timestamp"),
-    (V01_STATUS, "error.code", [1300], "error.code"),
-    (V01_STATUS, "to.number", _DELETE, "to"),
-    (V01_STATUS, "from.id", "", "from.id"),
+    (V01_STATUS, "to", _DELETE, "to"),
+    (V01_STATUS, "from.id", 16273, "from.id"),
 ]
 
 
 @pytest.mark.parametrize(
     ("sample", "path", "value", "field"),
-    INVALID,
-    ids=[f"{'status' if case[0] in STATUS_SAMPLES else 'inbound'}-{case[1]}" for case in INVALID],
+    REFUSED,
+    ids=[f"{'status' if case[0] in STATUS_SAMPLES else 'inbound'}-{case[1]}" for case in REFUSED],
 )
 def test_not_a_webhook_is_422_naming_the_field(
     sample: dict[str, Any], path: str, value: object, field: str
@@ -559,6 +529,104 @@ def test_not_a_webhook_is_422_naming_the_field(
     error = caught.value
     assert (error.status_code, error.reason, error.field) == (422, "malformed", field)
     assert field in str(error)
+
+
+_UNSUPPORTED = {"kind": "unsupported", "text": None, "button": None, "location": None,
+                "media": None}
+_IMAGE_URL = V1_IMAGE["image"]["url"]
+
+ACCEPTED = [
+    # A webhook botkit finds odd but Vonage's schemas allow (or a newer Vonage may send):
+    # delivered, as the nearest event with the odd field left out, or as unsupported.
+    # (sample, path, value, what the event then says)
+    (V1_TEXT, "message_uuid", "", {"kind": "text", "message_uuid": ""}),
+    (V1_TEXT, "channel", "instagram", {**_UNSUPPORTED, "channel": "instagram"}),
+    (V1_TEXT, "channel", "viber_service_msg", {**_UNSUPPORTED, "channel": "viber_service_msg"}),
+    (V1_TEXT, "message_type", _DELETE, {**_UNSUPPORTED, "message_type": ""}),
+    (V1_TEXT, "message_type", 3, {**_UNSUPPORTED, "message_type": ""}),
+    (V1_TEXT, "message_type", "poll", {**_UNSUPPORTED, "message_type": "poll"}),
+    (V1_TEXT, "text", None, {**_UNSUPPORTED, "message_type": "text"}),
+    (V1_TEXT, "from", "", {"kind": "text", "sender": ""}),
+    (V1_TEXT, "client_ref", 7, {"kind": "text", "client_ref": None}),
+    (V1_TEXT, "profile", "Jane", {"kind": "text", "profile_name": None}),
+    (V1_TEXT, "profile.name", 7, {"kind": "text", "profile_name": None}),
+    (V1_REPLY, "context", {"message_uuid": []}, {"kind": "button", "reply_to": None}),
+    (V1_IMAGE, "image.url", _DELETE, _UNSUPPORTED),
+    (V1_IMAGE, "image.url", "", _UNSUPPORTED),
+    (V1_IMAGE, "image", "https://example.com/a.jpg", _UNSUPPORTED),
+    (V1_IMAGE, "image.caption", ["Me"], {"kind": "image", "media": MediaInfo(url=_IMAGE_URL)}),
+    (V1_LOCATION, "location.lat", "north", _UNSUPPORTED),
+    (V1_LOCATION, "location.lat", 91, _UNSUPPORTED),
+    (V1_LOCATION, "location.long", True, _UNSUPPORTED),
+    (V1_LOCATION, "location.long", _DELETE, _UNSUPPORTED),
+    (V1_LOCATION, "location", _DELETE, _UNSUPPORTED),
+    (V1_LOCATION, "location.name", 7, {"kind": "location", "location": LocationInfo(
+        latitude=40.34772, longitude=-74.18847)}),
+    (V1_REPLY, "reply.id", "", {"kind": "button", "button": ButtonAnswer(
+        payload="", title="9am", via="native")}),
+    (V1_REPLY, "reply.id", _DELETE, _UNSUPPORTED),
+    (V1_REPLY, "reply", [], _UNSUPPORTED),
+    (V1_REPLY, "reply.title", 9, {"kind": "button", "text": None, "button": ButtonAnswer(
+        payload="slot-9", via="native")}),
+    (V1_TEMPLATE_BUTTON, "button.payload", _DELETE, _UNSUPPORTED),
+    (V1_TEMPLATE_BUTTON, "button.payload", {"flow_token": "T"}, _UNSUPPORTED),
+    (V1_ORDER, "order.product_items", "pk1", {"kind": "order", "order": OrderInfo(
+        catalog_id="28")}),
+    (V1_ORDER, "order.product_items.0", "pk1", {"kind": "order", "order": OrderInfo(
+        catalog_id="28")}),
+    (V1_CONTACTS, "contacts", "Ann", {"kind": "contact", "contacts": []}),
+    (V1_CONTACTS, "contacts.0.phones", "+447700900002", {"kind": "contact", "contacts": [
+        ContactInfo(name="Ann Lee", emails=["ann@example.com"], org="Acme"),
+        ContactInfo(name="Bo")]}),
+    (V1_CONTACTS, "contacts.1.name.formatted_name", 3, {"kind": "contact", "contacts": [
+        ContactInfo(name="Ann Lee", phones=["+447700900002"], emails=["ann@example.com"],
+                    org="Acme"),
+        ContactInfo()]}),
+    (V01_TEXT, "to.type", "instagram", {**_UNSUPPORTED, "channel": "instagram"}),
+    (V01_TEXT, "from", {"type": "whatsapp"}, {"kind": "text", "sender": ""}),
+    (V01_TEXT, "message", _DELETE, {**_UNSUPPORTED, "message_type": ""}),
+    (V01_TEXT, "message", [], {**_UNSUPPORTED, "message_type": ""}),
+    (V01_TEXT, "message.content", _DELETE, {**_UNSUPPORTED, "message_type": ""}),
+    (V01_TEXT, "message.content.type", 3, {**_UNSUPPORTED, "message_type": ""}),
+    (V01_TEXT, "message.content.text", _DELETE, {**_UNSUPPORTED, "message_type": "text"}),
+    (V01_LOCATION, "message.content.location.latitude", "abc", _UNSUPPORTED),
+    (V1_STATUS, "channel", "instagram", {"channel": "instagram", "status": "rejected"}),
+    (V1_STATUS, "message_uuid", "", {"message_uuid": "", "status": "rejected"}),
+    (V1_STATUS, "error", "1340", {"error": None}),
+    (V1_STATUS, "error.title", 1340, {"error": ErrorInfo(
+        detail="Outside window", type="https://example.com/#1340")}),
+    (V1_STATUS, "usage.price", 0.0333, {"usage": Usage(currency="EUR")}),
+    (V01_STATUS, "error.code", [1300], {"error": ErrorInfo(
+        detail="Not part of the provider network")}),
+    # A status whose ``to`` has neither number nor id (the v0.1 schema allows it).
+    (V01_STATUS, "to.number", _DELETE, {"user": "", "bot": "16273"}),
+    (V01_STATUS, "from.id", "", {"user": "447700900001", "bot": ""}),
+    (V01_STATUS, "to.type", "instagram", {"channel": "instagram"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("sample", "path", "value", "expected"),
+    ACCEPTED,
+    ids=[f"{'status' if case[0] in STATUS_SAMPLES else 'inbound'}-{case[1]}" for case in ACCEPTED],
+)
+def test_an_odd_but_possible_webhook_is_delivered(
+    sample: dict[str, Any], path: str, value: object, expected: dict[str, Any]
+) -> None:
+    data = _changed(sample, path, value)
+    event = parse_body(_body(data), status=sample in STATUS_SAMPLES)
+    assert {name: getattr(event, name) for name in expected} == expected
+    assert event.raw == data
+
+
+def test_an_empty_message_uuid_is_told_apart_by_the_body() -> None:
+    first, second = _inbound({**V1_TEXT, "message_uuid": ""}), _inbound(
+        {**V1_TEXT, "message_uuid": "", "text": "other"})
+    again = _inbound({**V1_TEXT, "message_uuid": ""})
+    assert first.dedupe_key.startswith("body:")
+    assert first.dedupe_key == again.dedupe_key != second.dedupe_key
+    status = _status({**V1_STATUS, "message_uuid": ""})
+    assert status.dedupe_key.endswith(":rejected") and status.dedupe_key.startswith("body:")
 
 
 # -- fuzzing: nothing but PayloadError ever comes out --------------------------------------

@@ -59,7 +59,7 @@ ERROR_TYPE = "botkit_flow"
 
 MessageKind = Literal[
     "text", "image", "audio", "video", "file", "location", "contact", "button", "sticker",
-    "order", "unsupported", "media",
+    "order", "reaction", "unsupported", "media",
 ]
 """An inbound event ``kind`` (:data:`botkit.events.InboundKind`), or ``media`` for any of
 image, audio, video, file and sticker."""

@@ -44,8 +44,8 @@ class _Matchers(FlowModel):
         "to a menu (2, two, second, the title)."))
     kind: Kinds | None = Field(None, description=(
         "A kind of message, or a list of them: text, image, audio, video, file, location, "
-        "contact, button, sticker, order, unsupported, or media (any picture, sound, "
-        "video, file or sticker)."))
+        "contact, button, sticker, order, reaction, unsupported, or media (any picture, "
+        "sound, video, file or sticker). A reaction is matched only by naming it here."))
     location: TrueFlag | None = Field(None, description="true: matches a shared location.")
 
     def matchers(self) -> dict[str, Any]:

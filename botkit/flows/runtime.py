@@ -78,6 +78,8 @@ class FlowRoute:
             if conversation.flow is not None or not isinstance(event, InboundEvent):
                 return False
             trigger = self.compiled.spec.trigger
+            if trigger is None and event.kind == "reaction":
+                return False  # a reaction is no message: it starts only a flow asking for it
             if trigger is not None and not self._matches(trigger, event):
                 return False
             await self.enter(ctx, self.compiled.spec.start)
@@ -120,11 +122,15 @@ class FlowRoute:
             # still here): say nothing rather than guess.
             return True
         current = conversation.state or ""
+        # A reaction is no answer: only a rule naming ``kind: reaction`` takes it; else it
+        # falls through to the bot's handlers (``on_reaction``), the state unchanged.
+        answer = event.kind != "reaction"
         for index, rule in enumerate(state.on):
-            if (rule.is_else or self._matches(rule, event)) and await self._allowed(rule, ctx):
+            if ((rule.is_else and answer) or self._matches(rule, event)) \
+                    and await self._allowed(rule, ctx):
                 await self._apply(ctx, rule, ("states", current, "on", index, "goto"))
                 return True
-        if state.ask is not None:
+        if state.ask is not None and answer:
             await self._answer(ctx, state.ask)
             return True
         return False

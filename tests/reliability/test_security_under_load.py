@@ -136,8 +136,9 @@ def _bad(kind: str, n: int) -> tuple[Delivery, int, str]:
             422,
             "malformed",
         ),
-        "unknown_channel": lambda: (
-            _signed(whole({**parsed, "channel": "carrier_pigeon"})),
+        # A channel botkit does not model is a valid delivery (200); none at all is not.
+        "no_channel": lambda: (
+            _signed(whole({k: v for k, v in parsed.items() if k != "channel"})),
             422,
             "malformed",
         ),
@@ -171,7 +172,7 @@ KINDS = [
     "json_array",
     "missing_from",
     "bad_timestamp",
-    "unknown_channel",
+    "no_channel",
     "text_plain",
     "too_large",
 ]
