@@ -165,7 +165,8 @@ class PrivateRedis:
     docs/deploy.md asks of a bot's Redis), so its CPU and its command counters are the
     bot's alone even when other clients use the machine's Redis."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, *, appendonly: bool = True) -> None:
+        self.appendonly = appendonly
         self.port = free_port()
         self.dir = work / f"redis-{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
@@ -181,8 +182,8 @@ class PrivateRedis:
         self.dir.mkdir(parents=True)
         self._process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-             "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
-             "--protected-mode", "no"],
+             "--save", "", "--appendonly", "yes" if self.appendonly else "no",
+             "--appendfsync", "everysec", "--protected-mode", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         deadline = time.monotonic() + 20
