@@ -53,22 +53,23 @@ from botkit.events import (
     parse_body,
 )
 from botkit.failover import FailoverError
+from botkit.leases import Lease, take_lease
 from botkit.menu import ShownMenu
 from botkit.metrics import log_fields
 from botkit.options import OptionsError
 from botkit.recognise import recognise
 from botkit.replies import Reply
-from botkit.retry import poll
 from botkit.shown_elsewhere import file_menu, send_menus
 from botkit.store._codec import conversation_doc, conversation_from_doc
 from botkit.store.base import (
     TIMER_META_KEY,
     Conversation,
     ConversationKey,
+    DrainStore,
     InboxEntry,
     timer_of,
 )
-from botkit.store.notices import LEASE, notices_of
+from botkit.store.notices import notices_of
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
@@ -80,8 +81,6 @@ log = logging.getLogger("botkit")
 
 _MAX_CONFLICTS = 5
 _DRAIN_BATCH = 100  # entries per pending_for call; a drain goes on while batches are full
-_BACKOFF_FIRST = 0.01  # seconds before asking again for a lease another worker holds
-_BACKOFF_MAX = 0.25  # the longest wait between asks: a freed lease is taken within this
 _SWEEP_PAGE = 500
 _SWEEP_PAGES = 10  # at most this many pages per sweep: a sweep stays cheap
 
@@ -92,17 +91,6 @@ class _Job:
 
     entry: InboxEntry
     event: Event | None  # parsed already by the webhook route; None after a restart
-
-
-@dataclass(slots=True)
-class _Lease:
-    """A drain's hold on its conversation: the fencing token, and what it last stored."""
-
-    token: int
-    # The conversation as this drain's last commit stored it. Under the lease no other
-    # worker writes it, so the next turn starts from here without a load; were it stale
-    # anyway, the version check would catch it and the turn would load and run again.
-    known: Conversation | None = None
 
 
 @dataclass(slots=True)
@@ -168,6 +156,8 @@ class Worker:
         # A store that hears of released leases (PostgreSQL) wakes a waiting drain at once.
         self._notices = notices_of(bot.store)
         self._unhandled = _messages.UnhandledLog(log)
+        # A store that opens a drain in one call, and closes it with its last commit.
+        self._drains = bot.store if isinstance(bot.store, DrainStore) and self.shared else None
 
     def submit(self, entry: InboxEntry, event: Event | None = None) -> None:
         """Queue a committed entry behind the others of its conversation, or leave it in
@@ -254,13 +244,15 @@ class Worker:
             del self._queued[key]  # started: entries submitted from now on need a new drain
         bot = self._bot
         store, lease = bot.store, bot.settings.lock_lease
-        held: _Lease | None = None
+        held: Lease | None = None
         try:
-            held = _Lease(await self._acquire(key))
+            held, entries = await self._acquire(key)
             taken_at = bot.clock.now()
             while True:
-                entries = await store.pending_for(key, limit=_DRAIN_BATCH)
-                for entry in entries:
+                if entries is None:
+                    entries = await store.pending_for(key, limit=_DRAIN_BATCH)
+                full = len(entries) >= _DRAIN_BATCH
+                for n, entry in enumerate(entries):
                     now = bot.clock.now()
                     if now - taken_at > lease / 2:
                         # Renewed between turns only, never during one: a handler that
@@ -271,42 +263,26 @@ class Worker:
                             self._lost(key, entry)
                             return
                         held.token, taken_at = token, now
+                    held.last = self._drains is not None and not full and n == len(entries) - 1
                     if not await self._process(entry, drain.events.pop(entry.id, None), held):
                         held = None
                         return
-                if len(entries) < _DRAIN_BATCH:
+                if not full:
                     return
+                entries = None
         except StoreError as exc:
             # The entries stay pending; the sweep hands them out again after the lease.
             log.warning("botkit: cannot process %s now: %s", key, exc, extra=log_fields(key))
         finally:
-            if held is not None:
+            if held is not None and not held.released:
                 try:
                     await store.release_lease(key, held.token)
                 except StoreError as exc:
                     log.warning("botkit: cannot release the lease on %s (%s); it expires", key, exc)
 
-    async def _acquire(self, key: ConversationKey) -> int:
-        """The conversation's lease: wait, with backoff and jitter, while another holds it."""
-        bot = self._bot
-        lease = bot.settings.lock_lease
-        asked = 0
-
-        async def ask() -> int | None:
-            nonlocal asked
-            asked += 1
-            token = await bot.store.acquire_lease(key, self.owner, ttl=lease, now=bot.clock.now())
-            if token is None and asked == 1:
-                bot.metrics.count("lease_wait")  # once per wait, not per ask
-            return token
-
-        cap = min(_BACKOFF_MAX, lease / 4)
-        if self._notices is None:
-            return await poll(ask, sleep=bot.sleep, first=_BACKOFF_FIRST, cap=cap)
-        # Watched before the first ask: a release between the ask and the sleep counts.
-        with self._notices.watch((LEASE, key)) as released:
-            sleep = released.sleeper(bot.sleep)
-            return await poll(ask, sleep=sleep, first=_BACKOFF_FIRST, cap=cap)
+    async def _acquire(self, key: ConversationKey) -> tuple[Lease, list[InboxEntry] | None]:
+        return await take_lease(self._bot, key, self.owner, drains=self._drains,
+                                notices=self._notices, limit=_DRAIN_BATCH)
 
     def _lost(self, key: ConversationKey, entry: InboxEntry) -> None:
         self._bot.metrics.count("lease_lost")
@@ -318,7 +294,7 @@ class Worker:
             extra=log_fields(key),
         )
 
-    async def _process(self, entry: InboxEntry, event: Event | None, held: _Lease) -> bool:
+    async def _process(self, entry: InboxEntry, event: Event | None, held: Lease) -> bool:
         """Run one entry's turn and commit it under the lease; False when the lease was lost."""
         try:
             await self._turn(entry, event, held)
@@ -341,7 +317,7 @@ class Worker:
             extra=log_fields(entry.key),
         )
 
-    async def _turn(self, entry: InboxEntry, event: Event | None, held: _Lease | None) -> None:
+    async def _turn(self, entry: InboxEntry, event: Event | None, held: Lease | None) -> None:
         """Run one entry's turn and commit it (fenced by ``held``'s token, if given).
 
         Raises:
@@ -409,9 +385,16 @@ class Worker:
             # Encoded right before the store encodes it (no await between): the same doc.
             doc = None if held is None else conversation_doc(conversation)
             try:
-                committed = await bot.store.complete_turn(
-                    entry.id, conversation, turn.outbound, now=now, fence=fence
-                )
+                if held is not None and held.last and self._drains is not None:
+                    committed = await self._drains.complete_turn(
+                        entry.id, conversation, turn.outbound, now=now, fence=fence,
+                        release=True,
+                    )
+                    held.released = committed.released
+                else:
+                    committed = await bot.store.complete_turn(
+                        entry.id, conversation, turn.outbound, now=now, fence=fence
+                    )
             except VersionConflict:
                 bot.metrics.count("version_conflict")
                 continue
@@ -432,7 +415,7 @@ class Worker:
         log.error("botkit: gave up on %s after %d version conflicts", entry.key, _MAX_CONFLICTS)
 
     async def _finish_unchanged(
-        self, entry: InboxEntry, held: _Lease | None,
+        self, entry: InboxEntry, held: Lease | None,
         change: Callable[[Conversation], bool] | None = None,
     ) -> None:
         """Finish the entry without running a turn: the conversation stays as it is, but

@@ -16,6 +16,7 @@ __all__ = [
     "FIELD_FUNCTION",
     "FORGET_CONVERSATION_LUA",
     "FORGET_INBOX_LUA",
+    "OPEN_DRAIN_LUA",
     "PENDING_LUA",
     "PRUNE_INBOX_LUA",
     "PRUNE_OUTBOX_LUA",
@@ -84,19 +85,41 @@ end
 return timers
 """
 
-# KEYS: lease:K, lease:seq.  ARGV: owner, now, expires, gc milliseconds.
+# KEYS[1]: lease:K, KEYS[2]: lease:seq.  ARGV: owner, now, expires, gc milliseconds.
 # Returns a new token, or false while another owner's lease has not expired.
-ACQUIRE_LEASE_LUA = """
-local held = redis.call('HMGET', KEYS[1], 'owner', 'expires')
-if held[1] and held[1] ~= ARGV[1] and tonumber(held[2]) > tonumber(ARGV[2]) then
-  return false
+_ACQUIRE_FUNCTION = """
+local function acquire()
+  local held = redis.call('HMGET', KEYS[1], 'owner', 'expires')
+  if held[1] and held[1] ~= ARGV[1] and tonumber(held[2]) > tonumber(ARGV[2]) then
+    return false
+  end
+  local token = redis.call('INCR', KEYS[2])
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', string.format('%d', token),
+             'expires', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return token
 end
-local token = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', string.format('%d', token),
-           'expires', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return token
 """
+
+# KEYS: lease:K, lease:seq.  ARGV: owner, now, expires, gc milliseconds.
+ACQUIRE_LEASE_LUA = _ACQUIRE_FUNCTION + "return acquire()\n"
+
+# KEYS: lease:K, lease:seq, inbox:pending:K, inbox, conv:K
+# ARGV: owner, now, expires, gc milliseconds, limit.
+# Takes the lease as ACQUIRE_LEASE_LUA does; then returns {token, the conversation's
+# pending entries (as PENDING_LUA), its version, its doc}, or false while another owner
+# holds the lease.
+OPEN_DRAIN_LUA = (
+    _ACQUIRE_FUNCTION
+    + ENTRIES_FUNCTION
+    + """
+local token = acquire()
+if not token then return false end
+local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '(0', '+inf', 'LIMIT', 0, ARGV[5])
+local stored = redis.call('HMGET', KEYS[5], 'version', 'doc')
+return {token, entries_of(KEYS[4], ids), stored[1], stored[2]}
+"""
+)
 
 # KEYS: lease:K.  ARGV: token.  Returns 1 when the lease was this token's and is gone.
 RELEASE_LEASE_LUA = """

@@ -218,10 +218,12 @@ end)
 # KEYS: conv:K, inbox:pending, outbox:seq, outbox, outbox:pending, timers, timers:id,
 #       inbox:pending:K, lease:K
 # ARGV: expected version, doc, now, inbox id or '', K, timer id or '', timer due,
-#       fence or '', owner, prefix, then one (K, client_ref, body) triple per message
+#       fence or '', owner, prefix, release ('1' or ''), then one (K, client_ref, body)
+#       triple per message
 # Returns, with nothing written: {-1} when the lease is not the fence, {-2} when the inbox
 # entry is not pending, {-3} when it is another conversation's, {0, stored version} when
-# the compare-and-set loses. Else {new version, (outbound id, after_others)...}.
+# the compare-and-set loses. Else {new version, released, (outbound id, after_others)...}:
+# with release and a fence, the lease is dropped when no entry of K is pending any more.
 COMPLETE_TURN_LUA = (
     QUEUE_FUNCTION
     + """
@@ -232,8 +234,7 @@ if ARGV[4] ~= '' and not redis.call('ZSCORE', KEYS[8], ARGV[4]) then
 end
 local stored = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if stored ~= tonumber(ARGV[1]) then return {0, stored} end
-local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 11, ARGV[9], ARGV[10])
-table.insert(result, 1, stored + 1)
+local result = queue(KEYS[3], KEYS[4], KEYS[5], ARGV[3], 12, ARGV[9], ARGV[10])
 redis.call('HSET', KEYS[1], 'version', stored + 1, 'doc', ARGV[2], 'updated_at', ARGV[3])
 if ARGV[4] ~= '' then
   redis.call('ZREM', KEYS[2], ARGV[4])
@@ -246,6 +247,13 @@ else
   redis.call('ZADD', KEYS[6], ARGV[7], ARGV[5])
   redis.call('HSET', KEYS[7], ARGV[5], ARGV[6])
 end
+local released = 0
+if ARGV[11] == '1' and ARGV[8] ~= '' and redis.call('EXISTS', KEYS[8]) == 0 then
+  redis.call('DEL', KEYS[9])
+  released = 1
+end
+table.insert(result, 1, released)
+table.insert(result, 1, stored + 1)
 return result
 """
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from botkit.store.handoff import HandoffStore
 from botkit.store.optouts import OptOutStore
@@ -30,11 +30,13 @@ __all__ = [
     "Committed",
     "Conversation",
     "ConversationKey",
+    "DrainStore",
     "DueTimer",
     "InboxEntry",
     "NewInboxEntry",
     "NewOutbound",
     "OneProcessOutbox",
+    "OpenedDrain",
     "OutboundMessage",
     "Store",
     "timer_of",
@@ -182,6 +184,25 @@ class Committed:
 
     version: int
     outbound: list[OutboundMessage]
+    released: bool = False
+    """True when the commit also dropped the conversation's lease (``release=True`` on a
+    :class:`DrainStore`, and no other entry of the conversation was pending)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedDrain:
+    """A conversation's lease, taken together with what its holder works on next.
+
+    Attributes:
+        token: the lease's fencing token.
+        entries: the conversation's pending inbox entries, in acceptance order (at most
+            the limit asked for).
+        conversation: the conversation as stored when the lease was taken.
+    """
+
+    token: int
+    entries: list[InboxEntry]
+    conversation: Conversation
 
 
 class OneProcessOutbox:
@@ -383,3 +404,33 @@ class Store(HandoffStore, OptOutStore, Protocol):
         keys (opaque message ids, kept so a redelivery is still recognised) and served
         files (not linked to a user; they expire) stay.
         """
+
+
+@runtime_checkable
+class DrainStore(Protocol):
+    """A shared store that opens a conversation's drain in one round trip, and closes it
+    with the drain's last commit (Redis): the worker's steady state is then four calls per
+    turn (accept, :meth:`open_drain`, :meth:`complete_turn`, ``mark_sent``) instead of
+    seven. Both steps mean exactly what the separate calls mean."""
+
+    async def open_drain(
+        self, key: ConversationKey, owner: str, *, ttl: float, now: float, limit: int = 1000
+    ) -> OpenedDrain | None:
+        """:meth:`Store.acquire_lease`, then :meth:`Store.pending_for` and
+        :meth:`Store.load` under it, as one atomic step; None (and nothing read) while
+        another owner holds the lease."""
+
+    async def complete_turn(
+        self,
+        inbox_id: int | None,
+        conversation: Conversation,
+        outbound: Sequence[NewOutbound],
+        *,
+        now: float,
+        fence: int | None = None,
+        release: bool = False,
+    ) -> Committed:
+        """:meth:`Store.complete_turn`; with ``release`` (and ``fence``), the lease is
+        also dropped in the same step when no other entry of the conversation is pending
+        after this one (``Committed.released``): a holder that committed its last entry
+        has nothing left to release."""

@@ -73,6 +73,7 @@ from botkit.store._redis_lua import (
     DUE_TIMERS_LUA,
     FORGET_CONVERSATION_LUA,
     FORGET_INBOX_LUA,
+    OPEN_DRAIN_LUA,
     PENDING_LUA,
     PRUNE_INBOX_LUA,
     PRUNE_OUTBOX_LUA,
@@ -107,12 +108,13 @@ from botkit.store.base import (
     InboxEntry,
     NewInboxEntry,
     NewOutbound,
+    OpenedDrain,
     OutboundMessage,
     timer_of,
 )
 
 if TYPE_CHECKING:
-    from botkit.store.base import Store
+    from botkit.store.base import DrainStore, Store
 
 __all__ = ["DEDUPE_TTL", "FILE_TTL", "LEASE_GC", "RedisStore", "redact"]
 
@@ -187,8 +189,11 @@ class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts):
         *,
         now: float,
         fence: int | None = None,
+        release: bool = False,
     ) -> Committed:
-        """Save the conversation, finish the inbox entry and queue the replies, atomically.
+        """Save the conversation, finish the inbox entry and queue the replies, atomically;
+        with ``release`` (and ``fence``), drop the lease too when nothing of the
+        conversation is pending any more (:class:`~botkit.store.base.DrainStore`).
 
         Raises:
             LeaseLost: ``fence`` is not the conversation's lease token; nothing was written.
@@ -213,11 +218,12 @@ class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts):
         )
         finished = "" if inbox_id is None else inbox_id
         args = [conversation.version, doc, now, finished, member, timer_id, due]
-        args += ["" if fence is None else fence, self.owner, self.prefix]
+        args += ["" if fence is None else fence, self.owner, self.prefix, "1" if release else ""]
         args += _triples(outbound, bodies)
         version, *ids = await self._run(COMPLETE_TURN_LUA, keys, args)
         if version > 0:
-            return Committed(version=version, outbound=self._queued(outbound, bodies, ids, now))
+            queued = self._queued(outbound, bodies, ids[1:], now)
+            return Committed(version=version, outbound=queued, released=bool(ids[0]))
         if version == 0:
             raise version_conflict(key, ids[0], conversation.version)
         if version == -1 and fence is not None:
@@ -372,6 +378,28 @@ class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts):
         token = await self._run(ACQUIRE_LEASE_LUA, keys, [owner, now, repr(now + ttl), gc_ms])
         return None if token is None else int(token)
 
+    async def open_drain(
+        self, key: ConversationKey, owner: str, *, ttl: float, now: float, limit: int = 1000
+    ) -> OpenedDrain | None:
+        """Take the lease (as :meth:`acquire_lease`), and read the conversation's pending
+        entries and the conversation, in one script."""
+        member = _member(key)
+        keys = self._keys(
+            f"lease:{member}", "lease:seq", f"inbox:pending:{member}", "inbox", f"conv:{member}"
+        )
+        gc_ms = max(1, int((ttl + LEASE_GC) * 1000))
+        found = await self._run(
+            OPEN_DRAIN_LUA, keys, [owner, now, repr(now + ttl), gc_ms, max(limit, 0)]
+        )
+        if found is None:
+            return None
+        token, entries, version, doc = found
+        if version is None or doc is None:
+            conversation = Conversation(key)
+        else:
+            conversation = conversation_from_doc(key, int(version), doc.decode("ascii"))
+        return OpenedDrain(int(token), _inbox_entries(entries), conversation)
+
     async def release_lease(self, key: ConversationKey, token: int) -> bool:
         """Drop the lease if ``token`` is still current; True if dropped."""
         keys = self._keys(f"lease:{_member(key)}")
@@ -458,4 +486,7 @@ class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts):
 if TYPE_CHECKING:
 
     def _is_a_store(store: RedisStore) -> Store:
+        return store
+
+    def _opens_drains(store: RedisStore) -> DrainStore:
         return store
