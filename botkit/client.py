@@ -28,7 +28,7 @@ from botkit.auth import Auth
 from botkit.clock import Clock, SystemClock
 from botkit.errors import MessagesApiError, clip
 from botkit.settings import DEFAULT_MESSAGES_URL
-from botkit.transports import DEFAULT_TRANSPORT, make_transport
+from botkit.transports import DEFAULT_TRANSPORT, AiohttpBytes, Answer, make_transport
 
 __all__ = [
     "DEFAULT_MESSAGES_URL", "GLOBAL_HOSTS", "USER_AGENT", "Accepted", "MessagesClient",
@@ -117,6 +117,14 @@ class MessagesClient:
         # Messages API uses) cost about half of a send. Redirects are therefore never
         # followed: a 3xx surfaces as an error.
         self._transport = transport if transport is not None else make_transport(DEFAULT_TRANSPORT)
+        # botkit's aiohttp transport takes the body and gives the answer as bytes: no
+        # httpx request or response is built unless an error needs one.
+        self._send_bytes = (
+            self._transport.send_bytes if isinstance(self._transport, AiohttpBytes) else None
+        )
+        self._str_headers: Final[dict[str, str]] = {
+            k.decode("ascii"): v.decode("ascii") for k, v in self._headers
+        }
         self._closed = False
 
     @property
@@ -154,7 +162,15 @@ class MessagesClient:
 
     async def send_message(self, body: Mapping[str, Any]) -> Accepted:
         """POST one message; like :meth:`send`, with the failover ``workflow_id`` too."""
-        response = await self._request("POST", self._url, body)
+        if self._send_bytes is not None:
+            answer = await self._request_bytes("POST", self._url, body)
+            if 200 <= answer.status < 300:
+                accepted = _accepted(answer.content)
+                if accepted is not None:
+                    return accepted
+            response = self._response("POST", self._url, body, answer)
+        else:
+            response = await self._request("POST", self._url, body)
         if response.is_success:
             return self._accepted(response)
         raise self._error(response)
@@ -179,15 +195,38 @@ class MessagesClient:
         if not response.is_success:
             raise self._error(response)
 
+    def _str_headers_with_auth(self) -> dict[str, str]:
+        if self._auth is None:
+            return self._str_headers
+        # Asked every time because a JWT is renewed as it nears expiry.
+        return {**self._str_headers, "Authorization": self._auth.header()}
+
+    async def _request_bytes(self, method: str, url: httpx.URL,
+                             body: Mapping[str, Any]) -> Answer:
+        assert self._send_bytes is not None
+        payload = _payload(body)
+        headers = self._str_headers_with_auth()
+        if self._closed:
+            raise RuntimeError("the MessagesClient is closed")
+        try:
+            return await self._send_bytes(method, str(url), headers, payload, self._timeout)
+        except httpx.TransportError as exc:
+            raise MessagesApiError.unreachable(exc, exc.request) from exc
+
+    def _response(self, method: str, url: httpx.URL, body: Mapping[str, Any],
+                  answer: Answer) -> httpx.Response:
+        """The httpx response (and request) an error report needs, from an answer."""
+        extensions = {"http_version": b"HTTP/1.1"}
+        if answer.reason:
+            extensions["reason_phrase"] = answer.reason.encode()
+        request = httpx.Request(method, url, headers=self._str_headers_with_auth(),
+                                content=_payload(body))
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.content,
+                              request=request, extensions=extensions)
+
     async def _request(self, method: str, url: httpx.URL,
                        body: Mapping[str, Any]) -> httpx.Response:
-        # json only serialises dicts; other mappings are copied once.
-        data = body if isinstance(body, dict) else dict(body)
-        # Compact separators keep the payload small; bytes go straight to the transport
-        # instead of being re-encoded by httpx.
-        payload = json.dumps(
-            data, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode("utf-8")
+        payload = _payload(body)
         headers = self._headers
         if self._auth is not None:
             # Asked every time because a JWT is renewed as it nears expiry.
@@ -234,14 +273,9 @@ class MessagesClient:
 
     @staticmethod
     def _accepted(response: httpx.Response) -> Accepted:
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            data = None
-        uuid = data.get("message_uuid") if isinstance(data, dict) else None
-        if isinstance(uuid, str) and uuid:
-            workflow = data.get("workflow_id") if isinstance(data, dict) else None
-            return Accepted(uuid, workflow if isinstance(workflow, str) and workflow else None)
+        accepted = _accepted(response.content)
+        if accepted is not None:
+            return accepted
         # Accepted, but we cannot tell which message it is. status_code stays 2xx, so
         # the error is not retryable: sending again could deliver the message twice.
         raise MessagesApiError(
@@ -254,3 +288,24 @@ class MessagesClient:
 
     def _error(self, response: httpx.Response) -> MessagesApiError:
         return MessagesApiError.from_response(response, clock=self._clock)
+
+
+def _payload(body: Mapping[str, Any]) -> bytes:
+    # json only serialises dicts; other mappings are copied once. Compact separators keep
+    # the payload small; bytes go straight to the transport instead of being re-encoded.
+    data = body if isinstance(body, dict) else dict(body)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def _accepted(content: bytes) -> Accepted | None:
+    """The accepted message a 2xx body names, or None when it names none."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return None
+    uuid = data.get("message_uuid") if isinstance(data, dict) else None
+    if isinstance(uuid, str) and uuid:
+        workflow = data.get("workflow_id")
+        return Accepted(uuid, workflow if isinstance(workflow, str) and workflow else None)
+    return None
