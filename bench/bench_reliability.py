@@ -67,7 +67,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +75,7 @@ sys.path.insert(0, str(ROOT))
 
 from _bench_stores import STORE_KINDS, bench_store  # noqa: E402
 from _bench_throughput import BARE_QUEUE, throughput  # noqa: E402
+from _compare_apps import _healthz, bare_ack  # noqa: E402
 
 from botkit.auth import BasicAuth  # noqa: E402
 from botkit.client import MessagesClient  # noqa: E402
@@ -88,26 +89,8 @@ from tests.reliability.scenarios import e1_table, run_b4, run_d5, run_e1  # noqa
 __all__ = ["bare_ack", "bare_echo", "main"]
 
 
-
 # -- the bare baselines (served by `botkit run bench/bench_reliability.py:bare_ack`) ----
-
-
-async def _healthz(request: Request) -> Response:
-    return JSONResponse({"ok": True})
-
-
-async def _bare_ack_inbound(request: Request) -> Response:
-    json.loads(await request.body())
-    return Response(status_code=200)
-
-
-bare_ack = Starlette(
-    routes=[
-        Route("/webhooks/inbound", _bare_ack_inbound, methods=["POST"]),
-        Route("/healthz", _healthz, methods=["GET"]),
-    ]
-)
-"""Parse the JSON body, answer 200: the least a webhook endpoint can do."""
+# bare_ack (parse the JSON body, answer 200) is bench/_compare_apps.py's.
 
 
 def _bare_echo_app() -> Starlette:
