@@ -104,11 +104,11 @@ end
 # KEYS: lease:K, lease:seq.  ARGV: owner, now, expires, gc milliseconds.
 ACQUIRE_LEASE_LUA = _ACQUIRE_FUNCTION + "return acquire()\n"
 
-# KEYS: lease:K, lease:seq, inbox:pending:K, inbox, conv:K
-# ARGV: owner, now, expires, gc milliseconds, limit.
+# KEYS: lease:K, lease:seq, inbox:pending:K, inbox, conv:K, optouts
+# ARGV: owner, now, expires, gc milliseconds, limit, K's opt-out field.
 # Takes the lease as ACQUIRE_LEASE_LUA does; then returns {token, the conversation's
-# pending entries (as PENDING_LUA), its version, its doc}, or false while another owner
-# holds the lease.
+# pending entries (as PENDING_LUA), its version, its doc, 1 when the user is on the
+# opt-out list}, or false while another owner holds the lease.
 OPEN_DRAIN_LUA = (
     _ACQUIRE_FUNCTION
     + ENTRIES_FUNCTION
@@ -117,7 +117,8 @@ local token = acquire()
 if not token then return false end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '(0', '+inf', 'LIMIT', 0, ARGV[5])
 local stored = redis.call('HMGET', KEYS[5], 'version', 'doc')
-return {token, entries_of(KEYS[4], ids), stored[1], stored[2]}
+return {token, entries_of(KEYS[4], ids), stored[1], stored[2],
+        redis.call('HEXISTS', KEYS[6], ARGV[6])}
 """
 )
 

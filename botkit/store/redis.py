@@ -384,20 +384,19 @@ class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts):
         """Take the lease (as :meth:`acquire_lease`), and read the conversation's pending
         entries and the conversation, in one script."""
         member = _member(key)
-        keys = self._keys(
-            f"lease:{member}", "lease:seq", f"inbox:pending:{member}", "inbox", f"conv:{member}"
-        )
+        keys = self._keys(f"lease:{member}", "lease:seq", f"inbox:pending:{member}", "inbox",
+                          f"conv:{member}", "optouts")
         gc_ms = max(1, int((ttl + LEASE_GC) * 1000))
-        found = await self._run(
-            OPEN_DRAIN_LUA, keys, [owner, now, repr(now + ttl), gc_ms, max(limit, 0)]
-        )
+        args = [owner, now, repr(now + ttl), gc_ms, max(limit, 0), member]
+        found = await self._run(OPEN_DRAIN_LUA, keys, args)
         if found is None:
             return None
-        token, entries, version, doc = found
+        token, entries, version, doc, opted_out = found
         if version is None or doc is None:
             conversation = Conversation(key)
         else:
             conversation = conversation_from_doc(key, int(version), doc.decode("ascii"))
+        conversation.opted_out = bool(opted_out)  # as load() reads it
         return OpenedDrain(int(token), _inbox_entries(entries), conversation)
 
     async def release_lease(self, key: ConversationKey, token: int) -> bool:

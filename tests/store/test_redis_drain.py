@@ -106,3 +106,17 @@ async def test_without_release_or_fence_the_lease_stays(store: RedisStore) -> No
                                           fence=opened.token)
     assert not committed.released
     assert await store.acquire_lease(KEY, "w2", ttl=30, now=NOW) is None
+
+
+async def test_an_opened_drain_says_whether_the_user_opted_out_as_load_does(
+    store: RedisStore,
+) -> None:
+    await store.accept(inbound("m1"))
+    await store.opt_out(KEY, at=NOW, via="STOP")
+    opened = await store.open_drain(KEY, "w1", ttl=30, now=NOW)
+    assert opened is not None and opened.conversation.opted_out
+    assert (await store.load(KEY)).opted_out
+    assert await store.release_lease(KEY, opened.token)
+    await store.opt_in(KEY)
+    opened = await store.open_drain(KEY, "w1", ttl=30, now=NOW)
+    assert opened is not None and not opened.conversation.opted_out
