@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from botkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from botkit.quiet_hours import QuietHours
 
 __all__ = ["DEFAULT_ACCOUNTS_URL", "DEFAULT_MESSAGES_URL", "Settings"]
 
@@ -78,6 +81,10 @@ class Settings:
     start_text: str | None = None
     help_text: str | None = None
     """BOTKIT_HELP_TEXT: the answer to HELP-family words; None: those words are not keywords."""
+    quiet_hours: str | None = None
+    """``BOTKIT_QUIET_HOURS=21:00-08:00``: recipients' local hours free of proactive sends."""
+    quiet_hours_zone: str = "UTC"
+    """``BOTKIT_QUIET_HOURS_ZONE``: the time zone of recipients whose number tells none."""
 
     def __post_init__(self) -> None:
         _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
@@ -137,11 +144,25 @@ class Settings:
                 "BOTKIT_TYPING_AFTER needs application JWT credentials (VONAGE_APPLICATION_ID "
                 "and VONAGE_PRIVATE_KEY): the typing indicator is a PATCH, which takes no API key"
             )
+        if self.quiet_hours is not None:
+            from botkit.quiet_hours import QuietHours, recipient_zones
+
+            QuietHours.parse(self.quiet_hours)
+            recipient_zones("messenger", "", self.quiet_hours_zone)  # a known zone?
         if self.sandbox == "off" and not self.has_credentials:
             raise ConfigError(
                 "BOTKIT_SANDBOX=off needs credentials: set VONAGE_APPLICATION_ID and "
                 "VONAGE_PRIVATE_KEY (or VONAGE_API_KEY and VONAGE_API_SECRET)"
             )
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        """The parsed ``BOTKIT_QUIET_HOURS``, or None when not set."""
+        if self.quiet_hours is None:
+            return None
+        from botkit.quiet_hours import QuietHours
+
+        return QuietHours.parse(self.quiet_hours)
 
     @property
     def has_credentials(self) -> bool:
@@ -225,6 +246,8 @@ class Settings:
             stop_text=text("BOTKIT_STOP_TEXT"),
             start_text=text("BOTKIT_START_TEXT"),
             help_text=text("BOTKIT_HELP_TEXT"),
+            quiet_hours=text("BOTKIT_QUIET_HOURS"),
+            quiet_hours_zone=text("BOTKIT_QUIET_HOURS_ZONE") or "UTC",
         )
 
 

@@ -296,6 +296,33 @@ _OPTOUTS: Final = (
         PRIMARY KEY (channel, "user", bot))""",
 )
 
+# Version 6: broadcasts.
+_CAMPAIGNS: Final = (
+    # Broadcasts (see botkit.store._pg_campaigns).
+    """CREATE TABLE @schema.campaigns (
+        name text COLLATE "C" PRIMARY KEY,
+        spec text NOT NULL,
+        created_at double precision NOT NULL)""",
+    """CREATE TABLE @schema.campaign_recipients (
+        campaign text COLLATE "C" NOT NULL,
+        line bigint NOT NULL,
+        channel text COLLATE "C" NOT NULL,
+        "user" text COLLATE "C" NOT NULL,
+        data text NOT NULL,
+        state text NOT NULL DEFAULT 'waiting',
+        due double precision NOT NULL DEFAULT 0,
+        interrupted integer NOT NULL DEFAULT 0,
+        deferred boolean NOT NULL DEFAULT false,
+        message_uuid text NOT NULL DEFAULT '',
+        reason text NOT NULL DEFAULT '',
+        delivery text NOT NULL DEFAULT '',
+        delivery_error text NOT NULL DEFAULT '',
+        PRIMARY KEY (campaign, line))""",
+    """CREATE INDEX campaign_due ON @schema.campaign_recipients (campaign, due, line)
+        WHERE state IN ('waiting', 'sending')""",
+    'CREATE INDEX campaign_user ON @schema.campaign_recipients (channel, "user")',
+)
+
 # Version 2 marks queued rows with the call that queued them (``batch``): a call whose
 # answer was lost looks them up (see _pg_pool). Its queue and complete_turn replace the
 # ones version 1 had (dropped here; they are not in version 1 below any more, since this
@@ -320,6 +347,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     _HANDOFF,
     # 5: the opt-out list (see botkit.store._pg_optouts).
     _OPTOUTS,
+    # 6: broadcasts (see botkit.store._pg_campaigns).
+    _CAMPAIGNS,
 )
 """Migration n (1-based) brings a schema from version n - 1 to n."""
 

@@ -309,7 +309,8 @@ class Statements:
                     WHERE channel = $1 AND "user" = $2 RETURNING 1)
                 SELECT count(*) FROM gone"""
             )
-            for table in ("conversations", "inbox", "outbox", "timers", "leases", "handoffs")
+            for table in ("conversations", "inbox", "outbox", "timers", "leases", "handoffs",
+                          "campaign_recipients")
         )
         self.count_pending = sql(
             """SELECT (SELECT count(*) FROM @schema.inbox WHERE NOT done),

@@ -45,7 +45,9 @@ _PRUNE_DEDUPE = "DELETE FROM dedupe WHERE seen_at < ?"
 _PRUNE_FILES = "DELETE FROM files WHERE created_at < ?"
 _FORGET = tuple(
     f"DELETE FROM {table} WHERE channel = ? AND user = ?"
-    for table in ("conversations", "inbox", "outbox", "timers", "leases", "handoffs")
+    for table in (
+        "conversations", "inbox", "outbox", "timers", "leases", "handoffs", "campaign_recipients"
+    )
 )
 _COUNT_PENDING = """SELECT (SELECT count(*) FROM inbox WHERE done = 0),
     (SELECT count(*) FROM outbox WHERE status = 'pending')"""

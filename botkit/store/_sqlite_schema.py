@@ -11,13 +11,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+from botkit.store._sqlite_campaigns import CAMPAIGN_SCHEMA
 from botkit.store._sqlite_handoff import HANDOFF_SCHEMA
 from botkit.store._sqlite_optouts import OPTOUT_SCHEMA
 
 __all__ = ["SCHEMA_VERSION"]
 
 #: Stored in ``PRAGMA user_version``; bump it with a migration when the tables change.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS conversations (
@@ -81,6 +82,8 @@ _SCHEMA = (
     )""",
     *HANDOFF_SCHEMA,
     *OPTOUT_SCHEMA,
+    # Version 8: broadcasts.
+    *CAMPAIGN_SCHEMA,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 

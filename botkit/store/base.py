@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from botkit.store.campaigns import CampaignStore
 from botkit.store.handoff import HandoffStore
 from botkit.store.optouts import OptOutStore
 
@@ -229,7 +230,7 @@ class OneProcessOutbox:
         """Nothing to release: no other process sends from this store."""
 
 
-class Store(HandoffStore, OptOutStore, Protocol):
+class Store(HandoffStore, OptOutStore, CampaignStore, Protocol):
     """The durable state behind a bot. All methods are coroutines and never block the loop.
 
     Raises:

@@ -30,6 +30,7 @@ from botkit.store._codec import (
     not_its_entry,
     version_conflict,
 )
+from botkit.store._memory_campaigns import MemoryCampaigns
 from botkit.store._memory_handoff import MemoryHandoff
 from botkit.store._memory_optouts import MemoryOptOuts
 from botkit.store.base import (
@@ -79,7 +80,7 @@ class _OutboxRow:
         )
 
 
-class MemoryStore(OneProcessOutbox, MemoryHandoff, MemoryOptOuts):
+class MemoryStore(OneProcessOutbox, MemoryHandoff, MemoryOptOuts, MemoryCampaigns):
     """Everything in process memory; gone when the process ends.
 
     Data survives ``close()`` followed by ``open()`` on the same instance, mirroring a
@@ -90,6 +91,7 @@ class MemoryStore(OneProcessOutbox, MemoryHandoff, MemoryOptOuts):
     def __init__(self) -> None:
         MemoryHandoff.__init__(self)
         MemoryOptOuts.__init__(self)
+        MemoryCampaigns.__init__(self)
         self._open = False
         # conversations hold (version, JSON doc): decoding on every load is what makes
         # each loaded Conversation an independent copy.
@@ -375,6 +377,7 @@ class MemoryStore(OneProcessOutbox, MemoryHandoff, MemoryOptOuts):
             del self._outbox[outbound_id]
             self._outbox_pending.pop(outbound_id, None)
             removed += 1
+        removed += self._forget_campaigns(channel, user)
         return removed + self._forget_handoffs(channel, user)
 
     async def health(self) -> dict[str, Any]:

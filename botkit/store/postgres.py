@@ -50,6 +50,7 @@ from botkit.store._codec import (
     not_its_entry,
     version_conflict,
 )
+from botkit.store._pg_campaigns import PostgresCampaigns
 from botkit.store._pg_handoff import PostgresHandoff
 from botkit.store._pg_optouts import PostgresOptOuts
 from botkit.store._pg_outbox import SENDER_GC
@@ -97,7 +98,7 @@ LEASE_GC: Final = 3600.0
 (a process that died): dead leases never pile up."""
 
 
-class PostgresStore(PostgresHandoff, PostgresOptOuts):
+class PostgresStore(PostgresHandoff, PostgresOptOuts, PostgresCampaigns):
     """A :class:`~botkit.store.base.Store` in one PostgreSQL schema.
 
     Args:

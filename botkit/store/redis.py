@@ -65,6 +65,7 @@ from botkit.store._codec import (
     not_its_entry,
     version_conflict,
 )
+from botkit.store._redis_campaigns import RedisCampaigns
 from botkit.store._redis_connection import RedisConnection, redact
 from botkit.store._redis_handoff import RedisHandoff, user_part
 from botkit.store._redis_lua import (
@@ -132,7 +133,7 @@ _OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys QUEUE_FUNCTION 
 _WALK = 500  # stream entries per script call when pruning or forgetting
 
 
-class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts):
+class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts, RedisCampaigns):
     """A :class:`~botkit.store.base.Store` in one Redis database.
 
     Args:
@@ -462,6 +463,7 @@ class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts):
             opening,
             self.prefix,
         )
+        removed += await self._forget_campaigns(channel, user)
         return removed + await self._forget_handoff(channel, user)
 
     async def health(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from botkit.errors import StoreError
 from botkit.store._codec import conversation_doc, conversation_from_doc, decode_json, encode_bodies
+from botkit.store._sqlite_campaigns import SQLiteCampaigns
 from botkit.store._sqlite_handoff import SQLiteHandoff
 from botkit.store._sqlite_hot import (
     _accept_many,
@@ -80,7 +81,7 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 P = ParamSpec("P")
 T = TypeVar("T")
 
-class SQLiteStore(OneProcessOutbox, SQLiteHandoff, SQLiteOptOuts):
+class SQLiteStore(OneProcessOutbox, SQLiteHandoff, SQLiteOptOuts, SQLiteCampaigns):
     """A :class:`~botkit.store.base.Store` in one SQLite file.
 
     Args:
