@@ -24,6 +24,7 @@ from botkit.handoff.bot import HandoffMixin
 from botkit.lifecycle import Lifecycle
 from botkit.metrics import Metrics
 from botkit.proactive import Proactive
+from botkit.proactive_flows import ProactiveFlows
 from botkit.rendered import RenderedTurn, render_turn
 from botkit.replies import Reply
 from botkit.routing import Router
@@ -52,7 +53,8 @@ Middleware = Callable[[Context, Callable[[], Awaitable[bool]]], Awaitable[bool]]
 """``async def mw(ctx, call_next) -> bool``: run code around routing; return call_next()'s value."""
 
 
-class Bot(FlowRegistry, Lifecycle, Proactive, ComplianceMixin, HandoffMixin, Router):
+class Bot(FlowRegistry, Lifecycle, Proactive, ProactiveFlows, ComplianceMixin, HandoffMixin,
+          Router):
     """A bot: handlers (it is a :class:`Router`) plus everything needed to run them.
 
     Example:

@@ -209,12 +209,17 @@ class Lifecycle:
             log.exception("botkit: the startup task %s failed", getattr(task, "__name__", task))
 
     async def fire_due_timers(self) -> int:
-        """Commit every timer due now to the inbox, to be handled in conversation order.
+        """Commit every timer due now to the inbox, to be handled in conversation order,
+        and queue the sends quiet hours deferred until now (:mod:`botkit.deferred_sends`).
 
         The running bot calls this every :attr:`timer_interval` seconds; tests with a
-        ``FakeClock`` call it after moving the clock. Returns how many fired.
+        ``FakeClock`` call it after moving the clock. Returns how many fired or were
+        released.
         """
-        return await fire_due_timers(self.store, self.clock, self.worker.submit)
+        from botkit.deferred_sends import release_deferred
+
+        fired = await fire_due_timers(self.store, self.clock, self.worker.submit)
+        return fired + await release_deferred(self)  # type: ignore[arg-type]
 
     async def _timer_loop(self) -> None:
         while True:

@@ -93,6 +93,7 @@ REASONS: Final = (
     "opted_out",
     "window_closed",
     "window_fallback",
+    "deferred",
 )
 """Counters exported from the start at 0, so a dashboard sees them before they first move."""
 

@@ -42,6 +42,8 @@ class Proactive:
         @property
         def policy(self) -> OutboundPolicy: ...
 
+        def quiet_release(self, channel: str, user: str) -> float | None: ...
+
         def render_replies(
             self, replies: Sequence[Reply], key: ConversationKey, ref_base: str, *, locale: str,
             notes: Mapping[int, Sequence[str]] | None = None,
@@ -74,7 +76,8 @@ class Proactive:
         return queued
 
     async def send(
-        self, channel: str, to: str, *messages: Reply | str | list[Reply | str], sender: str
+        self, channel: str, to: str, *messages: Reply | str | list[Reply | str], sender: str,
+        urgent: bool = False,
     ) -> list[str]:
         """Send messages outside a turn (notifications, reminders) and wait for the API.
 
@@ -84,17 +87,31 @@ class Proactive:
         Example:
             await bot.send("sms", "447700900001", "Table ready", sender="447700900000")
 
+        In the recipient's quiet hours (``BOTKIT_QUIET_HOURS``, their local time) the
+        messages are kept in the store and queued at the next allowed minute instead
+        (counted ``deferred``); ``urgent=True`` (a one-time code the user asked for)
+        sends them now.
+
         Returns:
             The message_uuid Vonage gave each message sent; one the outbound policy held
             back (an opted-out user, a closed window) is reported to ``@bot.on_error``
             and has none.
+
+            The message_uuid Vonage gave each message; none for deferred messages.
 
         Raises:
             MessagesApiError: the Messages API refused a message.
         """
         if channel not in CHANNELS:
             raise ConfigError(f"unknown channel {channel!r}; channels are {', '.join(CHANNELS)}")
-        queued = await self.queue(as_replies(messages), ConversationKey(channel, to, sender))
+        key, replies = ConversationKey(channel, to, sender), as_replies(messages)
+        release = None if urgent else self.quiet_release(channel, to)
+        if release is not None:
+            from botkit.deferred_sends import defer_send
+
+            await defer_send(self, key, replies, release)  # type: ignore[arg-type]
+            return []
+        queued = await self.queue(replies, key)
         # Futures are created after submit, but sending only starts at the next await.
         waiters = [self.sender.wait_for(m) for m in queued]
         return [await w for w in waiters]

@@ -317,6 +317,12 @@ _REPLY_REF = {"x-botkit-reply": True}
 _KIND_SCHEMA = {"enum": list(get_args(MessageKind))}
 
 Text = Annotated[str, AfterValidator(_not_blank)]
+def _at(value: str) -> str:
+    from botkit.flows.absolute import check_at
+
+    return check_at(value)
+
+
 Template = Annotated[str, AfterValidator(_not_blank), AfterValidator(_template)]
 Regex = Annotated[str, AfterValidator(_regex)]
 FlowName = Annotated[str, AfterValidator(_name("flow"))]
@@ -332,6 +338,7 @@ Duration = Annotated[
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "minLength": 2,
                     "examples": ["30s", "10m", "2h", "1d", "1h30m"]}),
 ]
+AtTime = Annotated[str, AfterValidator(_at)]
 ReplyData = Annotated[str | dict[str, Any], BeforeValidator(_reply)]
 Say = Annotated[
     tuple[ReplyData, ...],

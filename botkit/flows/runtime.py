@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from botkit.errors import ConfigError
 from botkit.events import InboundEvent, TimerEvent
+from botkit.flows.absolute import resolve_at
 from botkit.flows.answers import read_answer
 from botkit.flows.engine import CompiledFlow
 from botkit.flows.spec import Ask, GlobalRule, Match, Rule, State
-from botkit.flows.states import HandoffSpec
+from botkit.flows.states import HandoffSpec, Timeout
 from botkit.flows.templating import render_data, render_text, template_vars
 from botkit.handoff.state import Handoff, start_handoff
+from botkit.proactive_flows import PROACTIVE_TIMER_KEY
 from botkit.replies import Button, Buttons, Reply, reply_from_data
 
 if TYPE_CHECKING:
@@ -108,7 +110,8 @@ class FlowRoute:
         if conversation.flow != self.name:
             return
         state = self.compiled.spec.states.get(conversation.state or "")
-        if state is not None and state.timeout is not None and state.handoff is None:
+        if (state is not None and state.timeout is not None and state.timeout.after is not None
+                and state.handoff is None):  # an absolute time does not move
             ctx.set_timer(state.timeout.after.total_seconds())
 
     async def _inbound(self, ctx: Context, event: InboundEvent, state: State) -> bool:
@@ -154,7 +157,7 @@ class FlowRoute:
                 await self._hand_off(ctx, state_name, state)
                 return
             if state.timeout is not None:
-                ctx.set_timer(state.timeout.after.total_seconds())
+                self._arm(ctx, state.timeout)
             if state.final:
                 await self._finish(ctx)
                 return
@@ -176,7 +179,7 @@ class FlowRoute:
             await self._say(ctx, spec.say)
         variables = self._vars(ctx)
         note = None if spec.note is None else render_text(spec.note, variables)
-        timeout = (state.timeout.after.total_seconds() if state.timeout is not None
+        timeout = (self._seconds_to(ctx, state.timeout) if state.timeout is not None
                    else self.bot.settings.handoff_timeout)
         now = self.bot.clock.now()
         handoff = Handoff(since=now, reason=spec.reason or f"{self.name}:{state_name}",
@@ -292,6 +295,21 @@ class FlowRoute:
         await ctx.reply(self._question(ctx, ask))
 
     # -- pieces -----------------------------------------------------------------------------
+
+    def _seconds_to(self, ctx: Context, timeout: Timeout) -> float:
+        """Seconds from now until ``timeout`` fires (0 for an ``at`` already past)."""
+        if timeout.after is not None:
+            return timeout.after.total_seconds()
+        assert timeout.at is not None
+        due = resolve_at(timeout.at, self._vars(ctx))
+        return max(0.0, due - self.bot.clock.now())
+
+    def _arm(self, ctx: Context, timeout: Timeout) -> None:
+        """Set the state's timer; one at an absolute time is a proactive send (a
+        reminder): quiet hours may defer it (see :mod:`botkit.proactive_flows`)."""
+        timer_id = ctx.set_timer(self._seconds_to(ctx, timeout))
+        if timeout.at is not None:
+            ctx.conversation.meta[PROACTIVE_TIMER_KEY] = timer_id
 
     def _vars(self, ctx: Context) -> dict[str, Any]:
         return template_vars(ctx.event, ctx.conversation.data, ctx.conversation.state)

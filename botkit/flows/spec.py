@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from botkit.flows.durations import format_duration
 from botkit.flows.fields import (
     CONTEXT_KEY,
     ERROR_TYPE,
@@ -165,7 +164,7 @@ class FlowSpec(FlowModel):
                 out.append(Edge(name, state.next, "next", "next", (*here, "next")))
             if state.timeout is not None and state.timeout.goto is not None:
                 out.append(Edge(name, state.timeout.goto, "timeout",
-                                f"after {format_duration(state.timeout.after)}",
+                                state.timeout.describe(),
                                 (*here, "timeout", "goto")))
             if state.call is not None:
                 out.append(Edge(name, state.call.then, "return",

@@ -7,9 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict, model_validator
 
+from botkit.flows.durations import format_duration
 from botkit.flows.fields import (
     ASK_ACCEPTS,
     AskType,
+    AtTime,
     ConditionRef,
     Duration,
     Flag,
@@ -117,16 +119,30 @@ class Ask(FlowModel):
 class Timeout(FlowModel):
     """What happens when the user says nothing for a while in a waiting state."""
 
-    after: Duration = Field(description="How long to wait: 30s, 10m, 2h, 1d, 1h30m.")
+    after: Duration | None = Field(None, description=(
+        "How long to wait: 30s, 10m, 2h, 1d, 1h30m. Any message the flow takes restarts it."))
+    at: AtTime | None = Field(None, description=(
+        "When to fire instead of after: a date and time (ISO 8601, UTC unless it has an "
+        "offset) or a template giving one, shifted by whole units inside the braces: "
+        "\"{{ appointment_at - 1 day }}\". Fixed when the state is entered."))
     say: Say | None = Field(None, description="A reply, or a list of replies, to send.")
     goto: StateRef | None = Field(None, description=(
         "The state to go to; without it the conversation stays where it is."))
 
     @model_validator(mode="after")
     def _does_something(self) -> Timeout:
+        if (self.after is None) == (self.at is None):
+            fail("a timeout has after (a duration) or at (a time), one of the two",
+                 prefix=False)
         if self.say is None and self.goto is None:
             fail("a timeout needs say, goto or both", prefix=False)
         return self
+
+    def describe(self) -> str:
+        """``after 1d`` or ``at {{ appointment_at - 1 day }}`` (graphs, edges)."""
+        if self.after is not None:
+            return f"after {format_duration(self.after)}"
+        return f"at {self.at}"
 
 
 class Call(FlowModel):

@@ -73,7 +73,7 @@ EXPECTED: dict[str, list[str]] = {
         "4:5: missing required key 'prompt'",
         "7:5: missing required key 'then'",
         "7:18: flow: unknown flow 'other' (flows: support)",
-        "9:5: missing required key 'after'",
+        "9:14: a timeout has after (a duration) or at (a time), one of the two",
     ],
     "names.yaml": [
         "1:7: flow: flow name 'my flow' must start with a letter or _ and use only letters, "

@@ -1,0 +1,308 @@
+"""Running a broadcast: recipients taken from the store, gated, rendered, sent at the rate.
+
+One runner per campaign at a time holds the campaign's lease in the store. It takes due
+recipients in chunks (each taken recipient is ``sending`` in the store before anything is
+sent to it), sends them through a pool of tasks, and settles their outcomes in small
+batches. A run that stops, however it stops, leaves its unsettled recipients ``sending``:
+the next run puts them back (:meth:`~botkit.store.campaigns.CampaignStore.campaign_restart`)
+and counts them as ``interrupted``, the only recipients that may get a message twice.
+
+Every message passes the bot's outbound gates as ``bot.queue`` does: quiet hours
+(deferred to the next allowed minute, durably), opt-outs and the customer-care window
+(``bot.policy``); then it is rendered for its channel like any reply and sent at
+``BOTKIT_RATE`` per sender number through the bot's rate limiter (shared by every
+process on a Redis or PostgreSQL store), retrying 429 and 5xx answers like the sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botkit.broadcast.campaign import Campaign, CampaignError
+from botkit.broadcast.recipients import RecipientsFile
+from botkit.errors import ConfigError, MessagesApiError, StoreError
+from botkit.flows.templating import render_data
+from botkit.quiet_hours import recipient_zones
+from botkit.replies import Reply, reply_from_data
+from botkit.retry import RetryPolicy
+from botkit.store.base import ConversationKey, NewOutbound
+from botkit.store.campaigns import CampaignReport, Outcome, TakenRecipient
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot
+
+__all__ = ["CLIENT_REF_PREFIX", "BroadcastRunner", "Progress", "campaign_of_ref"]
+
+log = logging.getLogger("botkit")
+
+CLIENT_REF_PREFIX = "bc:"
+"""Every broadcast message's client_ref is ``bc:NAME:LINE:N``: status webhooks name it."""
+
+_ADD_BATCH = 5000
+_SETTLE_EVERY = 0.05  # seconds between settling batches: what a kill can leave in flight
+_LEASE_MIN = 60.0
+_IDLE_POLL = 1.0  # seconds between looks at a campaign waiting for deferred recipients
+
+
+def campaign_of_ref(client_ref: str | None) -> tuple[str, int] | None:
+    """``(campaign, line)`` from a broadcast message's client_ref, else None."""
+    if not client_ref or not client_ref.startswith(CLIENT_REF_PREFIX):
+        return None
+    parts = client_ref.split(":")
+    if len(parts) < 3 or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+@dataclass(slots=True)
+class Progress:
+    """What a run did so far (in this process), for the progress bar."""
+
+    total: int = 0
+    settled_before: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    deferred_until: float | None = None
+
+    @property
+    def done(self) -> int:
+        """Recipients settled, by earlier runs and this one (deferred ones excluded)."""
+        return self.settled_before + sum(v for k, v in self.counts.items() if k != "deferred")
+
+
+class BroadcastRunner:
+    """Sends one campaign with a running bot (``async with bot.running()``).
+
+    Args:
+        bot: the bot whose store, client, rate limiter and gates are used.
+        campaign: the loaded campaign file.
+        chunk: recipients taken from the store at a time (default: about half a second
+            of sends at the rate, 10 to 1000).
+        on_progress: called after every settled batch.
+    """
+
+    def __init__(self, bot: Bot, campaign: Campaign, *, chunk: int | None = None,
+                 on_progress: Callable[[Progress], None] | None = None) -> None:
+        self.bot = bot
+        self.campaign = campaign
+        rate = bot.settings.rate
+        self.chunk = chunk or int(min(1000, max(10, (rate or 2000) / 2)))
+        self.lease = max(_LEASE_MIN, 4 * self.chunk / (rate or 1000))
+        self.progress = Progress()
+        self._on_progress = on_progress
+        self._owner = f"broadcast-{uuid.uuid4().hex[:12]}"
+        self._outcomes: list[Outcome] = []
+        self._policy = bot.retry_policy or RetryPolicy(
+            max_attempts=bot.settings.send_attempts, budget=bot.settings.send_retry_budget)
+        self._quiet = bot.settings.quiet
+
+    @property
+    def _lease_key(self) -> ConversationKey:
+        return ConversationKey("broadcast", self.campaign.name, "runner")
+
+    async def prepare(self, recipients: RecipientsFile) -> bool:
+        """Store the campaign and its recipients, or check a stored one is this one.
+
+        Returns True when the campaign was new, False when it resumes.
+
+        Raises:
+            CampaignError: a campaign of this name was made from other files.
+        """
+        store, name = self.bot.store, self.campaign.name
+        fingerprint = self.campaign.fingerprint(recipients.content)
+        stored = await store.campaign_spec(name)
+        if stored is not None and stored.get("fingerprint") != fingerprint:
+            raise CampaignError([
+                f"a campaign named {name!r} was started from other files (a changed campaign "
+                "or recipients file); resume it with the same files, or give this one "
+                "another name"])
+        spec = {"fingerprint": fingerprint, "source": self.campaign.source}
+        now = self.bot.clock.now()
+        rows = recipients.recipients
+        for start in range(0, len(rows), _ADD_BATCH):  # again after a crash: adds what is missing
+            await store.campaign_add(name, spec, rows[start:start + _ADD_BATCH], now=now)
+        return stored is None
+
+    async def run(self) -> CampaignReport:
+        """Send until every recipient is settled; returns the final report.
+
+        Raises:
+            ConfigError: another process runs this campaign now.
+        """
+        bot, store, name = self.bot, self.bot.store, self.campaign.name
+        token = await store.acquire_lease(self._lease_key, self._owner, ttl=self.lease,
+                                          now=bot.clock.now())
+        if token is None:
+            raise ConfigError(f"the campaign {name!r} is being run by another process")
+        try:
+            back = await store.campaign_restart(name)
+            if back:
+                log.warning("botkit: %d recipients of %s were in flight when a run stopped; "
+                            "they are sent again (each may get the message twice)", back, name)
+            report = await store.campaign_report(name)
+            if report is None:
+                raise ConfigError(f"no campaign named {name!r} in the store")
+            self.progress.total = report.total
+            self.progress.settled_before = report.total - report.waiting - report.sending
+            return await self._loop()
+        finally:
+            with contextlib.suppress(StoreError):
+                await store.release_lease(self._lease_key, token)
+
+    async def _loop(self) -> CampaignReport:
+        bot, store, name = self.bot, self.bot.store, self.campaign.name
+        queue: asyncio.Queue[TakenRecipient | None] = asyncio.Queue(maxsize=self.chunk)
+        workers = [asyncio.create_task(self._work(queue))
+                   for _ in range(max(1, bot.settings.concurrency))]
+        settler = asyncio.create_task(self._settle_loop())
+        renewed = time.monotonic()
+        try:
+            while True:
+                if time.monotonic() - renewed > self.lease / 3:
+                    await self._renew()
+                    renewed = time.monotonic()
+                taken = await store.campaign_take(name, now=bot.clock.now(), lease=self.lease,
+                                                  limit=self.chunk)
+                for recipient in taken:
+                    await queue.put(recipient)
+                if len(taken) == self.chunk:
+                    continue
+                await queue.join()  # everything taken is sent: settle it, then look again
+                await self._settle()
+                report = await store.campaign_report(name)
+                assert report is not None
+                if report.done:
+                    return report
+                self.progress.deferred_until = report.next_due
+                if not taken:
+                    await bot.sleep(_IDLE_POLL)
+        finally:
+            for task in (*workers, settler):
+                task.cancel()
+            await asyncio.gather(*workers, settler, return_exceptions=True)
+            with contextlib.suppress(StoreError):
+                await self._settle()
+
+    async def _renew(self) -> None:
+        bot = self.bot
+        token = await bot.store.acquire_lease(self._lease_key, self._owner, ttl=self.lease,
+                                              now=bot.clock.now())
+        if token is None:
+            raise ConfigError(f"the campaign {self.campaign.name!r} was taken over by "
+                              "another process")
+
+    async def _work(self, queue: asyncio.Queue[TakenRecipient | None]) -> None:
+        while True:
+            taken = await queue.get()
+            try:
+                if taken is not None:
+                    outcome = await self._one(taken)
+                    self._outcomes.append(outcome)
+                    self.progress.counts[outcome.state] += 1
+            finally:
+                queue.task_done()
+
+    async def _settle_loop(self) -> None:
+        while True:
+            await asyncio.sleep(_SETTLE_EVERY)
+            try:
+                await self._settle()
+            except StoreError as exc:  # kept for the next batch
+                log.warning("botkit: cannot record broadcast outcomes now: %s", exc)
+
+    async def _settle(self) -> None:
+        if not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        try:
+            await self.bot.store.campaign_settle(self.campaign.name, batch,
+                                                 now=self.bot.clock.now())
+        except BaseException:
+            self._outcomes[:0] = batch
+            raise
+        if self._on_progress is not None:
+            self._on_progress(self.progress)
+
+    async def _one(self, taken: TakenRecipient) -> Outcome:
+        """Gate, render and send one recipient's message; its outcome."""
+        bot, campaign = self.bot, self.campaign
+        r = taken.recipient
+        key = ConversationKey(r.channel, r.to, campaign.senders[r.channel])
+        if self._quiet is not None:
+            zones = recipient_zones(r.channel, r.to, bot.settings.quiet_hours_zone)
+            release = self._quiet.release_at(bot.clock.now(), zones)
+            if release is not None:
+                bot.metrics.count("deferred")
+                return Outcome(r.line, "deferred", due=release)
+        try:
+            if campaign.flow is not None:
+                await bot.start_flow(r.channel, r.to, campaign.flow, state=campaign.state,
+                                     data=dict(r.data), sender=key.bot,
+                                     dedupe=f"{CLIENT_REF_PREFIX}{campaign.name}:{r.line}")
+                return Outcome(r.line, "sent", "flow")
+            reply = reply_from_data(render_data(campaign.messages[r.channel], r.data))
+            replies, held = await self._gate([reply], key)
+            if not replies:
+                return Outcome(r.line, "opted_out" if held == "opted_out" else "failed",
+                               held or "held")
+            ref = f"{CLIENT_REF_PREFIX}{campaign.name}:{r.line}"
+            turn = bot.render_replies(replies, key, ref, locale=bot.settings.locale)
+            uuids = [await self._send(message) for message in turn.outbound]
+        except MessagesApiError as exc:
+            return Outcome(r.line, "failed", _reason(exc))
+        except (ValueError, ConfigError) as exc:  # a row the file check let through
+            return Outcome(r.line, "failed", f"render: {exc}")
+        return Outcome(r.line, "sent", ",".join(uuids))
+
+    async def _gate(self, replies: list[Reply], key: ConversationKey
+                    ) -> tuple[list[Reply], str | None]:
+        """The outbound policy's verdict: what goes out, and why the rest does not."""
+        # INTEGRATION POINT (opt-outs and the customer-care window): until the outbound
+        # policy is on the bot, everything passes.
+        policy: Any = getattr(self.bot, "policy", None)
+        if policy is None:
+            return replies, None
+        gated = await policy.gate_key(replies, key)
+        reason = None
+        if gated.held:
+            reason = "opted_out" if type(gated.held[0]).__name__ == "OptedOut" else "window_closed"
+        return list(gated.replies), reason
+
+    async def _send(self, message: NewOutbound) -> str:
+        """One body through the rate limiter and the client, retried like the sender does."""
+        bot = self.bot
+        limiter = bot.sender.limiter
+        started = bot.clock.now()
+        attempt = 0
+        while True:
+            attempt += 1
+            if limiter is not None:
+                await limiter.acquire(message.key.bot)
+            try:
+                accepted = await bot.client.send_message(message.body)
+                bot.metrics.count("sent")
+                return accepted.message_uuid
+            except MessagesApiError as exc:
+                delay = None
+                if exc.retryable:
+                    delay = self._policy.next_delay(attempt, bot.clock.now() - started,
+                                                    exc.retry_after)
+                if delay is None:
+                    bot.metrics.count("send_failed_terminal")
+                    raise
+                bot.metrics.count("send_retry")
+                await bot.sleep(delay)
+
+
+def _reason(exc: MessagesApiError) -> str:
+    """A failure's reason as the report groups it: the status and Vonage's title."""
+    title = exc.title or ("unreachable" if exc.status_code == 0 else "refused")
+    return f"{exc.status_code} {title}"
