@@ -1,5 +1,5 @@
 """The ``botkit`` command: ``run``, ``check``, ``graph``, ``test``, ``preview``, ``chat``,
-``forget``, ``migrate`` and ``accounts``.
+``forget``, ``migrate``, ``accounts`` and ``broadcast``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from botkit.accounts.cli import add_accounts_parser
+from botkit.broadcast.cli import add_broadcast_parser
 from botkit.bot import Bot
 from botkit.compliance.optout_csv import add_optouts_parser
 from botkit.errors import BotkitError, ConfigError
@@ -325,6 +326,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_accounts_parser(commands)
     add_optouts_parser(commands)
+    add_broadcast_parser(commands)
 
     check = commands.add_parser("check", help="check YAML flows; non-zero exit on any error")
     check.add_argument(

@@ -6,7 +6,8 @@ Example::
     from: {sms: "447700900000", whatsapp: "447700900001"}
     messages:                         # per channel: a reply as data (docs/replies.md)
       whatsapp:
-        template: {name: spring_sale, language: en, parameters: ["{{ name }}"]}
+        template: {name: spring_sale, locale: en_GB, parameters: ["{{ name }}"],
+                   fallback_text: "Hi {{1}}, 20% off all weekend."}
       sms: "Hi {{ name }}, 20% off all weekend. Reply STOP to opt out."
     prices: {sms: 0.0079, whatsapp: 0.0147}   # per message (SMS: per segment)
     currency: EUR
@@ -113,8 +114,9 @@ class _Problems:
     def __init__(self, path: Path, index: PositionIndex) -> None:
         self.path, self.index, self.found = path, index, list[str]()
 
-    def add(self, where: YamlPath, message: str) -> None:
-        position = self.index.location(where).value
+    def add(self, where: YamlPath, message: str, *, key: bool = False) -> None:
+        found = self.index.location(where)
+        position = found.key if key else found.value
         self.found.append(f"{self.path}:{position.line}:{position.column}: {message}")
 
 
@@ -140,7 +142,8 @@ def load_campaign(path: str | Path) -> Campaign:
         raise CampaignError([f"{path}:1:1: a campaign file is a mapping (name:, from:, ...)"])
     for key in data:
         if key not in _KEYS:
-            problems.add((key,), f"unknown key {key!r}; keys are {', '.join(sorted(_KEYS))}")
+            problems.add((key,), f"unknown key {key!r}; keys are {', '.join(sorted(_KEYS))}",
+                         key=True)
     name = data.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         problems.add(("name",), "name: letters, digits, '.', '_' and '-', at most 64")
@@ -189,7 +192,8 @@ def _senders(value: Any, problems: _Problems) -> dict[str, str]:
     for channel, address in value.items():
         if channel not in CHANNELS:
             problems.add(("from", channel),
-                         f"unknown channel {channel!r}; channels are {', '.join(CHANNELS)}")
+                         f"unknown channel {channel!r}; channels are {', '.join(CHANNELS)}",
+                         key=True)
         elif not isinstance(address, str | int) or isinstance(address, bool) or not str(address):
             problems.add(("from", channel), f"from.{channel}: our number or id, as text")
         else:
@@ -254,7 +258,7 @@ def _prices(value: Any, problems: _Problems) -> dict[str, float]:
     prices = {}
     for channel, price in value.items():
         if channel not in CHANNELS:
-            problems.add(("prices", channel), f"unknown channel {channel!r}")
+            problems.add(("prices", channel), f"unknown channel {channel!r}", key=True)
         elif not isinstance(price, int | float) or isinstance(price, bool) or price < 0:
             problems.add(("prices", channel), f"prices.{channel}: a number >= 0")
         else:

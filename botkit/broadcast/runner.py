@@ -38,6 +38,8 @@ from botkit.store.campaigns import CampaignReport, Outcome, TakenRecipient
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
+    from botkit.client import MessagesClient
+    from botkit.ratelimit import RateLimiter
 
 __all__ = ["CLIENT_REF_PREFIX", "BroadcastRunner", "Progress", "campaign_of_ref"]
 
@@ -49,7 +51,8 @@ CLIENT_REF_PREFIX = "bc:"
 _ADD_BATCH = 5000
 _SETTLE_EVERY = 0.05  # seconds between settling batches: what a kill can leave in flight
 _LEASE_MIN = 60.0
-_IDLE_POLL = 1.0  # seconds between looks at a campaign waiting for deferred recipients
+_IDLE_POLL = 1.0  # seconds between looks at a campaign whose recipients are in flight
+_IDLE_MAX = 60.0  # the longest wait for deferred recipients before looking again
 
 
 def campaign_of_ref(client_ref: str | None) -> tuple[str, int] | None:
@@ -79,20 +82,26 @@ class Progress:
 
 
 class BroadcastRunner:
-    """Sends one campaign with a running bot (``async with bot.running()``).
+    """Sends one campaign for a bot whose store is open (the bot need not be running).
 
     Args:
-        bot: the bot whose store, client, rate limiter and gates are used.
+        bot: the bot whose store, settings, flows and gates are used.
         campaign: the loaded campaign file.
+        client: the Messages API client to send with.
+        limiter: paces sends per sender number (None: unlimited); the bot's own
+            (``bot.sender.limiter``) when it runs in this process, so they share the rate.
         chunk: recipients taken from the store at a time (default: about half a second
             of sends at the rate, 10 to 1000).
         on_progress: called after every settled batch.
     """
 
-    def __init__(self, bot: Bot, campaign: Campaign, *, chunk: int | None = None,
+    def __init__(self, bot: Bot, campaign: Campaign, *, client: MessagesClient,
+                 limiter: RateLimiter | None, chunk: int | None = None,
                  on_progress: Callable[[Progress], None] | None = None) -> None:
         self.bot = bot
         self.campaign = campaign
+        self.client = client
+        self.limiter = limiter
         rate = bot.settings.rate
         self.chunk = chunk or int(min(1000, max(10, (rate or 2000) / 2)))
         self.lease = max(_LEASE_MIN, 4 * self.chunk / (rate or 1000))
@@ -182,8 +191,10 @@ class BroadcastRunner:
                 if report.done:
                     return report
                 self.progress.deferred_until = report.next_due
-                if not taken:
-                    await bot.sleep(_IDLE_POLL)
+                if not taken:  # deferred ones wait for their minute; in-flight ones a lease
+                    wait = _IDLE_POLL if report.next_due is None else (
+                        report.next_due - bot.clock.now())
+                    await bot.sleep(min(max(wait, 0.01), _IDLE_MAX))
         finally:
             for task in (*workers, settler):
                 task.cancel()
@@ -207,6 +218,16 @@ class BroadcastRunner:
                     outcome = await self._one(taken)
                     self._outcomes.append(outcome)
                     self.progress.counts[outcome.state] += 1
+            except StoreError as exc:  # stays in flight: sent again after the lease
+                log.warning("botkit: broadcast %s, line %s: %s", self.campaign.name,
+                            None if taken is None else taken.recipient.line, exc)
+            except Exception as exc:  # a bug or a broken hook: that recipient fails, once
+                log.exception("botkit: broadcast %s, line %s failed", self.campaign.name,
+                              None if taken is None else taken.recipient.line)
+                if taken is not None:
+                    self._outcomes.append(Outcome(taken.recipient.line, "failed",
+                                                  f"error: {type(exc).__name__}"))
+                    self.progress.counts["failed"] += 1
             finally:
                 queue.task_done()
 
@@ -278,8 +299,7 @@ class BroadcastRunner:
 
     async def _send(self, message: NewOutbound) -> str:
         """One body through the rate limiter and the client, retried like the sender does."""
-        bot = self.bot
-        limiter = bot.sender.limiter
+        bot, limiter = self.bot, self.limiter
         started = bot.clock.now()
         attempt = 0
         while True:
@@ -287,7 +307,7 @@ class BroadcastRunner:
             if limiter is not None:
                 await limiter.acquire(message.key.bot)
             try:
-                accepted = await bot.client.send_message(message.body)
+                accepted = await self.client.send_message(message.body)
                 bot.metrics.count("sent")
                 return accepted.message_uuid
             except MessagesApiError as exc:
