@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from botkit.client import MessagesClient
     from botkit.ratelimit import RateLimiter
 
-__all__ = ["CLIENT_REF_PREFIX", "BroadcastRunner", "Progress", "campaign_of_ref"]
+__all__ = ["CLIENT_REF_PREFIX", "RUNNER_LEASE", "BroadcastRunner", "Progress", "campaign_of_ref"]
 
 log = logging.getLogger("botkit")
 
@@ -51,6 +51,8 @@ CLIENT_REF_PREFIX = "bc:"
 _ADD_BATCH = 5000
 _SETTLE_EVERY = 0.05  # seconds between settling batches: what a kill can leave in flight
 _LEASE_MIN = 60.0
+RUNNER_LEASE = 10.0
+"""Seconds a run holds its campaign without renewing (it renews every quarter of it)."""
 _IDLE_POLL = 1.0  # seconds between looks at a campaign whose recipients are in flight
 _IDLE_MAX = 60.0  # the longest wait for deferred recipients before looking again
 
@@ -108,6 +110,7 @@ class BroadcastRunner:
         self.progress = Progress()
         self._on_progress = on_progress
         self._owner = f"broadcast-{uuid.uuid4().hex[:12]}"
+        self._token = 0
         self._outcomes: list[Outcome] = []
         self._policy = bot.retry_policy or RetryPolicy(
             max_attempts=bot.settings.send_attempts, budget=bot.settings.send_retry_budget)
@@ -143,14 +146,14 @@ class BroadcastRunner:
     async def run(self) -> CampaignReport:
         """Send until every recipient is settled; returns the final report.
 
+        A run stopped without a word (``kill -9``, a lost machine) holds the campaign for
+        at most :data:`RUNNER_LEASE` seconds: the next run waits that long for it.
+
         Raises:
             ConfigError: another process runs this campaign now.
         """
-        bot, store, name = self.bot, self.bot.store, self.campaign.name
-        token = await store.acquire_lease(self._lease_key, self._owner, ttl=self.lease,
-                                          now=bot.clock.now())
-        if token is None:
-            raise ConfigError(f"the campaign {name!r} is being run by another process")
+        store, name = self.bot.store, self.campaign.name
+        await self._acquire()
         try:
             back = await store.campaign_restart(name)
             if back:
@@ -161,10 +164,47 @@ class BroadcastRunner:
                 raise ConfigError(f"no campaign named {name!r} in the store")
             self.progress.total = report.total
             self.progress.settled_before = report.total - report.waiting - report.sending
-            return await self._loop()
+            sending = asyncio.ensure_future(self._loop())
+            renewing = asyncio.ensure_future(self._renew_loop())
+            await asyncio.wait({sending, renewing}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (sending, renewing):
+                task.cancel()
+            await asyncio.gather(sending, renewing, return_exceptions=True)
+            if not sending.cancelled() and sending.exception() is None:
+                return sending.result()
+            failed = sending if not sending.cancelled() and sending.exception() else renewing
+            raise failed.exception() or ConfigError("the broadcast stopped")
         finally:
             with contextlib.suppress(StoreError):
-                await store.release_lease(self._lease_key, token)
+                await store.release_lease(self._lease_key, self._token)
+
+    async def _acquire(self) -> None:
+        """Take the campaign's lease, waiting out one a stopped run left behind."""
+        bot = self.bot
+        deadline = time.monotonic() + 2 * RUNNER_LEASE
+        while True:
+            token = await bot.store.acquire_lease(self._lease_key, self._owner,
+                                                  ttl=RUNNER_LEASE, now=bot.clock.now())
+            if token is not None:
+                self._token = token
+                return
+            if time.monotonic() > deadline:
+                raise ConfigError(f"the campaign {self.campaign.name!r} is being run by "
+                                  "another process")
+            log.info("botkit: waiting for the campaign %s: another run holds it (a stopped "
+                     "run's hold ends within %.0f s)", self.campaign.name, RUNNER_LEASE)
+            await asyncio.sleep(0.5)
+
+    async def _renew_loop(self) -> None:
+        bot = self.bot
+        while True:
+            await asyncio.sleep(RUNNER_LEASE / 4)
+            token = await bot.store.acquire_lease(self._lease_key, self._owner,
+                                                  ttl=RUNNER_LEASE, now=bot.clock.now())
+            if token is None:
+                raise ConfigError(f"the campaign {self.campaign.name!r} was taken over by "
+                                  "another process")
+            self._token = token
 
     async def _loop(self) -> CampaignReport:
         bot, store, name = self.bot, self.bot.store, self.campaign.name
@@ -172,12 +212,8 @@ class BroadcastRunner:
         workers = [asyncio.create_task(self._work(queue))
                    for _ in range(max(1, bot.settings.concurrency))]
         settler = asyncio.create_task(self._settle_loop())
-        renewed = time.monotonic()
         try:
             while True:
-                if time.monotonic() - renewed > self.lease / 3:
-                    await self._renew()
-                    renewed = time.monotonic()
                 taken = await store.campaign_take(name, now=bot.clock.now(), lease=self.lease,
                                                   limit=self.chunk)
                 for recipient in taken:
@@ -201,14 +237,6 @@ class BroadcastRunner:
             await asyncio.gather(*workers, settler, return_exceptions=True)
             with contextlib.suppress(StoreError):
                 await self._settle()
-
-    async def _renew(self) -> None:
-        bot = self.bot
-        token = await bot.store.acquire_lease(self._lease_key, self._owner, ttl=self.lease,
-                                              now=bot.clock.now())
-        if token is None:
-            raise ConfigError(f"the campaign {self.campaign.name!r} was taken over by "
-                              "another process")
 
     async def _work(self, queue: asyncio.Queue[TakenRecipient | None]) -> None:
         while True:
