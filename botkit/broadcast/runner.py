@@ -8,8 +8,10 @@ the next run puts them back (:meth:`~botkit.store.campaigns.CampaignStore.campai
 and counts them as ``interrupted``, the only recipients that may get a message twice.
 
 Every message passes the bot's outbound gates as ``bot.queue`` does: quiet hours
-(deferred to the next allowed minute, durably), opt-outs and the customer-care window
-(``bot.policy``); then it is rendered for its channel like any reply and sent at
+(deferred to the next allowed minute, durably), opt-outs (one read of the list per chunk)
+and the customer-care window (``bot.policy``: a free-form message on WhatsApp or
+Messenger goes only inside the window, or as its fallback template); then it is rendered
+for its channel like any reply and sent at
 ``BOTKIT_RATE`` per sender number through the bot's rate limiter (shared by every
 process on a Redis or PostgreSQL store), retrying 429 and 5xx answers like the sender.
 """
@@ -24,16 +26,18 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botkit.broadcast.campaign import Campaign, CampaignError
 from botkit.broadcast.recipients import RecipientsFile
-from botkit.errors import ConfigError, MessagesApiError, StoreError
+from botkit.compliance.policy import Gated
+from botkit.compliance.window import passes_closed, window_of
+from botkit.errors import ConfigError, MessagesApiError, OptedOut, StoreError, WindowClosed
 from botkit.flows.templating import render_data
 from botkit.quiet_hours import recipient_zones
 from botkit.replies import Reply, reply_from_data
 from botkit.retry import RetryPolicy
-from botkit.store.base import ConversationKey, NewOutbound
+from botkit.store.base import Conversation, ConversationKey, NewOutbound
 from botkit.store.campaigns import CampaignReport, Outcome, TakenRecipient
 
 if TYPE_CHECKING:
@@ -110,6 +114,7 @@ class BroadcastRunner:
         self.progress = Progress()
         self._on_progress = on_progress
         self._owner = f"broadcast-{uuid.uuid4().hex[:12]}"
+        self._opted: set[ConversationKey] = set()
         self._token = 0
         self._outcomes: list[Outcome] = []
         self._policy = bot.retry_policy or RetryPolicy(
@@ -216,6 +221,9 @@ class BroadcastRunner:
             while True:
                 taken = await store.campaign_take(name, now=bot.clock.now(), lease=self.lease,
                                                   limit=self.chunk)
+                # One read for the chunk: who of them opted out (on that channel and number).
+                opted = await store.opted_out([self._key(t) for t in taken]) if taken else set()
+                self._opted |= opted
                 for recipient in taken:
                     await queue.put(recipient)
                 if len(taken) == self.chunk:
@@ -280,30 +288,42 @@ class BroadcastRunner:
         if self._on_progress is not None:
             self._on_progress(self.progress)
 
+    def _key(self, taken: TakenRecipient) -> ConversationKey:
+        r = taken.recipient
+        return ConversationKey(r.channel, r.to, self.campaign.senders[r.channel])
+
     async def _one(self, taken: TakenRecipient) -> Outcome:
         """Gate, render and send one recipient's message; its outcome."""
         bot, campaign = self.bot, self.campaign
-        r = taken.recipient
-        key = ConversationKey(r.channel, r.to, campaign.senders[r.channel])
+        r, key = taken.recipient, self._key(taken)
         if self._quiet is not None:
             zones = recipient_zones(r.channel, r.to, bot.settings.quiet_hours_zone)
             release = self._quiet.release_at(bot.clock.now(), zones)
             if release is not None:
                 bot.metrics.count("deferred")
                 return Outcome(r.line, "deferred", due=release)
+        opted = key in self._opted
+        self._opted.discard(key)
         try:
             if campaign.flow is not None:
+                if opted:  # a flow's turns pass the gate too; this spares the start
+                    bot.metrics.count("opted_out")
+                    return Outcome(r.line, "opted_out", "opted out")
                 await bot.start_flow(r.channel, r.to, campaign.flow, state=campaign.state,
-                                     data=dict(r.data), sender=key.bot,
+                                     data=dict(r.data), sender=key.bot, urgent=True,
                                      dedupe=f"{CLIENT_REF_PREFIX}{campaign.name}:{r.line}")
                 return Outcome(r.line, "sent", "flow")
             reply = reply_from_data(render_data(campaign.messages[r.channel], r.data))
-            replies, held = await self._gate([reply], key)
-            if not replies:
-                return Outcome(r.line, "opted_out" if held == "opted_out" else "failed",
-                               held or "held")
+            gated = await self._gate(reply, key, opted)
+            if not gated.replies:
+                held = gated.held[0] if gated.held else None
+                if isinstance(held, OptedOut):
+                    return Outcome(r.line, "opted_out", "opted out")
+                return Outcome(r.line, "failed", "window closed" if isinstance(
+                    held, WindowClosed) else "held back")
             ref = f"{CLIENT_REF_PREFIX}{campaign.name}:{r.line}"
-            turn = bot.render_replies(replies, key, ref, locale=bot.settings.locale)
+            turn = bot.render_replies(gated.replies, key, ref, locale=bot.settings.locale,
+                                      notes=gated.notes)
             uuids = [await self._send(message) for message in turn.outbound]
         except MessagesApiError as exc:
             return Outcome(r.line, "failed", _reason(exc))
@@ -311,19 +331,20 @@ class BroadcastRunner:
             return Outcome(r.line, "failed", f"render: {exc}")
         return Outcome(r.line, "sent", ",".join(uuids))
 
-    async def _gate(self, replies: list[Reply], key: ConversationKey
-                    ) -> tuple[list[Reply], str | None]:
-        """The outbound policy's verdict: what goes out, and why the rest does not."""
-        # INTEGRATION POINT (opt-outs and the customer-care window): until the outbound
-        # policy is on the bot, everything passes.
-        policy: Any = getattr(self.bot, "policy", None)
-        if policy is None:
-            return replies, None
-        gated = await policy.gate_key(replies, key)
-        reason = None
-        if gated.held:
-            reason = "opted_out" if type(gated.held[0]).__name__ == "OptedOut" else "window_closed"
-        return list(gated.replies), reason
+    async def _gate(self, reply: Reply, key: ConversationKey, opted: bool) -> Gated:
+        """The bot's outbound policy on one recipient's message (opt-outs, the window),
+        counted and reported as for any send. The conversation is read only when the
+        window decides: a free-form message on a channel that has one."""
+        bot = self.bot
+        window = window_of(key.channel)
+        if not opted and window is not None and not passes_closed(window, reply):
+            conversation = await bot.store.load(key)
+        else:
+            conversation = Conversation(key, opted_out=opted)
+        gated = bot.policy.gate([reply], conversation, now=bot.clock.now())
+        if gated.held or gated.notes:
+            await bot.policy.settle(gated, key)
+        return gated
 
     async def _send(self, message: NewOutbound) -> str:
         """One body through the rate limiter and the client, retried like the sender does."""

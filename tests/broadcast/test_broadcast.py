@@ -17,6 +17,7 @@ from botkit.broadcast import BroadcastRunner, CampaignError, load_campaign, read
 from botkit.broadcast.cli import report_text
 from botkit.broadcast.dry_run import plan, plan_text
 from botkit.cli import main
+from botkit.store import ConversationKey
 from botkit.store.campaigns import CampaignReport
 from botkit.testing import BotTestClient
 from botkit.testing.webhooks import status_webhook
@@ -204,3 +205,31 @@ async def test_status_webhooks_fill_the_report(tmp_path: Path, capsys: Any) -> N
         assert await asyncio.to_thread(main, ["broadcast", "status", "nothing"]) == 2
     out = capsys.readouterr().out
     assert "delivered    1" in out and "read         1" in out
+
+
+async def test_opted_out_recipients_get_nothing_and_the_window_holds_free_text(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(at("2026-01-15 12:00"))
+    text_everywhere = (
+        'name: spring-sale\nfrom: {sms: "447700900000", whatsapp: "447700900001"}\n'
+        'message: "Hi {{ name }}, 20% off all weekend."\n'
+    )
+    rows = [("sms", LONDON[0], "Ann"), ("sms", LONDON[1], "Bo"), ("whatsapp", LONDON[2], "Cy")]
+    campaign_path, csv_path = write(tmp_path, text_everywhere, rows)
+    bot = make_bot(tmp_path, clock)
+    errors: list[str] = []
+
+    @bot.on_error(Exception)
+    async def seen(ctx: Any) -> None:
+        errors.append(type(ctx.error).__name__)
+
+    async with BotTestClient(bot) as client:
+        await bot.store.opt_out(ConversationKey("sms", LONDON[1], "447700900000"),
+                                at=clock.now(), via="test")
+        report = await run_campaign(bot, campaign_path, csv_path)
+        # Bo opted out; Cy never wrote on WhatsApp, so free text may not go to them.
+        assert [b["to"] for b in client.api.bodies] == [LONDON[0]]
+    assert (report.sent, report.opted_out, report.failed) == (1, 1, {"window closed": 1})
+    assert sorted(errors) == ["OptedOut", "WindowClosed"]
+    assert (bot.metrics["opted_out"], bot.metrics["window_closed"]) == (1, 1)
