@@ -1,5 +1,5 @@
 """The ``botkit`` command: ``run``, ``check``, ``graph``, ``test``, ``preview``, ``chat``,
-``forget``, ``migrate``, ``accounts`` and ``broadcast``.
+``forget``, ``migrate``, ``accounts``, ``optouts`` and ``broadcast``.
 
 TARGET is ``path/to/bot.py:attr`` or ``package.module:attr``, where ``attr`` is a
 :class:`~botkit.Bot` (or an ASGI app built from one).
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from botkit.accounts.cli import add_accounts_parser
-from botkit.broadcast.cli import add_broadcast_parser
 from botkit.bot import Bot
+from botkit.broadcast.cli import add_broadcast_parser
 from botkit.compliance.optout_csv import add_optouts_parser
 from botkit.errors import BotkitError, ConfigError
 from botkit.routing import CHANNELS
