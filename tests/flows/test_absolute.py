@@ -36,7 +36,7 @@ def test_at_resolves_from_the_slots(at: str, expected: str) -> None:
 
 
 def test_a_value_that_is_no_time_is_an_error_naming_it() -> None:
-    with pytest.raises(ValueError, match="'soon' .* is not a date and time"):
+    with pytest.raises(ValueError, match=r"'soon' .* is not a date and time"):
         resolve_at("{{ when - 1 day }}", {"when": "soon"})
 
 
