@@ -19,6 +19,7 @@ __all__ = [
     "button",
     "kinds",
     "message",
+    "reaction",
     "status",
     "text",
 ]
@@ -58,6 +59,21 @@ def button(payloads: Iterable[str] = ()) -> Matcher:
         return {"payload": event.button.payload}
 
     return match_button
+
+
+def reaction(emojis: Iterable[str] = ()) -> Matcher:
+    """Reactions (and their removal, emoji ``""``), optionally only the given emojis."""
+    wanted = frozenset(emojis)
+
+    def match_reaction(event: Event) -> dict[str, Any] | None:
+        if event.kind != "reaction" or not isinstance(event, InboundEvent) \
+                or event.reaction is None:
+            return None
+        if wanted and event.reaction.emoji not in wanted:
+            return None
+        return {"emoji": event.reaction.emoji, "to": event.reaction.to}
+
+    return match_reaction
 
 
 def kinds(*names: str) -> Matcher:

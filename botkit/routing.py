@@ -157,6 +157,22 @@ class Router:
         desc = f"on_button({', '.join(map(repr, payloads))})"
         return self.handler(matchers.button(payloads), channel=channel, description=desc)
 
+    def on_reaction(
+        self, *emojis: str, channel: str | Iterable[str] | None = None
+    ) -> Callable[[F], F]:
+        """Emoji reactions to a message (WhatsApp) and their removal (emoji ``""``); with
+        ``emojis``, only those. ``ctx.message.reaction`` has the ``emoji`` and the
+        ``message_uuid`` reacted ``to``. A reaction is no message for a flow: it never
+        answers an ``ask``, so it reaches a handler like this one.
+
+        Example:
+            @bot.on_reaction("👍", "❤️")
+            async def liked(ctx: Context) -> None:
+                ctx.conversation.data["liked"] = ctx.message.reaction.to
+        """
+        desc = f"on_reaction({', '.join(map(repr, emojis))})"
+        return self.handler(matchers.reaction(emojis), channel=channel, description=desc)
+
     def on_location(self, *, channel: str | Iterable[str] | None = None) -> Callable[[F], F]:
         """Shared locations (``ctx.message.location``)."""
         return self.handler(
