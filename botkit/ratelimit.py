@@ -17,13 +17,14 @@ fits the bot's store. Anything with an ``acquire`` method of the same shape fits
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Protocol
 
 from botkit.clock import Clock
 from botkit.errors import ConfigError
 from botkit.retry import Sleeper
 
-__all__ = ["LocalRateLimiter", "RateLimiter", "rate_limiter_for"]
+__all__ = ["SMOOTHING", "LocalRateLimiter", "RateLimiter", "rate_limiter_for"]
 
 
 class RateLimiter(Protocol):
@@ -34,12 +35,24 @@ class RateLimiter(Protocol):
         ...
 
 
+SMOOTHING = 0.05
+"""Seconds over which a fast rate may catch up after a late wake-up (see LocalRateLimiter)."""
+
+
 class LocalRateLimiter:
     """At most ``rate`` sends per second per key in this process, evenly spaced.
 
     Callers are served in the order they asked: each reserves the next free slot
     (``1 / rate`` after the previous one) and sleeps until it. Idle keys cost one small
     entry each; keys are the bot's own sender numbers, so the table stays small.
+
+    At most ``rate`` sends go out in any one-second window, never early even by a
+    microsecond. Below 40 per second the sends are also at least ``1 / rate`` apart.
+    Faster, slots missed (a late wake-up on a busy event loop, no one asking for a
+    moment) may be caught up: up to ``rate * SMOOTHING`` slots (50 at 1,000 a second)
+    may be taken ahead of their time, and never more than ``floor(rate)`` sends go in
+    any one second. Strict spacing at 1 ms, where every wake-up is a little late,
+    gives only a fraction of the rate.
 
     Args:
         rate: sends per second per key (may be below 1: 0.5 is one every 2 seconds).
@@ -52,19 +65,32 @@ class LocalRateLimiter:
             raise ConfigError(f"BOTKIT_RATE must be a positive number of messages/s, not {rate}")
         self.rate = rate
         self._interval = 1.0 / rate
+        self._burst = max(1, int(rate * SMOOTHING))
+        self._per_second = int(rate)
         self._clock = clock
         self._sleep = sleep
         self._next: dict[str, float] = {}  # the earliest slot not yet reserved, per key
         self._last: dict[str, float] = {}  # when the latest send was let through, per key
+        self._granted: dict[str, deque[float]] = {}  # the last second's sends (fast rates)
 
     async def acquire(self, key: str) -> None:
         """Wait for ``key``'s next slot."""
         interval = self._interval
         now = self._clock.now()
-        slot = max(now, self._next.get(key, now))
-        self._next[key] = slot + interval
+        due = self._next.get(key, now)
+        if self._burst > 1:
+            # Up to _burst slots may be taken before they are due (after a late wake-up
+            # or an idle moment); the last second's count below keeps the rate exact.
+            slot = max(now, due - (self._burst - 1) * interval)
+            self._next[key] = max(due, slot) + interval
+        else:
+            slot = max(now, due)
+            self._next[key] = slot + interval
         if slot > now:
             await self._sleep(slot - now)
+        if self._burst > 1:
+            await self._within_the_second(key)
+            return
         # Slots are sums of floats and may land a hair before the true time; the check
         # below is exact (the difference of two close timestamps has no rounding error),
         # so a send is never let through early, even by a microsecond.
@@ -75,6 +101,18 @@ class LocalRateLimiter:
                 self._last[key] = now
                 return
             await self._sleep(interval - (now - last))
+
+    async def _within_the_second(self, key: str) -> None:
+        """Let the send through once fewer than ``floor(rate)`` went in the last second."""
+        granted = self._granted.setdefault(key, deque())
+        while True:
+            now = self._clock.now()
+            while granted and now - granted[0] >= 1.0:
+                granted.popleft()
+            if len(granted) < self._per_second:
+                granted.append(now)
+                return
+            await self._sleep(1.0 - (now - granted[0]))
 
 
 def rate_limiter_for(store: object, rate: float, *, clock: Clock, sleep: Sleeper) -> RateLimiter:

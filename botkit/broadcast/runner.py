@@ -214,8 +214,11 @@ class BroadcastRunner:
     async def _loop(self) -> CampaignReport:
         bot, store, name = self.bot, self.bot.store, self.campaign.name
         queue: asyncio.Queue[TakenRecipient | None] = asyncio.Queue(maxsize=self.chunk)
-        workers = [asyncio.create_task(self._work(queue))
-                   for _ in range(max(1, bot.settings.concurrency))]
+        # Enough sends in flight to keep the rate through slow answers: a tenth of a
+        # second's worth, at least BOTKIT_CONCURRENCY, at most the transport's 100
+        # connections.
+        width = max(bot.settings.concurrency, min(100, int((bot.settings.rate or 0) / 10)))
+        workers = [asyncio.create_task(self._work(queue)) for _ in range(max(1, width))]
         settler = asyncio.create_task(self._settle_loop())
         try:
             while True:
