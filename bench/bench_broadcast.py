@@ -28,14 +28,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _fake_api import running_fake_api  # noqa: E402
+from _fake_api import running_fake_api
 
-from botkit import Bot, Settings  # noqa: E402
-from botkit.auth import auth_from_settings  # noqa: E402
-from botkit.broadcast import BroadcastRunner, load_campaign, read_recipients  # noqa: E402
-from botkit.client import MessagesClient  # noqa: E402
-from botkit.ratelimit import LocalRateLimiter  # noqa: E402
-from botkit.transports import make_transport  # noqa: E402
+from botkit import Bot, Settings
+from botkit.auth import auth_from_settings
+from botkit.broadcast import BroadcastRunner, load_campaign, read_recipients
+from botkit.client import MessagesClient
+from botkit.ratelimit import LocalRateLimiter
+from botkit.transports import make_transport
 
 CAMPAIGN = """\
 name: bench
