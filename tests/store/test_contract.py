@@ -28,7 +28,7 @@ from botkit.store import (
     Store,
 )
 
-from .conftest import SHARED_KINDS
+from .conftest import SHARED_KINDS, STORE_KINDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -983,11 +983,12 @@ async def test_prune_keeps_dedupe_keys_for_25_hours(store: Store) -> None:
     assert await store.accept(inbound("m-1", at=NOW + 24.9 * 3600)) is None
 
 
+# Redis expires dedupe keys and files by TTLs on the server's clock, which a FakeClock
+# cannot move: test_redis.py::test_dedupe_keys_and_files_expire covers it there.
+@pytest.mark.parametrize(
+    "store_factory", [kind for kind in STORE_KINDS if kind != "redis"], indirect=True
+)
 async def test_prune_deletes_older_dedupe_keys_and_files(store_factory: StoreFactory) -> None:
-    if store_factory.kind == "redis":
-        # Their TTLs run on the Redis server's clock, which a FakeClock cannot move.
-        pytest.skip("Redis expires dedupe keys and files by TTLs on the server's clock, not "
-                    "the injected one (tested in test_redis: test_dedupe_keys_and_files_expire)")
     async with store_factory.opened() as store:
         await accepted(store, inbound("m-1", at=NOW))
         await accepted(store, inbound("m-2", at=NOW + 3600))
