@@ -36,6 +36,7 @@ from botkit.errors import (
     PayloadError,
     SignatureError,
     StoreError,
+    TemplateError,
     UnsupportedChannel,
     VersionConflict,
     WebhookError,
@@ -82,6 +83,7 @@ from botkit.replies import (
 from botkit.routing import Handler, Router
 from botkit.settings import Settings
 from botkit.store import Conversation, ConversationKey, Store, open_store
+from botkit.template_registry import RegisteredTemplate, TemplateRegistry, load_templates
 
 __version__ = "0.1.0"
 
@@ -138,6 +140,7 @@ __all__ = [
     "Pricing",
     "Reaction",
     "ReactionInfo",
+    "RegisteredTemplate",
     "Reply",
     "Router",
     "Settings",
@@ -149,7 +152,9 @@ __all__ = [
     "SystemClock",
     "Template",
     "TemplateButton",
+    "TemplateError",
     "TemplateParameter",
+    "TemplateRegistry",
     "Text",
     "UnsupportedChannel",
     "Usage",
@@ -160,5 +165,6 @@ __all__ = [
     "WindowClosed",
     "Workflow",
     "__version__",
+    "load_templates",
     "open_store",
 ]

@@ -31,6 +31,7 @@ from botkit.routing import Router
 from botkit.settings import Settings
 from botkit.store import open_store
 from botkit.store.base import ConversationKey, Store
+from botkit.template_registry.bot import TemplatesMixin
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -53,8 +54,8 @@ Middleware = Callable[[Context, Callable[[], Awaitable[bool]]], Awaitable[bool]]
 """``async def mw(ctx, call_next) -> bool``: run code around routing; return call_next()'s value."""
 
 
-class Bot(FlowRegistry, Lifecycle, Proactive, ProactiveFlows, ComplianceMixin, HandoffMixin,
-          Router):
+class Bot(FlowRegistry, TemplatesMixin, Lifecycle, Proactive, ProactiveFlows, ComplianceMixin,
+          HandoffMixin, Router):
     """A bot: handlers (it is a :class:`Router`) plus everything needed to run them.
 
     Example:

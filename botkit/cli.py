@@ -124,8 +124,10 @@ def _check(args: argparse.Namespace) -> int:
     # Actions and conditions come from the flows' Python companions (NAME.py), so a
     # misspelt `do:` is caught here and not only when the bot starts.
     actions, conditions = registered_names(find_flow_files(where.paths))
+    registry = os.environ.get("BOTKIT_TEMPLATES", "").strip()
     return main_check(where.paths, actions=actions, conditions=conditions,
-                      origin=None if args.paths else where.origin)
+                      origin=None if args.paths else where.origin,
+                      template_files=[registry] if registry else [])
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -328,7 +330,8 @@ def _parser() -> argparse.ArgumentParser:
     add_optouts_parser(commands)
     add_broadcast_parser(commands)
 
-    check = commands.add_parser("check", help="check YAML flows; non-zero exit on any error")
+    check = commands.add_parser(
+        "check", help="check YAML flows and template registries; non-zero exit on any error")
     check.add_argument(
         "paths", nargs="*", default=[],
         help="flow files or folders (default: [tool.botkit] flows in pyproject.toml, or bots/)",

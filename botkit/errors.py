@@ -5,6 +5,7 @@ The hierarchy::
     BotkitError
     ├── ConfigError              settings or registration a bot author must fix
     │   └── FlowError            a YAML flow that does not load (every problem, with positions)
+    ├── TemplateError            values that do not fit a registered template (also a ValueError)
     ├── WebhookError             a webhook that cannot be accepted (carries HTTP status and reason)
     │   ├── SignatureError       missing, malformed, forged, stale or mismatched signature
     │   └── PayloadError         body that is not JSON (400) or not a Vonage webhook (422)
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -55,6 +57,7 @@ __all__ = [
     "PayloadError",
     "SignatureError",
     "StoreError",
+    "TemplateError",
     "UnsupportedChannel",
     "VersionConflict",
     "WebhookError",
@@ -94,6 +97,21 @@ class FlowError(ConfigError):
     def __init__(self, problems: list[FlowProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class TemplateError(BotkitError, ValueError):
+    """Values that do not fit a registered template (or a template name not registered).
+
+    Attributes:
+        template: the template's name.
+        problems: what is wrong, by value name (``""`` for the template as a whole).
+    """
+
+    def __init__(self, message: str, *, template: str,
+                 problems: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.template = template
+        self.problems = dict(problems or {})
 
 
 class WebhookError(BotkitError):

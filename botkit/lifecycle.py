@@ -141,6 +141,7 @@ class Lifecycle:
         chores: asyncio.Task[None] | None = None  # sweep and prune (botkit.housekeeping)
         background: list[asyncio.Task[None]] = []  # the startup_tasks
         bot.check_flows()
+        bot.check_templates()
         await self.store.open()
         try:
             self._client = MessagesClient(

@@ -85,6 +85,11 @@ class Settings:
     """``BOTKIT_QUIET_HOURS=21:00-08:00``: recipients' local hours free of proactive sends."""
     quiet_hours_zone: str = "UTC"
     """``BOTKIT_QUIET_HOURS_ZONE``: the time zone of recipients whose number tells none."""
+    templates: str | None = None
+    """BOTKIT_TEMPLATES: a template registry file (besides ``templates.yaml`` by the flows)."""
+    window_fallback: str | None = None
+    """BOTKIT_WINDOW_FALLBACK: the registered template sent for the whole bot in place of a
+    free-form message when the customer-care window is closed."""
 
     def __post_init__(self) -> None:
         _require_pair("VONAGE_API_KEY", self.api_key, "VONAGE_API_SECRET", self.api_secret)
@@ -248,6 +253,8 @@ class Settings:
             help_text=text("BOTKIT_HELP_TEXT"),
             quiet_hours=text("BOTKIT_QUIET_HOURS"),
             quiet_hours_zone=text("BOTKIT_QUIET_HOURS_ZONE") or "UTC",
+            templates=text("BOTKIT_TEMPLATES"),
+            window_fallback=text("BOTKIT_WINDOW_FALLBACK"),
         )
 
 

@@ -8,8 +8,9 @@ broadcasts all ask :meth:`OutboundPolicy.gate` before anything is rendered or qu
   counted (``opted_out``) and reported to ``@bot.on_error`` as
   :class:`~botkit.errors.OptedOut`;
 * the channel's customer-care window is closed: a free-form message is replaced by its
-  fallback template (the reply's ``fallback=``, or :attr:`OutboundPolicy.window_fallback`
-  for the whole bot), counted ``window_fallback``; with none,
+  fallback template (the reply's ``fallback=`` (a flow state's ``fallback:``), or
+  :attr:`OutboundPolicy.window_fallback` or ``BOTKIT_WINDOW_FALLBACK`` for the whole bot),
+  sent once however many messages it stands in for, counted ``window_fallback``; with none,
   it is not sent, counted ``window_closed`` and reported as
   :class:`~botkit.errors.WindowClosed`, whose ``on_error`` handler may answer with a
   template (the gate checks those replies too).
@@ -38,7 +39,7 @@ from botkit.compliance.window import (
     window_of,
 )
 from botkit.context import ErrorContext
-from botkit.errors import OptedOut, OutboundSuppressed, WindowClosed
+from botkit.errors import OptedOut, OutboundSuppressed, TemplateError, WindowClosed
 from botkit.metrics import log_fields
 from botkit.replies import Reply, Text
 from botkit.store.base import Conversation, ConversationKey
@@ -125,13 +126,19 @@ class OutboundPolicy:
             return gated
         last = last_inbound(conversation)
         ago = "never wrote" if last is None else f"last wrote {(now - last) / 3600:.1f} h ago"
+        sent: dict[Template, int] = {}  # each fallback goes once, for all it stands in for
         for reply in replies:
             if passes_closed(window, reply):
                 gated.replies.append(reply)
                 continue
             fallback = None if isinstance(reply, str) else reply.fallback
-            fallback = fallback or self.window_fallback
+            fallback = fallback or self.window_fallback or self._bot_fallback(conversation)
             if isinstance(fallback, Template) and window.templates:
+                if fallback in sent:
+                    gated.notes[sent[fallback]].append(
+                        f"... and instead of {_preview(reply)!r} (sent once)")
+                    continue
+                sent[fallback] = len(gated.replies)
                 gated.notes[len(gated.replies)] = [
                     f"window closed (the user {ago}): template {fallback.name!r} instead of "
                     f"{_preview(reply)!r}"]
@@ -142,6 +149,23 @@ class OutboundPolicy:
                 f"{ago}); {_preview(reply)!r} has no fallback template and was not sent",
                 key=key, reply=reply, last_inbound=last))
         return gated
+
+    def _bot_fallback(self, conversation: Conversation) -> Template | None:
+        """``BOTKIT_WINDOW_FALLBACK``'s template, its values from the conversation's slots
+        of the same names (or the registry's defaults); None when unset or unfillable."""
+        bot = self._bot
+        name = bot.settings.window_fallback
+        if name is None or name not in bot.templates:
+            return None
+        template = bot.templates[name]
+        values = {n: conversation.data[n] for n in template.value_names
+                  if conversation.data.get(n) not in (None, "")}
+        try:
+            return template.render(values)
+        except TemplateError as exc:
+            log.warning("botkit: BOTKIT_WINDOW_FALLBACK cannot be filled for %s: %s",
+                        conversation.key, exc, extra=log_fields(conversation.key))
+            return None
 
     def turn(self, event: Event) -> TurnRules:
         """The policy's part in the turn of ``event`` (the worker's entry point)."""

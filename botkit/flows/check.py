@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from botkit.errors import FlowProblem
 from botkit.flows.source import PathLike, _read, find_flow_files
 from botkit.flows.validation import _check_sources
+from botkit.template_registry.load import read_templates
+from botkit.template_registry.registry import find_template_files
 
 __all__ = ["check", "main_check"]
 
 def check(paths: PathLike | Iterable[PathLike], *, actions: Iterable[str] | None = None,
           conditions: Iterable[str] | None = None,
-          flows: Iterable[str] | None = None) -> tuple[list[FlowProblem], int]:
+          flows: Iterable[str] | None = None,
+          templates: Mapping[str, Any] | None = None) -> tuple[list[FlowProblem], int]:
     """Check flow files without loading them into a bot: what ``botkit check`` runs.
 
     Args:
@@ -23,6 +27,8 @@ def check(paths: PathLike | Iterable[PathLike], *, actions: Iterable[str] | None
         conditions: registered condition names; ``None`` leaves ``when`` and
             ``validate`` unchecked.
         flows: names of further flows a ``call`` may run, besides those checked.
+        templates: the template registry uses are checked against; ``None`` leaves
+            ``say: {template: NAME}`` and ``fallback:`` unchecked.
 
     Returns:
         ``(problems, files_with_errors)``: every error and warning, file by file, each
@@ -31,15 +37,20 @@ def check(paths: PathLike | Iterable[PathLike], *, actions: Iterable[str] | None
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     sources = [_read(path) for path in find_flow_files(items)]
     _check_sources(sources, actions=actions, conditions=conditions, flows=flows,
-                   check_calls=True)
+                   check_calls=True, templates=templates)
     problems = [p for source in sources for p in source.problems]
     failed = sum(1 for source in sources if any(p.severity == "error" for p in source.problems))
     return problems, failed
 
 
 def main_check(argv_paths: list[str], *, actions: Iterable[str] | None = None,
-               conditions: Iterable[str] | None = None, origin: str | None = None) -> int:
+               conditions: Iterable[str] | None = None, origin: str | None = None,
+               template_files: Iterable[PathLike] = ()) -> int:
     """``botkit check [PATH...]``: print each problem as ``path:line:column: message``.
+
+    The template registries among the paths (``templates.yaml`` in a folder or beside a
+    flow file given, and ``template_files``) are checked too, and every flow's use of
+    their templates against them.
 
     Args:
         argv_paths: files or directories; none means the current directory.
@@ -58,11 +69,17 @@ def main_check(argv_paths: list[str], *, actions: Iterable[str] | None = None,
     if not files:
         print(f"botkit check: no flow files (*.yaml, *.yml) in {where}", file=sys.stderr)
         return 2
-    problems, failed = check(files, actions=actions, conditions=conditions)
+    registries = find_template_files([*items, *template_files])
+    templates, registry_problems = read_templates(registries)
+    problems, failed = check(files, actions=actions, conditions=conditions,
+                             templates={t.name: t for t in templates})
+    problems = registry_problems + problems
+    failed += len({p.path for p in registry_problems if p.severity == "error"})
     for problem in problems:
         print(problem)
     warnings = sum(1 for p in problems if p.severity == "warning")
     errors = len(problems) - warnings
-    print(f"checked {len(files)} flow file(s) in {where}: {errors} error(s), "
+    also = f" and {len(registries)} template registry file(s)" if registries else ""
+    print(f"checked {len(files)} flow file(s){also} in {where}: {errors} error(s), "
           f"{warnings} warning(s)", file=sys.stderr)
     return 1 if failed else 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, get_args
@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from botkit.flows.durations import DURATION_PATTERN, parse_duration
+from botkit.flows.template_use import is_template_use, use_problem
 from botkit.replies import reply_from_data
 
 if TYPE_CHECKING:
@@ -123,12 +124,16 @@ class KnownNames:
         actions: names registered with ``@bot.action``.
         conditions: names registered with ``@bot.condition``.
         flows: names of the flows a ``call`` may run.
+        templates: the template registry (name to
+            :class:`~botkit.template_registry.RegisteredTemplate`) that ``say:
+            {template: NAME}`` and ``fallback:`` name.
     """
 
     states: tuple[str, ...] | None = None
     actions: tuple[str, ...] | None = None
     conditions: tuple[str, ...] | None = None
     flows: tuple[str, ...] | None = None
+    templates: Mapping[str, Any] | None = None
 
 
 def _known(info: ValidationInfo) -> KnownNames:
@@ -255,7 +260,20 @@ def _reply_where(message: str) -> tuple[tuple[str | int, ...], Literal["key", "v
     return tuple(path), "value"
 
 
-def _reply(value: Any) -> Any:
+def _template_use(value: Any, info: ValidationInfo) -> Any:
+    problem = use_problem(value, _known(info).templates)
+    if problem is not None:
+        fail(problem[1], *problem[0])
+    for where, text in _strings(value):
+        problem_text = template_problem(text)
+        if problem_text is not None:
+            fail(problem_text, *where)
+    return value
+
+
+def _reply(value: Any, info: ValidationInfo) -> Any:
+    if is_template_use(value):
+        return _template_use(value, info)
     try:
         reply_from_data(value)
     except ValueError as exc:
@@ -340,6 +358,18 @@ Duration = Annotated[
 ]
 AtTime = Annotated[str, AfterValidator(_at)]
 ReplyData = Annotated[str | dict[str, Any], BeforeValidator(_reply)]
+TemplateUse = Annotated[
+    str | dict[str, Any],
+    BeforeValidator(_template_use),
+    WithJsonSchema({"anyOf": [
+        {"type": "string", "minLength": 1,
+         "description": "A template of the registry; its values come from the slots of the "
+                        "same names."},
+        {"type": "object", "properties": {
+            "template": {"type": "string", "minLength": 1},
+            "parameters": {"type": "object", "additionalProperties": {"type": "string"}}},
+         "required": ["template"], "additionalProperties": False}]}),
+]
 Say = Annotated[
     tuple[ReplyData, ...],
     BeforeValidator(_one_or_many),

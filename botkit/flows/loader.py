@@ -21,7 +21,8 @@ directories, for ``botkit check``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from botkit.errors import FlowError
 from botkit.flows.check import check, main_check
@@ -42,7 +43,8 @@ __all__ = [
 
 def parse_flow(text: str, path: str = "<string>", *, actions: Iterable[str] | None = None,
                conditions: Iterable[str] | None = None,
-               flows: Iterable[str] | None = None) -> FlowSpec:
+               flows: Iterable[str] | None = None,
+               templates: Mapping[str, Any] | None = None) -> FlowSpec:
     """Load a flow from YAML text; see :func:`load_flow`.
 
     Args:
@@ -57,12 +59,13 @@ def parse_flow(text: str, path: str = "<string>", *, actions: Iterable[str] | No
     Raises:
         FlowError: with every problem, in file order.
     """
-    return _load_one(_from_text(text, path), actions, conditions, flows)
+    return _load_one(_from_text(text, path), actions, conditions, flows, templates)
 
 
 def load_flow(path: PathLike, *, actions: Iterable[str] | None = None,
               conditions: Iterable[str] | None = None,
-              flows: Iterable[str] | None = None) -> FlowSpec:
+              flows: Iterable[str] | None = None,
+              templates: Mapping[str, Any] | None = None) -> FlowSpec:
     """Load and validate one flow file.
 
     Example:
@@ -78,6 +81,8 @@ def load_flow(path: PathLike, *, actions: Iterable[str] | None = None,
             ``when`` and ``validate`` unchecked.
         flows: names of the other flows a ``call`` may run; ``None`` leaves ``call.flow``
             unchecked.
+        templates: the template registry (``bot.templates``) that ``say: {template:
+            NAME}`` and ``fallback:`` name; ``None`` leaves them unchecked.
 
     Returns:
         The flow, with ``spec.warnings`` (unreachable states, dead ends).
@@ -85,13 +90,14 @@ def load_flow(path: PathLike, *, actions: Iterable[str] | None = None,
     Raises:
         FlowError: with every error of the file, in file order, whatever the file holds.
     """
-    return _load_one(_read(path), actions, conditions, flows)
+    return _load_one(_read(path), actions, conditions, flows, templates)
 
 
 def _load_one(source: _Source, actions: Iterable[str] | None,
-              conditions: Iterable[str] | None, flows: Iterable[str] | None) -> FlowSpec:
+              conditions: Iterable[str] | None, flows: Iterable[str] | None,
+              templates: Mapping[str, Any] | None) -> FlowSpec:
     [spec] = _check_sources([source], actions=actions, conditions=conditions, flows=flows,
-                            check_calls=False)
+                            check_calls=False, templates=templates)
     errors = _errors([source])
     if errors or spec is None:
         raise FlowError(errors)
@@ -100,7 +106,8 @@ def _load_one(source: _Source, actions: Iterable[str] | None,
 
 def load_flows(*paths: PathLike, actions: Iterable[str] | None = None,
                conditions: Iterable[str] | None = None,
-               flows: Iterable[str] | None = None) -> dict[str, FlowSpec]:
+               flows: Iterable[str] | None = None,
+               templates: Mapping[str, Any] | None = None) -> dict[str, FlowSpec]:
     """Load several flow files (or directories of them) that may call one another.
 
     A ``call`` may name any flow among the files, or in ``flows``; two files with the
@@ -121,7 +128,7 @@ def load_flows(*paths: PathLike, actions: Iterable[str] | None = None,
     """
     sources = [_read(path) for path in find_flow_files(paths)]
     specs = _check_sources(sources, actions=actions, conditions=conditions, flows=flows,
-                           check_calls=True)
+                           check_calls=True, templates=templates)
     errors = _errors(sources)
     if errors:
         raise FlowError(errors)

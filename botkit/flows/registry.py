@@ -104,7 +104,8 @@ class FlowRegistry:
             raise ConfigError(f"no flow named {name!r} (flows: {known})") from None
 
     def check_flows(self) -> None:
-        """Check that every action, condition and flow the flows name exists.
+        """Check that every action, condition, flow and template the flows name exists
+        (and that each use of a registered template gives it the values it takes).
 
         Raises:
             FlowError: with each unknown name at its position in its file.
@@ -115,7 +116,8 @@ class FlowRegistry:
         problems = []
         for path in self._flow_files.values():
             try:
-                load_flow(path, actions=self.actions, conditions=self.conditions, flows=self.flows)
+                load_flow(path, actions=self.actions, conditions=self.conditions, flows=self.flows,
+                          templates=cast("Bot", self).templates)
             except FlowError as exc:
                 problems.extend(exc.problems)
         if problems:

@@ -13,28 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from botkit.errors import ConfigError
+from botkit.errors import ConfigError, TemplateError
 from botkit.events import InboundEvent, TimerEvent
 from botkit.flows.absolute import resolve_at
 from botkit.flows.answers import read_answer
 from botkit.flows.engine import CompiledFlow
 from botkit.flows.spec import Ask, GlobalRule, Match, Rule, State
 from botkit.flows.states import HandoffSpec, Timeout
+from botkit.flows.template_use import is_template_use, render_use
 from botkit.flows.templating import render_data, render_text, template_vars
 from botkit.handoff.state import Handoff, start_handoff
 from botkit.proactive_flows import PROACTIVE_TIMER_KEY
-from botkit.replies import Button, Buttons, Reply, reply_from_data
+from botkit.replies import Button, Buttons, Reply, Template, reply_from_data
 
 if TYPE_CHECKING:
     from botkit.bot import Bot
     from botkit.context import Context
 
 __all__ = ["FlowRoute"]
+
+log = logging.getLogger("botkit.flows")
 
 STACK_KEY = "flow_stack"
 TRIES_KEY = "ask_tries"
@@ -152,7 +156,7 @@ class FlowRoute:
             if state.say is not None:
                 await self._say(ctx, state.say)
             if state.ask is not None:
-                await ctx.reply(self._question(ctx, state.ask))
+                await self._reply(ctx, self._question(ctx, state.ask))
             if state.handoff is not None:
                 await self._hand_off(ctx, state_name, state)
                 return
@@ -203,7 +207,7 @@ class FlowRoute:
             if timeout is not None and timeout.say is not None:
                 await self._say(ctx, timeout.say)
             else:
-                await ctx.reply(apology)
+                await self._reply(ctx, apology)
             if timeout is not None:
                 target = target or timeout.goto
         spec = None if state is None else state.handoff_spec
@@ -291,8 +295,8 @@ class FlowRoute:
             return
         ctx.conversation.meta[TRIES_KEY] = tries
         if ask.invalid is not None:
-            await ctx.reply(render_text(ask.invalid, self._vars(ctx)))
-        await ctx.reply(self._question(ctx, ask))
+            await self._reply(ctx, reply_from_data(render_text(ask.invalid, self._vars(ctx))))
+        await self._reply(ctx, self._question(ctx, ask))
 
     # -- pieces -----------------------------------------------------------------------------
 
@@ -317,7 +321,29 @@ class FlowRoute:
     async def _say(self, ctx: Context, say: Sequence[Any]) -> None:
         variables = self._vars(ctx)
         for item in say:
-            await ctx.reply(reply_from_data(render_data(item, variables)))
+            reply: Reply
+            if is_template_use(item):  # a template of the registry, by name
+                reply = render_use(item, variables, self.bot.templates)
+            else:
+                reply = reply_from_data(render_data(item, variables))
+            await self._reply(ctx, reply)
+
+    async def _reply(self, ctx: Context, reply: Reply) -> None:
+        """Send ``reply`` with the current state's ``fallback:`` (for a closed window)
+        when it names none of its own."""
+        state = self.compiled.spec.states.get(ctx.conversation.state or "")
+        if (state is not None and state.fallback is not None and ctx.conversation.flow ==
+                self.name and not isinstance(reply, str) and reply.fallback is None
+                and not isinstance(reply, Template)):
+            try:
+                fallback = render_use(state.fallback, self._vars(ctx), self.bot.templates)
+            except TemplateError as exc:
+                # Sent only if the window is closed: the reply itself may still go out.
+                log.warning("botkit: flow %r state %r: its fallback cannot be filled (%s)",
+                            self.name, ctx.conversation.state, exc)
+            else:
+                reply = reply.model_copy(update={"fallback": fallback})
+        await ctx.reply(reply)
 
     def _question(self, ctx: Context, ask: Ask) -> Reply:
         prompt = render_text(ask.prompt, self._vars(ctx))

@@ -151,6 +151,20 @@ REPLY_SCHEMA: dict[str, Any] = {
             },
             "required": ["name", "fallback_text"],
         }, "A pre-approved WhatsApp template; other channels get fallback_text."),
+        {
+            "type": "object",
+            "description": ("A template of the registry (templates.yaml) by name: native on "
+                            "WhatsApp, its text elsewhere."),
+            "properties": {
+                "template": {**_TEXT, "description": "The template's name in the registry."},
+                "parameters": {"type": "object", "description": (
+                    "Its values by name; each may use the slots ({{ name }})."),
+                    "additionalProperties": {"type": ["string", "number"]}},
+                **_ENVELOPE,
+            },
+            "required": ["template"],
+            "additionalProperties": False,
+        },
         _one("sticker", {"anyOf": [
             {"type": "string", "description": "The URL of a .webp sticker."},
             {"type": "object", "properties": {"id": _TEXT}, "required": ["id"]}]},

@@ -3,7 +3,8 @@
 A flow file may have a Python companion beside it (``bots/support.py`` for
 ``bots/support.yaml``) defining ``setup(bot)``, which registers the actions, conditions
 and handlers the flow uses. ``botkit run bots/`` builds one bot from every flow in the
-folder, in name order, with each companion's ``setup`` called before its flow is added.
+folder, in name order, with each companion's ``setup`` called before its flow is added,
+and the template registry beside them (``templates.yaml``) in ``bot.templates``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from botkit.flows.engine import compile_flow
 from botkit.flows.loader import find_flow_files, load_flow
 from botkit.settings import Settings
 from botkit.store.base import Store
+from botkit.template_registry import find_template_files
 
 __all__ = ["bot_for_flow", "companion_of", "registered_names", "watch_flows"]
 
@@ -86,6 +88,8 @@ def bot_for_flow(
     if not files:
         raise ConfigError(f"no flow files (*.yaml) in {', '.join(map(str, paths))}")
     bot = Bot(settings, clock=clock, store=store)
+    for registry in find_template_files(paths):  # templates.yaml beside the flows
+        bot.add_templates(registry)
     for file in files:
         companion = companion_of(file)
         if companion is not None:
@@ -109,8 +113,8 @@ async def _reload_changed(bot: Bot, seen: dict[Path, float]) -> None:
             continue
         try:
             spec = await asyncio.to_thread(
-                load_flow, path, actions=bot.actions, conditions=bot.conditions, flows=bot.flows
-            )
+                load_flow, path, actions=bot.actions, conditions=bot.conditions, flows=bot.flows,
+                templates=bot.templates)
         except FlowError as exc:
             # A broken edit must not take the bot down: keep serving the old flow.
             print(f"botkit: {path} has errors; still serving the previous version:\n{exc}",

@@ -68,7 +68,8 @@ def _read(path: PathLike) -> _Source:
 def _is_flow_file(path: Path) -> bool:
     name = path.name
     return (name.endswith((".yaml", ".yml"))
-            and not name.endswith((".test.yaml", ".test.yml")))
+            and not name.endswith((".test.yaml", ".test.yml"))
+            and name not in ("templates.yaml", "templates.yml"))  # a template registry
 
 
 def search_files(paths: Iterable[PathLike], wanted: Callable[[Path], bool]) -> list[Path]:
@@ -92,7 +93,8 @@ def find_flow_files(paths: Iterable[PathLike]) -> list[Path]:
     """The flow files named by ``paths``: files as given, directories searched.
 
     A directory is searched recursively for ``*.yaml`` and ``*.yml`` files, in name
-    order, leaving out conversation tests (``*.test.yaml``) and hidden directories
+    order, leaving out conversation tests (``*.test.yaml``), template registries
+    (``templates.yaml``) and hidden directories
     (``.github`` holds YAML that is not a flow). A path that does not exist is kept, so
     that loading it reports the problem.
     """

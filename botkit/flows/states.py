@@ -21,6 +21,7 @@ from botkit.flows.fields import (
     SlotName,
     StateRef,
     Template,
+    TemplateUse,
     Text,
     choice_from_title,
     fail,
@@ -216,6 +217,11 @@ class State(FlowModel):
         "A person takes over: true, or say, resume, reason and note. The bot sends "
         "nothing until the conversation is handed back (by the agent, bot.hand_back, or "
         "the timeout)."))
+    fallback: TemplateUse | None = Field(None, description=(
+        "A template of the registry (templates.yaml) sent instead of this state's replies "
+        "when the customer-care window is closed (WhatsApp: 24 hours after the user's last "
+        "message): a name (its values from the slots of the same names) or {template, "
+        "parameters}."))
 
     @model_validator(mode="before")
     @classmethod

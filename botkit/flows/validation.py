@@ -4,7 +4,8 @@ error at its position, then the warnings of a valid flow; several files together
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -41,6 +42,7 @@ def _validate(source: _Source, known: KnownNames) -> FlowSpec | None:
     known = KnownNames(
         states=tuple(states) if isinstance(states, dict) else None,
         actions=known.actions, conditions=known.conditions, flows=known.flows,
+        templates=known.templates,
     )
     spec: FlowSpec | None = None
     try:
@@ -63,7 +65,8 @@ def _validate(source: _Source, known: KnownNames) -> FlowSpec | None:
 
 def _check_sources(sources: list[_Source], *, actions: Iterable[str] | None,
                    conditions: Iterable[str] | None, flows: Iterable[str] | None,
-                   check_calls: bool) -> list[FlowSpec | None]:
+                   check_calls: bool,
+                   templates: Mapping[str, Any] | None = None) -> list[FlowSpec | None]:
     """Validate read sources together: calls may name any of their flows."""
     names = [source.flow_name for source in sources]
     flow_names: tuple[str, ...] | None = None
@@ -71,7 +74,8 @@ def _check_sources(sources: list[_Source], *, actions: Iterable[str] | None,
         flow_names = _names([*(n for n in names if n is not None), *(flows or ())])
     elif flows is not None:
         flow_names = _names(flows)
-    known = KnownNames(actions=_names(actions), conditions=_names(conditions), flows=flow_names)
+    known = KnownNames(actions=_names(actions), conditions=_names(conditions), flows=flow_names,
+                       templates=templates)
     specs: list[FlowSpec | None] = []
     first: dict[str, str] = {}
     for source, name in zip(sources, names, strict=True):

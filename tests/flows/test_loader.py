@@ -149,7 +149,7 @@ EXPECTED: dict[str, list[str]] = {
     "syntax_tab.yaml": [
         "5:1: YAML syntax error: a tab character; indent with spaces, not tabs",
     ],
-    "templates.yaml": [
+    "jinja.yaml": [
         "5:10: say: template error: unexpected end of template...",
         "8:21: set: template error: expected token 'name'...",
         "14:15: prompt: template error: Unexpected end of template...",
@@ -162,7 +162,7 @@ EXPECTED: dict[str, list[str]] = {
         "8:9: unknown key 'gotoo': did you mean 'goto'?",
         "9:20: unknown key 'tpye': did you mean 'type'?",
         "13:5: unknown key 'colour' (expected one of: say, on, ask, next, timeout, final, call, "
-        "handoff)",
+        "handoff, fallback)",
     ],
     "unknown_names.yaml": [
         "8:15: when: unknown condition 'is_opn': did you mean 'is_open'? (conditions: is_open)",

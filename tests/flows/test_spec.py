@@ -207,7 +207,8 @@ def test_the_schema_describes_every_key_for_editors() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["required"] == ["flow", "start", "states"]
     state = schema["$defs"]["State"]["properties"]
-    assert set(state) == {"say", "on", "ask", "next", "timeout", "final", "call", "handoff"}
+    assert set(state) == {"say", "on", "ask", "next", "timeout", "final", "call", "handoff",
+                          "fallback"}
     for name, definition in schema["$defs"].items():
         for key, prop in definition.get("properties", {}).items():
             assert prop.get("description"), f"{name}.{key} has no description"
