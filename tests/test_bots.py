@@ -67,8 +67,8 @@ def test_botkit_check_passes_without_errors(
         if (found := PROBLEM.match(line)) and not found["message"].startswith("warning:")
     ]
     assert errors == []
-    assert f"checked {len(FLOWS)} flow file(s) in bots (the bots/ folder): 0 error(s)" in (
-        captured.err)
+    assert (f"checked {len(FLOWS)} flow file(s) and 1 template registry file(s) in bots "
+            "(the bots/ folder): 0 error(s)") in captured.err
 
 
 def test_botkit_test_passes(
