@@ -198,6 +198,8 @@ class OutboundPolicy:
             reason = "opted_out" if isinstance(error, OptedOut) else "window_closed"
             bot.metrics.count(reason)
             log.info("botkit: %s", error, extra=log_fields(key))
+            if bot.sandbox is not None:  # shown as a line in the conversation
+                bot.sandbox.held(key, error)
             if reported:
                 continue
             answer = await bot.report_error(ErrorContext(error, key, event=event))

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from botkit.channels import REGISTRY
+from botkit.errors import OptedOut, OutboundSuppressed
 from botkit.sandbox.deliveries import deliver, detail
 from botkit.sandbox.entries import Direction, SandboxEntry, parties_of
 from botkit.sandbox.updates import invalid_params, update
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from botkit.bot import Bot, RenderedTurn
+    from botkit.store.base import ConversationKey
 
 __all__ = ["SandboxRecorder"]
 
@@ -166,6 +168,14 @@ class SandboxRecorder:
         self.entries.append(entry)
         self.touch(entry)
         return entry
+
+    def held(self, key: ConversationKey, error: OutboundSuppressed) -> SandboxEntry:
+        """Show a message the outbound policy held back (opted out, window closed): a
+        line in the conversation, status ``held``, with why as its decision."""
+        why = "the user opted out" if isinstance(error, OptedOut) else "the window is closed"
+        body = {"channel": key.channel, "to": key.user, "from": key.bot,
+                "message_type": "text", "text": f"not sent: {why}"}
+        return self.add("out", body, "held", decisions=[f"held back: {error}"])
 
     # -- decisions, from Bot.render_replies ------------------------------------------------
 

@@ -182,6 +182,7 @@ const TICKS = {
   delivered: ["✓✓", "delivered"],
   read: ["✓✓", "read"],
   rejected: ["✕ rejected", "rejected"],
+  held: ["⊘ held back", "held back by the outbound policy"],
 };
 
 function ticks(status, label, title) {
