@@ -12,6 +12,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from botkit.errors import StoreError
+from botkit.store._redis_batch import ScriptBatch
 from botkit.store._shared import new_owner, owned_here, redact
 
 __all__ = ["POOL_SIZE", "POOL_TIMEOUT", "RedisConnection", "redact"]
@@ -35,6 +36,7 @@ class RedisConnection:
         """This handle's name as a sender (see :meth:`claim_outbound`): unique per handle."""
         self._client: redis.asyncio.Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
+        self._batch: ScriptBatch | None = None
 
     async def open(self) -> None:
         """Connect and check the server answers. Idempotent.
@@ -74,7 +76,7 @@ class RedisConnection:
 
     async def close(self) -> None:
         """Close the connection pool. Repeatable."""
-        client, self._client = self._client, None
+        client, self._client, self._batch = self._client, None, None
         if client is not None:
             await client.aclose()
 
@@ -109,12 +111,20 @@ class RedisConnection:
         return [self.prefix + name for name in names]
 
     async def _run(self, lua: str, keys: list[str], args: list[Any]) -> Any:
-        """Run a script (``EVALSHA``, loading it first if the server does not know it)."""
-        with self._connected() as client:
-            script = self._scripts.get(lua)
-            if script is None:
-                script = self._scripts[lua] = client.register_script(lua)
-            return await script(keys=keys, args=args, client=client)
+        """Run a script (``EVALSHA``, loading it first if the server does not know it),
+        in a pipeline with the script calls made at the same time (:mod:`._redis_batch`)."""
+        client = self._opened()
+        script = self._scripts.get(lua)
+        if script is None:
+            script = self._scripts[lua] = client.register_script(lua)
+        if self._batch is None or self._batch.client is not client:
+            self._batch = ScriptBatch(client, self._store_error)
+        return await self._batch.run(script, keys, args)
+
+    def _store_error(self, exc: RedisError) -> StoreError:
+        error = StoreError(f"Redis store {redact(self.url)}: {exc}")
+        error.__cause__ = exc
+        return error
 
     async def _hmget(self, name: str, *fields: str) -> list[bytes | None]:
         """``HMGET`` of the hash ``name`` (a layout name); values are bytes, not decoded."""
