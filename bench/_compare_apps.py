@@ -10,8 +10,9 @@
 
 The bare apps run under ``uvicorn --loop uvloop --http httptools --no-access-log``;
 ``bot`` under ``botkit run``, which picks the same stack. With ``BENCH_COUNT_REDIS=1`` the
-bot counts its round trips to Redis (one per command sent or pipeline flushed) and
-exports the count as the gauge ``bench_redis_round_trips`` on ``/metrics``.
+bot counts its round trips to Redis (one per command sent or pipeline flushed) and the
+commands they carry (a script call is one), and exports them as the gauges
+``bench_redis_round_trips`` and ``bench_redis_calls`` on ``/metrics``.
 """
 
 from __future__ import annotations
@@ -105,17 +106,23 @@ def _bare_echo_app() -> Starlette:
 
 
 def _count_redis_round_trips() -> list[int]:
-    """Count every write of a command or pipeline to Redis (one round trip each)."""
+    """Count the writes of a command or pipeline to Redis (a round trip each), and the
+    commands they carry (a script call is one command however much it does)."""
     from redis.asyncio.connection import AbstractConnection
 
-    count = [0]
-    original = AbstractConnection.send_packed_command
+    count = [0, 0]
+    send, pack = AbstractConnection.send_packed_command, AbstractConnection.pack_command
 
-    async def counted(self: Any, command: Any, check_health: bool = True) -> None:
+    async def sent(self: Any, command: Any, check_health: bool = True) -> None:
         count[0] += 1
-        await original(self, command, check_health)
+        await send(self, command, check_health)
 
-    AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+    def packed(self: Any, *args: Any) -> Any:
+        count[1] += 1
+        return pack(self, *args)
+
+    AbstractConnection.send_packed_command = sent  # type: ignore[method-assign]
+    AbstractConnection.pack_command = packed  # type: ignore[method-assign]
     return count
 
 
@@ -134,6 +141,9 @@ def _bot() -> Any:
     if counted is not None:
         bot.metrics.gauge(
             "bench_redis_round_trips", "Round trips to Redis.", lambda: float(counted[0])
+        )
+        bot.metrics.gauge(
+            "bench_redis_calls", "Commands sent to Redis.", lambda: float(counted[1])
         )
     return bot
 

@@ -27,8 +27,9 @@ class Measure:
     cpu_ms: float  # the server's processes
     redis_cpu_ms: float | None
     pg_cpu_ms: float | None
-    redis_trips: float | None
-    redis_commands: float | None
+    redis_trips: float | None  # network round trips (a pipeline is one)
+    redis_calls: float | None  # commands sent (a script call is one)
+    redis_commands: float | None  # commands Redis ran (those inside scripts too)
     rss: int
     load: float  # the 1-minute load average when it ended
 
@@ -50,8 +51,8 @@ class Measure:
             extra += f", redis {self.redis_cpu_ms:.3f} ms"
         if self.pg_cpu_ms is not None:
             extra += f", postgres {self.pg_cpu_ms:.3f} ms"
-        if self.redis_trips is not None:
-            extra += f", {self.redis_trips:.2f} round trips"
+        if self.redis_trips is not None and self.redis_calls is not None:
+            extra += f", {self.redis_calls:.2f} calls in {self.redis_trips:.2f} round trips"
         return (f"{self.name:26} {self.rate:7.0f}/s (acks {self.result.per_second:.0f}/s, p99 "
                 f"{self.result.p99_ms:.1f} ms, non-2xx {self.result.requests - self.result.ok}), "
                 f"cpu {self.cpu_ms:.3f} ms/webhook{extra}, load {self.load:.1f}")
@@ -104,14 +105,15 @@ def report(args: argparse.Namespace, best: dict[tuple[str, str], Measure],
         "users",
         "",
         "| load | server | replies or acks /s | ack p50 ms | ack p99 ms | non-2xx | "
-        "server CPU ms/webhook | store server CPU ms/webhook | Redis round trips / commands "
-        "per webhook | RSS MB | load avg |",
+        "server CPU ms/webhook | store server CPU ms/webhook | Redis calls / round trips / "
+        "commands run, per webhook | RSS MB | load avg |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (load, _), m in sorted(best.items()):
         store = m.redis_cpu_ms if m.redis_cpu_ms is not None else m.pg_cpu_ms
-        trips = (f"{m.redis_trips:.2f} / {m.redis_commands:.1f}"
-                 if m.redis_trips is not None and m.redis_commands is not None else "-")
+        trips = (f"{m.redis_calls:.2f} / {m.redis_trips:.2f} / {m.redis_commands:.1f}"
+                 if m.redis_trips is not None and m.redis_calls is not None
+                 and m.redis_commands is not None else "-")
         lines.append(
             f"| {load} | {m.name} | {m.rate:,.0f} | {m.result.p50_ms:.1f} | "
             f"{m.result.p99_ms:.1f} | {m.result.requests - m.result.ok} | {m.cpu_ms:.3f} | "
@@ -155,9 +157,10 @@ def report(args: argparse.Namespace, best: dict[tuple[str, str], Measure],
             lines.append(
                 f"  Redis CPU per webhook (bot + redis-server) / SQLite's, {load}: "
                 f"{redis.total_cpu_ms:.3f} / {sqlite.total_cpu_ms:.3f} ms = {ratio:.2f}x "
-                f"(target <= 1.5x: {_verdict(ratio, 1.5, at_most=True)}); round trips per "
-                f"turn {redis.redis_trips:.2f} (target <= 4: "
-                f"{_verdict(redis.redis_trips or 0.0, 4.0, at_most=True)})")
+                f"(target <= 1.5x: {_verdict(ratio, 1.5, at_most=True)}); Redis calls per "
+                f"turn {redis.redis_calls or 0:.2f} (target <= 4: "
+                f"{_verdict(redis.redis_calls or 0.0, 4.0, at_most=True)}), sent in "
+                f"{redis.redis_trips or 0:.2f} network round trips")
     two = best.get(("fresh", "botkit echo x2 (redis)"))
     if two is not None:
         one = best[("fresh", "botkit echo (redis)")]

@@ -158,6 +158,7 @@ class Bench:
             webhooks = int(after.get("accepted", 0) - metrics.get("accepted", 0))
             trips = after.get("bench_redis_round_trips", 0) - metrics.get(
                 "bench_redis_round_trips", 0)
+            calls = after.get("bench_redis_calls", 0) - metrics.get("bench_redis_calls", 0)
         else:
             if echo:  # until the replies to requests cut off at the end are sent too
                 last = -1
@@ -165,7 +166,7 @@ class Bench:
                     last = now
                     time.sleep(0.2)
             webhooks = (fetch_stats(self.api).requests - sent_before) if echo else result.ok
-            trips = 0.0
+            trips = calls = 0.0
         webhooks = max(webhooks, 1)
         return Measure(
             name=name, result=result, replied_s=replied, webhooks=webhooks,
@@ -174,6 +175,7 @@ class Bench:
             if "(redis)" in name else None,
             pg_cpu_ms=cpu_between(pg_cpu, postgres_cpu(pg)) * 1000 / webhooks if pg else None,
             redis_trips=trips / webhooks if "(redis)" in name and "x2" not in name else None,
+            redis_calls=calls / webhooks if "(redis)" in name and "x2" not in name else None,
             redis_commands=(self.redis.commands() - commands) / webhooks
             if "(redis)" in name else None,
             rss=server.rss(),
