@@ -71,3 +71,24 @@ def test_the_access_log_is_off_unless_asked_and_each_turn_logs_one_line(
     turns = [line for line in output.splitlines() if "sms:" in line and " -> 1 message in "
              in line]
     assert len(turns) == 1, output
+
+
+async def test_a_served_bot_tunes_the_collector_once_it_has_started(tmp_path: Path) -> None:
+    import gc
+
+    from botkit.cli import GC_YOUNG, served_app
+
+    target = tmp_path / "bot.py"
+    target.write_text("from botkit import Bot\nbot = Bot()\n")
+    app = served_app(f"{target}:bot")
+    tasks = app.state.bot.startup_tasks
+    threshold = gc.get_threshold()
+    assert gc.get_freeze_count() == 0 and threshold[0] != GC_YOUNG
+    try:
+        for task in tasks[:1]:  # the collector's; the next checks linked accounts
+            await task()
+        assert gc.get_freeze_count() > 0  # what the start made is never walked again
+        assert gc.get_threshold() == (GC_YOUNG, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
