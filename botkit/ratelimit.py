@@ -35,7 +35,7 @@ class RateLimiter(Protocol):
         ...
 
 
-SMOOTHING = 0.05
+SMOOTHING = 0.1
 """Seconds over which a fast rate may catch up after a late wake-up (see LocalRateLimiter)."""
 
 
@@ -47,9 +47,9 @@ class LocalRateLimiter:
     entry each; keys are the bot's own sender numbers, so the table stays small.
 
     At most ``rate`` sends go out in any one-second window, never early even by a
-    microsecond. Below 40 per second the sends are also at least ``1 / rate`` apart.
+    microsecond. Below 20 per second the sends are also at least ``1 / rate`` apart.
     Faster, slots missed (a late wake-up on a busy event loop, no one asking for a
-    moment) may be caught up: up to ``rate * SMOOTHING`` slots (50 at 1,000 a second)
+    moment) may be caught up: up to ``rate * SMOOTHING`` slots (100 at 1,000 a second)
     may be taken ahead of their time, and never more than ``floor(rate)`` sends go in
     any one second. Strict spacing at 1 ms, where every wake-up is a little late,
     gives only a fraction of the rate.
