@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from botkit.channels import REGISTRY
 from botkit.clock import FakeClock
 from botkit.convtest.factory import BotFactory
 from botkit.convtest.shown import ShownReply, shown_reply
@@ -181,6 +182,10 @@ async def _act(client: BotTestClient, turn: Turn, action: str, channel: str,
     if turn.hand_back is not None:
         state = None if turn.hand_back is True else turn.hand_back
         return await client.hand_back(state, channel=channel, user=user)
+    if REGISTRY[channel].inbound.implicit_type == "text":
+        # botkit accepts any webhook, so the bot would get an ``unsupported`` message; an
+        # SMS user cannot send media at all, so the case is wrong, not the bot.
+        raise AssertionError(f"{REGISTRY[channel].label} carries text only")
     media = getattr(turn, action)
     content = media.model_dump(exclude_none=True)
     body = inbound_webhook(channel, action, {action: content}, user=user,

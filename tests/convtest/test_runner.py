@@ -232,12 +232,10 @@ FAILURES = {
         - tap: XL
     """, ["> user: hi", GREETING_SMS, "> tap: XL",
           "! turn 2 (line 6): no choice 'XL' is shown on sms: ['Small', 'Medium', 'Large']"]),
-    "refused webhook": ("sms", """
+    "media on sms": ("sms", """
         - image: https://example.com/a.jpg
     """, ["> image: https://example.com/a.jpg",
-          "! turn 1 (line 5): cannot send this image on sms: webhook answered 422: "
-          '{"type":"urn:botkit:problem:malformed","title":"Not a Vonage webhook",'
-          '"status":422,"detail":"text is missing","field":"text"}']),
+          "! turn 1 (line 5): cannot send this image on sms: SMS carries text only"]),
 }
 
 
