@@ -24,7 +24,10 @@ READ_TYPING = json.loads(
     (CURRENT / "outbound" / "whatsapp" / "patch-mark-read-replying-indicator.json").read_text()
 )
 RCS_READ = json.loads((CURRENT / "outbound" / "rcs" / "patch-mark-read.json").read_text())
+# The reference message, received when the fake clock says (its own 2025-02-03 timestamp
+# would be outside WhatsApp's 24-hour window by then, and the reply held back).
 WITH_SELF = json.loads((CURRENT / "inbound" / "whatsapp" / "text-sender-self.json").read_text())
+WITH_SELF["timestamp"] = "2025-06-15T15:06:40Z"  # the clock fixture: 1_750_000_000
 
 
 def reading_bot(build: Callable[..., Bot], *, typing: bool = True, **settings: Any) -> Bot:

@@ -89,8 +89,8 @@ async def test_whatsapp_three_reply_buttons_are_tapped_natively(
         assert pending is not None and pending.style == "native"
         assert [c.label for c in pending.choices] == ["", "", ""]  # nothing was numbered
         await client.send("medium", channel="whatsapp")  # typed instead of tapped
-        await client.send("2", channel="whatsapp")  # no number was shown: plain text
-    assert answers == ["size-3/Large/native", "size-2/Medium/text", "text:2"]
+        await client.send("2", channel="whatsapp")  # users number native buttons too
+    assert answers == ["size-3/Large/native", "size-2/Medium/text", "size-2/Medium/text"]
 
 
 async def test_whatsapp_seven_choices_become_a_list(make_bot: Callable[..., Bot]) -> None:
