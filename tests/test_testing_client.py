@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
 from botkit import Bot, Button, Buttons, Card, Carousel, Context, Image, Location
 from botkit.testing import BotTestClient, SentReply, bot_client
+from botkit.testing.webhooks import reaction_webhook
+
+from .reference import CURRENT
 
 SIZES = Buttons("What size?", [Button("Small", "S"), Button("Medium", "M"),
                                Button("Large", "L")])
@@ -194,6 +198,42 @@ async def test_send_image_and_share_contact(make_bot: Callable[..., Bot]) -> Non
     assert photo["text"] == "Got https://example.com/a.jpg (me)"
     assert card["text"] == "Contacts: ['Ann Lee']"
     assert vcard["text"] == "Contacts: [] https://example.com/bo.vcf"
+
+
+def test_a_reaction_webhook_has_the_reference_shape() -> None:
+    for name, emoji in (("reaction.json", "😀"), ("reaction-removed.json", "")):
+        reference = json.loads((CURRENT / "inbound" / "whatsapp" / name).read_text())
+        body = reaction_webhook(emoji, "bbbbbbbb-cccc-4ddd-8eee-0123456789ab",
+                                user=reference["from"], bot=reference["to"], timestamp=0)
+        assert set(body) == set(reference)
+        for key in ("channel", "message_type", "context_status", "context", "reaction",
+                    "from", "to"):
+            assert body[key] == reference[key], key
+
+
+async def test_react_reaches_on_reaction_and_the_transcript(
+    make_bot: Callable[..., Bot],
+) -> None:
+    bot = make_bot()
+    _pizza(bot)
+    seen: list[tuple[str, str]] = []
+
+    @bot.on_reaction()
+    async def reacted(ctx: Context) -> None:
+        assert ctx.event.reaction is not None
+        seen.append((ctx.event.reaction.emoji, ctx.event.reaction.to))
+        await ctx.reply("Thanks!" if ctx.event.reaction.emoji else "Oh.")
+
+    async with BotTestClient(bot) as client:
+        hello, _menu = await client.send("pizza", channel="whatsapp")
+        [thanks] = await client.react("👍", to=hello)
+        [oh] = await client.react("", to=hello.message_uuid)
+        with pytest.raises(ValueError, match="sms user cannot react"):
+            await client.react("👍", to=hello.message_uuid, channel="sms")
+    assert seen == [("👍", hello.message_uuid), ("", hello.message_uuid)]
+    assert (thanks.seen, oh.seen) == ("Thanks!", "Oh.")
+    assert "> [reaction] 👍" in client.transcript
+    assert "> [reaction removed]" in client.transcript
 
 
 async def test_delivered_and_read_reach_the_status_handlers(

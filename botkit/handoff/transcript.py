@@ -10,8 +10,15 @@ Each item is plain JSON (the agent HTTP API serves it as it is)::
 
     {"direction": "in" | "out", "from": "user" | "bot" | "agent", "at": "...Z",
      "bot": our number, "kind": "text" | "image" | ..., "text": what it says,
-     "media": {...}, "location": {...}, "button": {...}, "buttons": [titles],
+     "media": {...}, "attachments": [{...}], "location": {...}, "button": {...},
+     "reaction": {"emoji", "to"}, "buttons": [titles],
      "message_uuid": ..., "client_ref": ..., "status": ..., "error": ...}
+
+``media`` is a picture, file, audio or video (the first, for an MMS with several);
+``attachments`` lists every one of an MMS that carries several, each with its ``type``.
+A reaction's ``text`` says what it is, in words an agent reads as they are (``reacted 👍
+to “Your order has shipped”``, ``took back their reaction to ...``); ``reaction`` has
+the emoji (``""`` when taken back) and the ``message_uuid`` of the message it is on.
 
 ``status`` of an outbound message: ``pending`` (queued), ``sent`` (the Messages API
 took it), then ``submitted``, ``delivered``, ``read``, or ``rejected`` / ``undeliverable``
@@ -28,7 +35,10 @@ from botkit.errors import PayloadError
 from botkit.events import AgentEvent, InboundEvent, StatusEvent, TimerEvent, parse_body
 from botkit.store.handoff import History, OutboundRecord
 
-__all__ = ["AGENT_REF", "inbound_item", "iso", "outbound_item", "transcript"]
+__all__ = [
+    "AGENT_REF", "inbound_item", "iso", "outbound_item", "reacted_item", "reaction_text",
+    "transcript",
+]
 
 log = logging.getLogger("botkit")
 
@@ -46,8 +56,25 @@ def iso(at: float) -> str:
         "+00:00", "Z")
 
 
-def inbound_item(event: InboundEvent, *, at: float | None = None) -> dict[str, Any]:
-    """A message the user sent, as a transcript item."""
+def reaction_text(emoji: str, reacted: dict[str, Any] | None) -> str:
+    """A reaction in words: ``reacted 👍 to “...”`` (``took back their reaction to ...``
+    when ``emoji`` is ``""``); ``reacted`` is the transcript item of the message it is on,
+    if known."""
+    what = "a message"
+    if reacted is not None:
+        said = str(reacted.get("text") or "").strip()
+        if said:
+            what = f"“{said if len(said) <= 60 else said[:59] + '…'}”"
+        else:
+            what = f"the {reacted.get('kind') or 'message'}"
+    return f"reacted {emoji} to {what}" if emoji else f"took back their reaction to {what}"
+
+
+def inbound_item(
+    event: InboundEvent, *, at: float | None = None, reacted: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A message the user sent, as a transcript item; for a reaction, ``reacted`` is the
+    item of the message it is on (when known: the reaction's text quotes it)."""
     item: dict[str, Any] = {
         "direction": "in",
         "from": "user",
@@ -61,6 +88,11 @@ def inbound_item(event: InboundEvent, *, at: float | None = None) -> dict[str, A
         item["button"] = {"payload": event.button.payload, "title": event.button.title}
     if event.media is not None:
         item["media"] = event.media.model_dump(exclude_none=True)
+    if event.attachments:
+        item["attachments"] = [a.model_dump(exclude_none=True) for a in event.attachments]
+    if event.reaction is not None:
+        item["reaction"] = {"emoji": event.reaction.emoji, "to": event.reaction.to}
+        item["text"] = reaction_text(event.reaction.emoji, reacted)
     if event.location is not None:
         item["location"] = event.location.model_dump(exclude_none=True)
     if event.contacts:
@@ -97,6 +129,17 @@ def outbound_item(record: OutboundRecord) -> dict[str, Any]:
     if record.error is not None:
         item["error"] = record.error
     return item
+
+
+def reacted_item(history: History, message_uuid: str) -> dict[str, Any] | None:
+    """The transcript item of our message ``message_uuid`` (a bot's or an agent's), if
+    ``history`` has it: what a user's reaction is on."""
+    if not message_uuid:
+        return None
+    for record in reversed(history.outbox):
+        if record.message_uuid == message_uuid:
+            return outbound_item(record)
+    return None
 
 
 def transcript(history: History, *, limit: int | None = None) -> list[dict[str, Any]]:
@@ -141,7 +184,19 @@ def transcript(history: History, *, limit: int | None = None) -> list[dict[str, 
         items.append((record.message.created_at, position, item))
     items.sort(key=lambda t: (t[0], t[1]))
     found = [item for _, _, item in items if item]
+    _quote_reacted(found)
     return found if limit is None else found[-limit:] if limit > 0 else []
+
+
+def _quote_reacted(items: list[dict[str, Any]]) -> None:
+    """Name the message each reaction is on by what it said (when the history has it)."""
+    by_uuid = {item["message_uuid"]: item for item in items
+               if item.get("message_uuid") and "reaction" not in item}
+    for item in items:
+        reaction = item.get("reaction")
+        if isinstance(reaction, dict) and reaction.get("to") in by_uuid:
+            item["text"] = reaction_text(str(reaction.get("emoji") or ""),
+                                         by_uuid[reaction["to"]])
 
 
 def _anchor(kind: str, body: bytes) -> str | None:

@@ -40,7 +40,7 @@ from botkit.handoff.state import (
     is_deadline,
     save,
 )
-from botkit.handoff.transcript import AGENT_REF, inbound_item, iso
+from botkit.handoff.transcript import AGENT_REF, inbound_item, iso, reacted_item
 from botkit.metrics import Metrics, log_fields
 from botkit.replies import Reply, Text, reply_from_data
 from botkit.store.base import Conversation
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 __all__ = ["HandoffTurn", "HandoffTurns"]
 
 log = logging.getLogger("botkit")
+
+_QUOTED = 100  # a reaction's message is looked for among the user's newest messages
 
 Observe = Callable[["Context"], Awaitable[Any]]
 """Runs the bot's middleware around a route that does nothing."""
@@ -184,9 +186,14 @@ class HandoffTurn:
                      len(ctx._replies), ctx.key, extra=log_fields(ctx.key, event.message_uuid))
             ctx._replies.clear()
         now = turns.clock.now()
-        handoff.last = {"at": now, "from": "user", "text": event.text or f"[{event.kind}]"}
+        reacted = None
+        if event.reaction is not None and event.reaction.to:  # quote what it is on
+            history = await turns.store.history(event.channel, event.sender, limit=_QUOTED)
+            reacted = reacted_item(history, event.reaction.to)
+        item = inbound_item(event, at=now, reacted=reacted)
+        handoff.last = {"at": now, "from": "user", "text": item.get("text") or f"[{event.kind}]"}
         save(ctx.conversation, handoff)
-        self._event_of("message.received", {"message": inbound_item(event, at=now)})
+        self._event_of("message.received", {"message": item})
 
     async def _agent(self, ctx: Context, event: AgentEvent, handoff: Handoff | None) -> None:
         turns = self._turns

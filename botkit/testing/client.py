@@ -23,7 +23,15 @@ from botkit.store.base import ConversationKey
 from botkit.testing.fake_api import FakeMessagesApi
 from botkit.testing.replies import SentReply
 from botkit.testing.sleeper import FakeSleeper
-from botkit.testing.webhooks import DEFAULT_BOT, DEFAULT_USER, inbound_webhook, status_webhook
+from botkit.testing.webhooks import (
+    DEFAULT_BOT,
+    DEFAULT_USER,
+    contact_card,
+    inbound_webhook,
+    reaction_webhook,
+    said,
+    status_webhook,
+)
 
 if TYPE_CHECKING:
     from botkit.bot import RenderedTurn
@@ -174,7 +182,7 @@ class BotTestClient:
         if response.status_code != 200:
             raise AssertionError(f"webhook answered {response.status_code}: {response.text}")
         if not status:
-            self._lines.append((str(body.get("channel")), ">", _said(body)))
+            self._lines.append((str(body.get("channel")), ">", said(body)))
         return await self._settled(before)
 
     async def _settled(self, before: int) -> list[SentReply]:
@@ -429,15 +437,31 @@ class BotTestClient:
             raise ValueError(
                 f"a {channel} user cannot share a contact card (WhatsApp and MMS can)"
             )
-        given, _, family = name.partition(" ")
-        card: dict[str, Any] = {"name": {"formatted_name": name, "first_name": given}}
-        if family:
-            card["name"]["last_name"] = family
-        if phones:
-            card["phones"] = [{"phone": p} for p in phones]
-        if emails:
-            card["emails"] = [{"email": e} for e in emails]
+        card = contact_card(name, phones=phones, emails=emails)
         return await self.deliver(self._inbound(channel, "contacts", {"contacts": [card]}, user))
+
+    async def react(
+        self,
+        emoji: str,
+        *,
+        to: str | SentReply,
+        channel: str = "whatsapp",
+        user: str | None = None,
+    ) -> list[SentReply]:
+        """The user reacts with ``emoji`` to a message (a reply, or its ``message_uuid``);
+        ``""`` takes their reaction back. WhatsApp users can (a ``reaction`` webhook, the
+        message reacted to as its ``context``).
+
+        Raises:
+            ValueError: on a channel whose users cannot react.
+        """
+        if "reaction" not in channel_spec(channel).sandbox.sends:
+            raise ValueError(f"a {channel} user cannot react to a message (WhatsApp users can)")
+        if isinstance(to, SentReply):
+            channel, user, to = to.channel, to.user, to.message_uuid
+        body = reaction_webhook(emoji, to, channel=channel, user=user,
+                                timestamp=self.bot.clock.now())
+        return await self.deliver(body)
 
     def _inbound(
         self, channel: str, message_type: str, content: dict[str, Any], user: str | None
@@ -460,22 +484,3 @@ class _AgentSide:
 
     async def aclose(self) -> None:
         pass
-
-
-def _said(body: dict[str, Any]) -> str:
-    """What the user did, in words, for the transcript."""
-    kind = body.get("message_type", "text")
-    content = body.get(kind)
-    if kind == "text":
-        return str(content)
-    if kind == "reply" and isinstance(content, dict):
-        return f"[tap] {content.get('title') or content.get('id')}"
-    if kind == "button" and isinstance(content, dict):
-        return f"[tap] {content.get('text') or content.get('payload')}"
-    if kind == "location" and isinstance(content, dict):
-        return f"[location] {content.get('lat')}, {content.get('long')}"
-    if isinstance(content, dict) and "url" in content:
-        return f"[{kind}] {content['url']}"
-    if "contacts" in body:
-        return "[contact] " + ", ".join(c["name"]["formatted_name"] for c in body["contacts"])
-    return f"[{kind}]"

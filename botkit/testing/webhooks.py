@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -55,6 +55,25 @@ def inbound_webhook(
     return body
 
 
+def reaction_webhook(
+    emoji: str,
+    to: str,
+    *,
+    channel: str = "whatsapp",
+    user: str | None = None,
+    bot: str | None = None,
+    timestamp: float,
+) -> dict[str, Any]:
+    """A v1 ``reaction`` webhook: the user reacts with ``emoji`` (``""`` takes it back) to
+    our message ``to``, which the body names as its ``context``."""
+    reaction = {"action": "react", "emoji": emoji} if emoji else {"action": "unreact"}
+    body = inbound_webhook(channel, "reaction", {"reaction": reaction}, user=user, bot=bot,
+                           timestamp=timestamp)
+    body["context_status"] = "available"
+    body["context"] = {"message_uuid": to, "message_from": body["to"]}
+    return body
+
+
 def status_webhook(
     channel: str,
     message_uuid: str,
@@ -77,3 +96,39 @@ def status_webhook(
     if error is not None:
         body["error"] = error
     return body
+
+
+def contact_card(
+    name: str, *, phones: Sequence[str] = (), emails: Sequence[str] = ()
+) -> dict[str, Any]:
+    """One WhatsApp ``contacts`` card, as a phone sends it."""
+    given, _, family = name.partition(" ")
+    card: dict[str, Any] = {"name": {"formatted_name": name, "first_name": given}}
+    if family:
+        card["name"]["last_name"] = family
+    if phones:
+        card["phones"] = [{"phone": p} for p in phones]
+    if emails:
+        card["emails"] = [{"email": e} for e in emails]
+    return card
+
+
+def said(body: dict[str, Any]) -> str:
+    """What the user did, in words, for the transcript."""
+    kind = body.get("message_type", "text")
+    content = body.get(kind)
+    if kind == "text":
+        return str(content)
+    if kind == "reply" and isinstance(content, dict):
+        return f"[tap] {content.get('title') or content.get('id')}"
+    if kind == "button" and isinstance(content, dict):
+        return f"[tap] {content.get('text') or content.get('payload')}"
+    if kind == "reaction" and isinstance(content, dict):
+        return f"[reaction] {content['emoji']}" if content.get("emoji") else "[reaction removed]"
+    if kind == "location" and isinstance(content, dict):
+        return f"[location] {content.get('lat')}, {content.get('long')}"
+    if isinstance(content, dict) and "url" in content:
+        return f"[{kind}] {content['url']}"
+    if "contacts" in body:
+        return "[contact] " + ", ".join(c["name"]["formatted_name"] for c in body["contacts"])
+    return f"[{kind}]"

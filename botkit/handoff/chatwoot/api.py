@@ -19,6 +19,7 @@ A refusal raises :class:`~botkit.handoff.relay.DeliveryError`, retryable for 408
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -136,18 +137,20 @@ class ChatwootApi:
         *,
         incoming: bool = True,
         private: bool = False,
-        attachment: tuple[str, bytes, str] | None = None,
+        attachments: Sequence[tuple[str, bytes, str]] = (),
     ) -> None:
         """Add a message: the user's (``incoming``) or a private note for the agents;
-        ``attachment`` is (file name, bytes, content type), sent as multipart."""
+        each of ``attachments`` is (file name, bytes, content type): one message carries
+        them all, sent as multipart."""
         path = f"conversations/{conversation}/messages"
         fields = {"content": content, "message_type": "incoming" if incoming else "outgoing",
                   "private": private}
-        if attachment is None:
+        if not attachments:
             await self._call("POST", path, json=fields)
             return
         form = {k: str(v).lower() if isinstance(v, bool) else v for k, v in fields.items()}
-        await self._call("POST", path, data=form, files={"attachments[]": attachment})
+        files = [("attachments[]", attachment) for attachment in attachments]
+        await self._call("POST", path, data=form, files=files)
 
     async def resolve(self, conversation: int) -> None:
         """Mark the conversation resolved."""

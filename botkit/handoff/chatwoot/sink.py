@@ -5,8 +5,9 @@
   the botkit conversation (``botkit_channel``, ``botkit_user``, ``botkit_bot``); a private
   note says why and what the bot's handoff note was, and the last messages before it;
 * ``message.received``: the user's message, as an incoming message; a picture, file,
-  audio or video is downloaded (with the bot's media credentials) and attached; a place
-  or a contact card is written out;
+  audio or video is downloaded (with the bot's media credentials) and attached (every
+  one of an MMS with several, to the one message); a place or a contact card is written
+  out, a reaction said in words (``reacted 👍 to “...”``);
 * ``message.status``: only a failure is told, as a private note (the agent's message did
   not reach the user);
 * ``handoff.released``: a private note, and the conversation is resolved.
@@ -108,22 +109,23 @@ class ChatwootSink:
         self._conversations[key] = conversation
 
     async def _received(self, conversation: int, message: dict[str, Any]) -> None:
-        kind = message.get("kind")
-        media = message.get("media")
-        caption = media.get("caption") if isinstance(media, dict) else None
-        text = message.get("text") or caption or ""
-        if kind in _ATTACHED and isinstance(media, dict) and media.get("url"):
+        files = _files(message)
+        if not files:
+            await self.api.post_message(conversation, _written(message))
+            return
+        attached: list[tuple[str, bytes, str]] = []
+        missed: list[str] = []
+        for kind, media in files:  # every attachment of an MMS that carries several
             url = str(media["url"])
             try:
                 content, content_type, name = await self._download(url)
             except MediaError as exc:
                 log.warning("botkit: cannot attach %s to Chatwoot: %s", url, exc)
-                await self.api.post_message(conversation, f"{text}\n[{kind}: {url}]".strip())
-                return
-            attachment = (name or media.get("name") or f"{kind}", content, content_type)
-            await self.api.post_message(conversation, text, attachment=attachment)
-            return
-        await self.api.post_message(conversation, _written(message))
+                missed.append(f"[{kind}: {url}]")
+                continue
+            attached.append((name or media.get("name") or kind, content, content_type))
+        text = "\n".join([_caption(message, files), *missed]).strip()
+        await self.api.post_message(conversation, text, attachments=attached)
 
     async def _status(self, event: HandoffEvent) -> None:
         data = event.data
@@ -193,6 +195,30 @@ def _name(key: ConversationKey) -> str:
     if key.channel in _PHONE_CHANNELS and key.user.isdigit():
         return f"+{key.user}"
     return f"{key.channel} user {key.user}"
+
+
+def _files(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The files of a user's message to attach, each with its kind: every attachment of
+    an MMS with several, else its one picture, file, audio, video or sticker."""
+    kind = str(message.get("kind"))
+    several = message.get("attachments")
+    if isinstance(several, list) and several:
+        return [(str(a.get("type") or kind), a) for a in several
+                if isinstance(a, dict) and a.get("url")]
+    media = message.get("media")
+    if kind in _ATTACHED and isinstance(media, dict) and media.get("url"):
+        return [(kind, media)]
+    return []
+
+
+def _caption(message: dict[str, Any], files: list[tuple[str, dict[str, Any]]]) -> str:
+    """The text of a message with files: its text, else its files' captions."""
+    if message.get("text"):
+        return str(message["text"])
+    media = message.get("media")
+    captions = [m.get("caption") for m in [media, *(m for _, m in files)]
+                if isinstance(m, dict)]
+    return "\n".join(dict.fromkeys(str(c) for c in captions if c))
 
 
 def _written(message: dict[str, Any]) -> str:
