@@ -362,6 +362,7 @@ class Worker:
                 handoff.held(gated.held)  # an agent's message held back: tell the agent side
             else:
                 gated = Gated(keyword.replies)
+                handoff.keyword(conversation, keyword.keyword)  # the agent side hears of it
             ref = client_ref_base(event)
             try:
                 turn = bot.render_replies(gated.replies, entry.key, ref, locale=locale,

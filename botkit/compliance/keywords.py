@@ -35,12 +35,14 @@ log = logging.getLogger("botkit")
 
 @dataclass(frozen=True, slots=True)
 class KeywordTurn:
-    """A keyword's turn: botkit's answer (exempt from the opt-out), and the user's state.
+    """A keyword's turn: which family the word was (``stop``, ``start``, ``help``),
+    botkit's answer (exempt from the opt-out), and the user's state.
 
     A turn run again (a version conflict) reuses it rather than asking again: the list
     was written by the first run, and the answer must not change because of it.
     """
 
+    keyword: str
     replies: list[Reply]
     opted_out: bool
 
@@ -74,7 +76,7 @@ class KeywordDesk:
         locale = conversation.locale or settings.locale
         if keyword == "help":
             bot.metrics.count("help")
-            return KeywordTurn([Text(settings.help_text or answer("help", locale))],
+            return KeywordTurn("help", [Text(settings.help_text or answer("help", locale))],
                                conversation.opted_out)
         if keyword == "start":
             if not conversation.opted_out:
@@ -83,14 +85,15 @@ class KeywordDesk:
             conversation.opted_out = False
             bot.metrics.count("opt_in")
             log.info("botkit: %s opted back in", key, extra=log_fields(key))
-            return KeywordTurn([Text(settings.start_text or answer("start", locale))], False)
+            return KeywordTurn("start", [Text(settings.start_text or answer("start", locale))],
+                               False)
         new = await bot.store.opt_out(
             key, at=event.timestamp.timestamp(), via=(event.text or "").strip()[:40]
         )
         already = conversation.opted_out and not new
         conversation.opted_out = True
         if already:
-            return KeywordTurn([], True)  # told once already: they hear nothing more
+            return KeywordTurn("stop", [], True)  # told once already: they hear nothing more
         bot.metrics.count("opt_out")
         log.info("botkit: %s opted out", key, extra=log_fields(key))
-        return KeywordTurn([Text(settings.stop_text or answer("stop", locale))], True)
+        return KeywordTurn("stop", [Text(settings.stop_text or answer("stop", locale))], True)

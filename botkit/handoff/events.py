@@ -8,7 +8,9 @@ Every event is one object::
 
 * ``handoff.started``: ``data`` = ``{"reason", "note", "since", "flow", "state"}``;
 * ``message.received``: the user wrote while handed off; ``data`` = ``{"message": item}``,
-  a transcript item (see :mod:`botkit.handoff.transcript`);
+  a transcript item (see :mod:`botkit.handoff.transcript`), and ``"keyword"`` (``stop``,
+  ``start`` or ``help``) when botkit answered it itself: the user opted out (messages
+  to them are not sent from now on), back in, or asked for help;
 * ``message.status``: a delivery status of a message an agent sent; ``data`` =
   ``{"message_uuid", "client_ref", "status", "error"}``;
 * ``handoff.released``: the bot has the conversation again; ``data`` = ``{"reason":

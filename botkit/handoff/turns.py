@@ -6,6 +6,9 @@ is handed off it takes every event, and no handler or flow runs:
 * a user's message, media or location: middleware sees it (a ``ctx.handed_off`` turn),
   nothing is sent (replies middleware queues are dropped and counted), and it goes to
   the agent side as ``message.received``; it is kept in the inbox, so in the transcript;
+  STOP, START and HELP are answered by botkit first (:mod:`botkit.compliance.keywords`)
+  and go to the agent side all the same, with the ``keyword`` (see :meth:`HandoffTurn.
+  keyword`);
 * an agent's message (an :class:`~botkit.events.AgentEvent`): sent to the user as the
   turn's reply, so through the same rendering, downgrade and outbox as the bot's own;
   it restarts the wait for an agent;
@@ -119,6 +122,19 @@ class HandoffTurn:
         if isinstance(event, InboundEvent):
             await self._relay(ctx, event, handoff)
         return True
+
+    def keyword(self, conversation: Conversation, keyword: str) -> None:
+        """STOP, START or HELP, which botkit answered before the handoff could relay it: a
+        handed-off conversation's agent side is still told (``message.received`` with
+        ``keyword``), so the agent knows the user opted out (or back in)."""
+        handoff, event = handoff_of(conversation), self._event
+        if handoff is None or not isinstance(event, InboundEvent):
+            return
+        now = self._turns.clock.now()
+        item = inbound_item(event, at=now)
+        handoff.last = {"at": now, "from": "user", "text": item.get("text") or ""}
+        save(conversation, handoff)
+        self._event_of("message.received", {"message": item, "keyword": keyword})
 
     def held(self, errors: Sequence[Exception]) -> None:
         """The outbound policy held back some of the turn's replies (the user opted out,

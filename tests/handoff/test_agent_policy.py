@@ -1,6 +1,7 @@
 """An agent's message passes the same outbound policy as the bot's: not sent to a user who
 opted out, nor outside the customer-care window; the agent side is told it failed, and
-why (the HTTP API's 202 only says it was taken)."""
+why (the HTTP API's 202 only says it was taken). STOP, START and HELP, which botkit
+answers before a handoff relays anything, still reach the agent side."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from botkit import FakeClock
 from botkit.testing import DEFAULT_USER, BotTestClient
 
+from .chatwoot_fake import INBOX, SECRET, fake_chatwoot
+from .chatwoot_fake import TOKEN as CW_TOKEN
 from .helpers import helpdesk_bot, settle
 
 TOKEN = "policy-token"
@@ -49,3 +52,48 @@ async def test_outside_the_window_an_agent_message_is_held(
               if e["type"] == "message.status" and e["data"]["status"] == "failed"]
     assert [f["error"]["title"] for f in failed] == ["window_closed"]
     assert bot.metrics["window_closed"] == 1
+
+
+async def test_stop_start_and_help_while_handed_off_reach_the_agent_side(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    bot = helpdesk_bot(tmp_path, clock, help_text="Reply STOP to opt out.")
+    async with BotTestClient(bot) as client:
+        await client.send("human please", channel="sms")
+        [stopped] = await client.send("STOP", channel="sms")  # botkit answers it first
+        assert await client.send("Stop", channel="sms") == []  # told once already
+        [started] = await client.send("START", channel="sms")
+        [helped] = await client.send("HELP", channel="sms")
+        assert await client.send("thanks", channel="sms") == []  # still with the person
+        transcript = await bot.desk.transcript("sms", DEFAULT_USER["sms"])
+        [summary] = await bot.desk.handed_off()
+    assert stopped.seen.startswith("You have been unsubscribed")
+    assert started.seen.startswith("You have been subscribed again")
+    assert helped.seen == "Reply STOP to opt out."
+    received = [(e["data"]["message"]["text"], e["data"].get("keyword"))
+                for e in client.agent_events if e["type"] == "message.received"]
+    assert received == [("STOP", "stop"), ("Stop", "stop"), ("START", "start"),
+                        ("HELP", "help"), ("thanks", None)]
+    said = [(m["from"], m["text"]) for m in transcript["messages"]][-8:]
+    assert said == [("user", "STOP"), ("bot", stopped.seen), ("user", "Stop"),
+                    ("user", "START"), ("bot", started.seen), ("user", "HELP"),
+                    ("bot", helped.seen), ("user", "thanks")]
+    assert summary["last_message"]["text"] == "thanks"
+
+
+async def test_chatwoot_notes_that_the_user_opted_out_and_back_in(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    async with fake_chatwoot() as chatwoot:
+        bot = helpdesk_bot(tmp_path, clock, chatwoot_url=chatwoot.account_url,
+                           chatwoot_token=CW_TOKEN, chatwoot_inbox=INBOX,
+                           chatwoot_secret=SECRET)
+        async with BotTestClient(bot) as client:
+            await client.send("human please", channel="sms")
+            await client.send("STOP", channel="sms")
+            await client.send("START", channel="sms")
+    [conversation] = chatwoot.messages.values()
+    shown = [(m["content"], m["private"]) for m in conversation[1:]]
+    assert [text for text, _ in shown][0::2] == ["STOP", "START"]
+    assert [private for _, private in shown] == [False, True, False, True]
+    assert "opted out" in shown[1][0] and "opted back in" in shown[3][0]

@@ -8,6 +8,8 @@
   audio or video is downloaded (with the bot's media credentials) and attached (every
   one of an MMS with several, to the one message); a place or a contact card is written
   out, a reaction said in words (``reacted 👍 to “...”``);
+* STOP and START (answered by botkit itself) also add a private note: the user opted out,
+  or back in;
 * ``message.status``: only a failure is told, as a private note (the agent's message did
   not reach the user);
 * ``handoff.released``: a private note, and the conversation is resolved.
@@ -38,6 +40,11 @@ Download = Callable[[str], Awaitable[tuple[bytes, str, str | None]]]
 """Fetches a media URL: (bytes, content type, file name)."""
 
 _ATTACHED = ("image", "audio", "video", "file", "sticker")
+_KEYWORD_NOTES = {
+    "stop": "The user opted out: nothing is sent to them any more, agents' messages "
+            "included, until they opt back in (START).",
+    "start": "The user opted back in: messages reach them again.",
+}
 _PHONE_CHANNELS = ("sms", "mms", "whatsapp", "rcs", "viber_service")
 
 
@@ -77,6 +84,9 @@ class ChatwootSink:
         elif event.type == "message.received":
             conversation = await self._conversation(event.key)
             await self._received(conversation, event.data.get("message") or {})
+            note = _KEYWORD_NOTES.get(str(event.data.get("keyword")))
+            if note is not None:
+                await self.api.post_message(conversation, note, incoming=False, private=True)
         elif event.type == "message.status":
             await self._status(event)
         elif event.type == "handoff.released":
