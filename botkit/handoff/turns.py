@@ -11,7 +11,8 @@ is handed off it takes every event, and no handler or flow runs:
   keyword`);
 * an agent's message (an :class:`~botkit.events.AgentEvent`): sent to the user as the
   turn's reply, so through the same rendering, downgrade and outbox as the bot's own;
-  it restarts the wait for an agent;
+  it restarts the wait for an agent (and the first is timed) unless the outbound policy
+  held it back;
 * the handoff's deadline (no agent reply for ``BOTKIT_HANDOFF_TIMEOUT``) and a release
   (an agent, ``bot.hand_back``): the conversation goes back to the bot, which resumes
   where it was told (see :meth:`HandoffTurn.take`); on a timeout it apologises first.
@@ -103,6 +104,8 @@ class HandoffTurn:
         self._released: str | None = None
         self._events: list[HandoffEvent] = []
         self._sent: tuple[Reply, AgentEvent] | None = None  # an agent's message this turn
+        self._held = False  # ... which the outbound policy held back
+        self._first_reply: float | None = None  # ... the handoff's first: after how long
 
     async def take(self, ctx: Context) -> bool:
         """Run the event if the handoff owns it; False lets the bot route it."""
@@ -146,6 +149,7 @@ class HandoffTurn:
         for error in errors:
             if getattr(error, "reply", None) is not reply:
                 continue
+            self._held = True
             reason = "opted_out" if isinstance(error, OptedOut) else "window_closed"
             self._event_of("message.status", {
                 "message_uuid": None, "client_ref": f"{event.message_uuid}:0",
@@ -154,7 +158,9 @@ class HandoffTurn:
 
     async def before_commit(self, conversation: Conversation) -> None:
         """Index a handoff this turn started (before the commit: the index may name a
-        conversation no longer handed off, never miss one that is)."""
+        conversation no longer handed off, never miss one that is); an agent's message
+        that goes out restarts the wait for an agent."""
+        self._answered(conversation)
         after = handoff_of(conversation)
         if after is not None and not _same(self._before, after):
             await self._turns.store.mark_handoff(conversation.key, since=after.since)
@@ -163,6 +169,8 @@ class HandoffTurn:
         """After the commit: clear the index of a handoff that ended, count, tell."""
         turns, before, after = self._turns, self._before, handoff_of(conversation)
         key = conversation.key
+        if self._first_reply is not None:
+            turns.metrics.observe_first_agent_reply(self._first_reply)
         head: list[HandoffEvent] = []
         if before is not None and not _same(before, after):
             reason = self._released or "hand_back"
@@ -228,17 +236,25 @@ class HandoffTurn:
                 "status": "failed", "error": problem, "agent": event.agent})
             return
         await ctx.reply(reply)
-        self._sent = (reply, event)
-        now = turns.clock.now()
+        self._sent = (reply, event)  # it counts as the agent's answer once it passes the gate
+
+    def _answered(self, conversation: Conversation) -> None:
+        """An agent's message the outbound policy let through: the wait for an agent
+        restarts, and the first one is timed (counted once the turn commits). One it held
+        back (:meth:`held`) reached nobody, so it is neither."""
+        handoff = handoff_of(conversation)
+        if self._sent is None or self._held or handoff is None:
+            return
+        event, now = self._sent[1], self._turns.clock.now()
         if handoff.first_reply_at is None:
             handoff.first_reply_at = now
-            turns.metrics.observe_first_agent_reply(now - handoff.since)
+            self._first_reply = now - handoff.since
         handoff.agent_at = now
         text = event.reply.get("text") if event.reply else None
         handoff.last = {"at": now, "from": "agent", "text": text if isinstance(text, str)
                         else f"[{next(iter(event.reply or {}), 'message')}]"}
-        save(ctx.conversation, handoff)
-        arm_deadline(ctx.conversation, handoff, now)
+        save(conversation, handoff)
+        arm_deadline(conversation, handoff, now)
 
     async def _release(
         self, ctx: Context, handoff: Handoff, reason: str, state: str | None

@@ -1,13 +1,14 @@
 """An agent's message passes the same outbound policy as the bot's: not sent to a user who
 opted out, nor outside the customer-care window; the agent side is told it failed, and
 why (the HTTP API's 202 only says it was taken). STOP, START and HELP, which botkit
-answers before a handoff relays anything, still reach the agent side."""
+answers before a handoff relays anything, still reach the agent side. A message held
+back is no agent reply: neither the first one timed nor a restart of the wait."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from botkit import FakeClock
+from botkit import Bot, FakeClock
 from botkit.testing import DEFAULT_USER, BotTestClient
 
 from .chatwoot_fake import INBOX, SECRET, fake_chatwoot
@@ -97,3 +98,51 @@ async def test_chatwoot_notes_that_the_user_opted_out_and_back_in(
     assert [text for text, _ in shown][0::2] == ["STOP", "START"]
     assert [private for _, private in shown] == [False, True, False, True]
     assert "opted out" in shown[1][0] and "opted back in" in shown[3][0]
+
+
+def first_replies(bot: Bot) -> tuple[float, float]:
+    """The first-agent-reply histogram's count and sum."""
+    [family] = bot.metrics.first_agent_reply.collect()
+    found = {s.name.rpartition("_")[2]: s.value for s in family.samples}
+    return found["count"], found["sum"]
+
+
+async def test_a_held_agent_message_is_no_first_reply_and_does_not_restart_the_wait(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    bot = helpdesk_bot(tmp_path, clock, handoff_timeout=600)
+    async with BotTestClient(bot) as client:
+        await client.send("human please", channel="sms")
+        await client.send("STOP", channel="sms")
+        [before] = await bot.desk.handed_off()
+        clock.advance(300)
+        assert await client.agent("Are you there?", channel="sms") == []  # held: opted out
+        [after] = await bot.desk.handed_off()
+        assert first_replies(bot) == (0, 0)
+        assert after["agent_replied"] is False and after["deadline"] == before["deadline"]
+        assert after["last_message"]["text"] == "STOP"
+        await client.advance(300)  # 600 s since the handoff, as if the agent never wrote
+        assert await bot.desk.handed_off() == []
+    assert client.agent_events[-1]["type"] == "handoff.released"
+    assert client.agent_events[-1]["data"]["reason"] == "timeout"
+
+
+async def test_only_an_agent_message_that_goes_out_restarts_the_wait(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    bot = helpdesk_bot(tmp_path, clock, handoff_timeout=30 * 3600)
+    async with BotTestClient(bot) as client:
+        await client.send("human please", channel="whatsapp")
+        clock.advance(60)
+        await client.agent("Inside the window", channel="whatsapp")
+        [answered] = await bot.desk.handed_off()
+        assert first_replies(bot) == (1, 60)
+        clock.advance(25 * 3600)  # WhatsApp's window has closed
+        assert await client.agent("A day later", channel="whatsapp") == []
+        [held] = await bot.desk.handed_off()
+        assert held["deadline"] == answered["deadline"]
+        assert held["last_message"]["text"] == "Inside the window"
+        await client.advance(5 * 3600)  # 30 h after the message that went out
+        assert await bot.desk.handed_off() == []
+    assert first_replies(bot) == (1, 60)
+    assert client.agent_events[-1]["data"]["reason"] == "timeout"
