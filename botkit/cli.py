@@ -128,9 +128,11 @@ async def _collect_for_serving() -> None:
 
 
 def _configure_logging() -> None:
-    from botkit.logs import LOG_FORMAT
+    from botkit.logs import LineFormatter
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    handler = logging.StreamHandler()
+    handler.setFormatter(LineFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
 def _reload_factory() -> Any:

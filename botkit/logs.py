@@ -10,10 +10,33 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["LOG_FORMAT", "log_by_default"]
+__all__ = ["LOG_FORMAT", "LineFormatter", "log_by_default"]
 
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
-"""How ``botkit run`` (and botkit's own handler) formats a line."""
+"""How ``botkit run`` (and botkit's own handler) formats a line (see :class:`LineFormatter`)."""
+
+_OWN_PREFIX = "botkit: "
+
+
+class LineFormatter(logging.Formatter):
+    """:data:`LOG_FORMAT`, naming the logger once.
+
+    botkit's messages start with ``botkit: `` so they read well in any format; with the
+    logger's name in front as well a line would say it twice (``INFO botkit: botkit: ...``).
+    Such a line shows as ``INFO botkit: ...``; every other line (another library's, or a
+    botkit message without the prefix) keeps the logger's name.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(LOG_FORMAT)
+        self._bare = logging.Formatter("%(levelname)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if (record.name == "botkit" or record.name.startswith("botkit.")) and str(
+            record.msg
+        ).startswith(_OWN_PREFIX):
+            return self._bare.format(record)
+        return super().format(record)
 
 
 def log_by_default() -> bool:
@@ -26,7 +49,7 @@ def log_by_default() -> bool:
     if logging.getLogger().handlers or own.handlers or own.level != logging.NOTSET:
         return False
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(LineFormatter())
     own.addHandler(handler)
     own.setLevel(logging.INFO)
     return True

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from botkit import Bot
-from botkit.logs import log_by_default
+from botkit.logs import LineFormatter, log_by_default
 from botkit.testing import BotTestClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +63,22 @@ def test_a_logging_configuration_is_left_alone() -> None:
     assert logging.getLogger().handlers
     assert log_by_default() is False
     assert (list(own.handlers), own.level) == before
+
+
+def _line(name: str, msg: str, *args: object) -> str:
+    record = logging.LogRecord(name, logging.INFO, __file__, 1, msg, args, None)
+    return LineFormatter().format(record)
+
+
+def test_a_log_line_names_botkit_once() -> None:
+    assert _line("botkit", "botkit: %s -> %d message", "sms:1", 1) == (
+        "INFO botkit: sms:1 -> 1 message")
+    assert _line("botkit.flows", "botkit: reloaded flow %r", "pizza") == (
+        "INFO botkit: reloaded flow 'pizza'")
+    # a line without botkit's prefix, or another library's, keeps its logger's name
+    assert _line("botkit", "hello from a worker") == "INFO botkit: hello from a worker"
+    assert _line("botkit.sandbox", "sandbox: PATCH") == "INFO botkit.sandbox: sandbox: PATCH"
+    assert _line("uvicorn.error", "botkit: x") == "INFO uvicorn.error: botkit: x"
 
 
 def _free_port() -> int:
@@ -113,7 +129,8 @@ def test_uvicorn_shows_botkits_log_lines_when_nothing_configured_logging(
     output = _serve([sys.executable, "-m", "uvicorn", "--app-dir", "examples", "echo:app",
                      "--port", "$PORT"], tmp_path)
     assert output.count("sandbox mode") == 1, output
-    assert "INFO botkit: botkit: sms:" in output and "-> 1 message " in output, output
+    assert "INFO botkit: sms:" in output and "-> 1 message " in output, output
+    assert "botkit: botkit:" not in output, output
 
 
 def test_botkit_run_says_sandbox_mode_once(tmp_path: Path) -> None:
@@ -121,3 +138,4 @@ def test_botkit_run_says_sandbox_mode_once(tmp_path: Path) -> None:
                      "--port", "$PORT"], tmp_path)
     assert output.count("sandbox mode") == 1, output
     assert "/sandbox" in output and "-> 1 message " in output, output
+    assert "INFO botkit: sms:" in output and "botkit: botkit:" not in output, output
