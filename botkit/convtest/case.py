@@ -78,6 +78,8 @@ def _said(action: str, turn: Turn) -> str:
         loc = turn.location
         where = ", ".join(part for part in (loc.name, loc.address) if part)
         return f"location: {loc.latitude}, {loc.longitude}" + (f" ({where})" if where else "")
+    if turn.react is not None:
+        return f"react: {turn.react}" if turn.react else "react: (taken back)"
     if turn.wait is not None:
         return f"wait: {format_duration(turn.wait)}"
     if turn.agent is not None:
@@ -165,7 +167,7 @@ async def _check_conversation(
 
 
 async def _act(client: BotTestClient, turn: Turn, action: str, channel: str,
-               user: str) -> list[SentReply]:
+               user: str, reacted: list[str]) -> list[SentReply]:
     """Do the turn's action as the user (or the clock); the request bodies sent in reply."""
     if turn.user is not None:
         return await client.send(turn.user, channel=channel, user=user)
@@ -175,6 +177,8 @@ async def _act(client: BotTestClient, turn: Turn, action: str, channel: str,
         loc = turn.location
         return await client.share_location(loc.latitude, loc.longitude, name=loc.name,
                                            address=loc.address, channel=channel, user=user)
+    if turn.react is not None:
+        return await _react(client, turn.react, channel, user, reacted)
     if turn.wait is not None:
         return await client.advance(turn.wait.total_seconds())
     if turn.agent is not None:
@@ -191,6 +195,23 @@ async def _act(client: BotTestClient, turn: Turn, action: str, channel: str,
     body = inbound_webhook(channel, action, {action: content}, user=user,
                            timestamp=client.bot.clock.now())
     return await client.deliver(body)
+
+
+async def _react(client: BotTestClient, emoji: str, channel: str, user: str,
+                 reacted: list[str]) -> list[SentReply]:
+    """The user reacts to the bot's latest message to them (not a reaction of its own);
+    ``""`` takes back their reaction, from the message they last reacted to."""
+    latest = next((r.message_uuid for r in reversed(client.replies) if r.channel == channel
+                   and r.user == user and r.get("message_type") != "reaction"), None)
+    to = reacted[-1] if not emoji and reacted else latest
+    if to is None:
+        raise AssertionError("the bot has sent nothing to react to")
+    try:
+        sent = await client.react(emoji, to=to, channel=channel, user=user)
+    except ValueError as exc:  # a channel whose users cannot react
+        raise AssertionError(str(exc)) from None
+    reacted.append(to)
+    return sent
 
 
 async def run_case(case: Case, bot_factory: BotFactory, *, channel: str) -> CaseResult:
@@ -217,6 +238,7 @@ async def run_case(case: Case, bot_factory: BotFactory, *, channel: str) -> Case
     user = case.user or DEFAULT_USER[channel]
     key = ConversationKey(channel, user, DEFAULT_BOT[channel])
     lines: list[str] = []
+    reacted: list[str] = []  # the messages the user reacted to, in order
 
     def failed(number: int, turn: Turn, problem: str) -> CaseResult:
         where = f" (line {turn.line})" if turn.line else ""
@@ -229,7 +251,7 @@ async def run_case(case: Case, bot_factory: BotFactory, *, channel: str) -> Case
             if action is not None:
                 lines.extend(_lines("> ", _said(action, turn)))
                 try:
-                    bodies = await _act(client, turn, action, channel, user)
+                    bodies = await _act(client, turn, action, channel, user, reacted)
                 except AssertionError as exc:  # the test client's word for "cannot do that"
                     message = str(exc)
                     if turn.tap is None:  # a tap's message says what was shown; others don't

@@ -2,7 +2,7 @@
 
 A test file names the bot under test and lists cases; each case runs on one or more
 channels and is a list of turns. A turn does one thing as the user (types text, taps a
-button, shares a location, sends media, or lets time pass), then checks what the bot
+button, shares a location, sends media, reacts, or lets time pass), then checks what the bot
 sent (``bot``, ``silent``) and what it remembers (``expect``). ``docs/testing-flows.md``
 teaches the format with a full example.
 
@@ -63,8 +63,8 @@ ReplyKind = Literal[
 ]
 """What a reply is as delivered on the case's channel: a menu downgraded to text is ``text``."""
 
-ACTIONS = ("user", "tap", "location", "image", "audio", "video", "file", "wait", "agent",
-           "hand_back")
+ACTIONS = ("user", "tap", "location", "image", "audio", "video", "file", "react", "wait",
+           "agent", "hand_back")
 """The keys of a turn that make the user (or time, or a person behind the bot) do
 something; a turn has at most one."""
 
@@ -201,6 +201,9 @@ class Turn(_Model):
     audio: Media | None = None
     video: Media | None = None
     file: Media | None = None
+    react: Text | None = None
+    """The user reacts with this emoji to the bot's latest message; ``""`` takes back
+    their last reaction."""
     wait: Annotated[timedelta, BeforeValidator(_duration)] | None = None
     """Time passes (the bot's FakeClock moves on) and the timers then due fire."""
     agent: Text | None = None

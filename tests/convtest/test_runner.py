@@ -25,6 +25,7 @@ from botkit.convtest import (
 )
 from botkit.convtest.spec import Channel
 from botkit.errors import ConfigError
+from botkit.handoff.transcript import reacted_item
 from botkit.render import render
 from botkit.routing import CHANNELS
 from tests.convtest.bots.pizza_bot import make_bot
@@ -98,6 +99,58 @@ async def test_wait_moves_the_clock_and_fires_timers_with_silence_shown() -> Non
         "< bot: Still hungry?",
         "< bot: Hi there! What size? [Small | Medium | Large]",
     )
+
+
+def reacting_bot() -> Bot:
+    """Says what it is told; answers a reaction by quoting the message it is on."""
+    bot = Bot(Settings(store="memory://"), clock=FakeClock(1_750_000_000.0))
+
+    @bot.on_reaction()
+    async def reacted(ctx: Context) -> None:
+        reaction = ctx.event.reaction
+        assert reaction is not None
+        history = await ctx.bot.store.history(ctx.key.channel, ctx.key.user)
+        item = reacted_item(history, reaction.to) or {"text": "?"}
+        await ctx.reply(f"{reaction.emoji or 'taken back'} on {item['text']}")
+
+    @bot.on_message()
+    async def echo(ctx: Context) -> None:
+        await ctx.reply(f"you said {ctx.message.text}")
+
+    return bot
+
+
+async def test_react_reacts_to_the_bots_latest_message() -> None:
+    text = one_case("""
+        - user: one
+        - user: two
+          bot: you said two
+        - react: "👍"
+          bot: 👍 on you said two
+        - react: ""
+          bot: taken back on you said two
+    """, channel="whatsapp")
+    [case] = parse_test_file(text, "case.test.yaml").cases
+    result = await run_case(case, reacting_bot, channel="whatsapp")
+    assert result.passed, result.text
+    assert result.transcript[-4:] == ("> react: 👍", "< bot: 👍 on you said two",
+                                      "> react: (taken back)",
+                                      "< bot: taken back on you said two")
+
+
+@pytest.mark.parametrize(("channel", "turns", "problem"), [
+    ("whatsapp", '- react: "👍"', "turn 1 (line 5): cannot send this react on whatsapp: "
+                                  "the bot has sent nothing to react to"),
+    ("sms", '- user: hi\n- react: "👍"', "turn 2 (line 6): cannot send this react on sms: "
+                                          "a sms user cannot react to a message (WhatsApp "
+                                          "users can)"),
+])
+async def test_a_reaction_the_user_cannot_send_fails_the_turn(
+    channel: str, turns: str, problem: str
+) -> None:
+    [case] = parse_test_file(one_case(turns, channel), "case.test.yaml").cases
+    result = await run_case(case, reacting_bot, channel=channel)
+    assert not result.passed and result.transcript[-1] == f"! {problem}"
 
 
 async def test_a_bot_on_the_system_clock_is_given_a_fake_one() -> None:
@@ -447,7 +500,7 @@ def test_a_malformed_file_reports_every_problem_with_its_position() -> None:
         "bots/pizza.test.yaml:6:9: a turn does one thing, but this one has user and tap: "
         "split it into turns",
         "bots/pizza.test.yaml:7:9: bot checks the replies to this turn's action; add one "
-        "(user, tap, location, image, audio, video, file, wait, agent, "
+        "(user, tap, location, image, audio, video, file, react, wait, agent, "
         "hand_back)",
         'bots/pizza.test.yaml:8:15: user: expected text, got true; to use it as text, put '
         'it in quotes: "true"',
