@@ -48,10 +48,10 @@ class LocalRateLimiter:
 
     At most ``rate`` sends go out in any one-second window, never early even by a
     microsecond. Below 20 per second the sends are also at least ``1 / rate`` apart.
-    Faster, slots missed (a late wake-up on a busy event loop, no one asking for a
-    moment) may be caught up: up to ``rate * SMOOTHING`` slots (100 at 1,000 a second)
-    may be taken ahead of their time, and never more than ``floor(rate)`` sends go in
-    any one second. Strict spacing at 1 ms, where every wake-up is a little late,
+    Faster, slots missed while the number was sending (a late wake-up on a busy event
+    loop) may be caught up, not those of a number idle for a second or more: up to
+    ``rate * SMOOTHING`` slots (100 at 1,000 a second) may be taken ahead of their time,
+    and never more than ``floor(rate)`` sends go in any one second. Strict spacing at 1 ms, where every wake-up is a little late,
     gives only a fraction of the rate.
 
     Args:
@@ -79,8 +79,11 @@ class LocalRateLimiter:
         now = self._clock.now()
         due = self._next.get(key, now)
         if self._burst > 1:
-            # Up to _burst slots may be taken before they are due (after a late wake-up
-            # or an idle moment); the last second's count below keeps the rate exact.
+            last = self._last.get(key)
+            if last is None or now - last >= 1.0:  # idle, not late: nothing to catch up
+                due = max(due, now + (self._burst - 1) * interval)
+            # Up to _burst slots missed may be taken before they are due (after a late
+            # wake-up); the last second's count below keeps the rate exact.
             slot = max(now, due - (self._burst - 1) * interval)
             self._next[key] = max(due, slot) + interval
         else:
@@ -111,6 +114,7 @@ class LocalRateLimiter:
                 granted.popleft()
             if len(granted) < self._per_second:
                 granted.append(now)
+                self._last[key] = now
                 return
             await self._sleep(1.0 - (now - granted[0]))
 

@@ -110,7 +110,10 @@ class BroadcastRunner:
         self.limiter = limiter
         rate = bot.settings.rate
         self.chunk = chunk or int(min(1000, max(10, (rate or 2000) / 2)))
-        self.lease = max(_LEASE_MIN, 4 * self.chunk / (rate or 1000))
+        # How long a taken recipient stays this run's: longer than it can wait in the
+        # queue and retry (a restart takes back what a stopped run held at once).
+        self.lease = (max(_LEASE_MIN, 4 * self.chunk / (rate or 1000))
+                      + bot.settings.send_retry_budget)
         self.progress = Progress()
         self._on_progress = on_progress
         self._owner = f"broadcast-{uuid.uuid4().hex[:12]}"

@@ -235,3 +235,42 @@ async def test_opted_out_recipients_get_nothing_and_the_window_holds_free_text(
     assert (report.sent, report.opted_out, report.failed) == (1, 1, {"window closed": 1})
     assert sorted(errors) == ["OptedOut", "WindowClosed"]
     assert (bot.metrics["opted_out"], bot.metrics["window_closed"]) == (1, 1)
+
+
+SURVEY = """\
+flow: survey
+start: ask
+states:
+  ask:
+    say: "Hi {{ name }}! How was order {{ order }}? Reply 1-5."
+    on:
+      - {text: "^[1-5]$", goto: thanks}
+  thanks:
+    say: "Thank you!"
+    final: true
+"""
+
+
+async def test_a_flow_campaign_starts_the_flow_for_each_recipient(tmp_path: Path) -> None:
+    clock = FakeClock(at("2026-01-15 12:00"))
+    (tmp_path / "survey.yaml").write_text(SURVEY)
+    campaign_path = tmp_path / "campaign.yaml"
+    campaign_path.write_text('name: survey-jan\nfrom: {sms: "447700900000"}\nflow: survey\n'
+                             "required: [name, order]\n")
+    csv_path = tmp_path / "recipients.csv"
+    csv_path.write_text("channel,to,name,order\n"
+                        f"sms,{LONDON[0]},Ann,A-1\nsms,{LONDON[1]},Bo,A-2\n")
+    bot = make_bot(tmp_path, clock)
+    bot.add_flow(tmp_path / "survey.yaml")
+    async with BotTestClient(bot) as client:
+        report = await run_campaign(bot, campaign_path, csv_path)
+        assert (report.sent, report.done) == (2, True)
+        asked = await client.advance(0)  # the bot's timer pass starts them
+        assert sorted((r["to"], r["text"]) for r in asked) == [
+            (LONDON[0], "Hi Ann! How was order A-1? Reply 1-5."),
+            (LONDON[1], "Hi Bo! How was order A-2? Reply 1-5."),
+        ]
+    # A row without an order is refused before anything is stored.
+    csv_path.write_text(f"channel,to,name,order\nsms,{LONDON[2]},Cy,\n")
+    with pytest.raises(CampaignError, match="missing parameter 'order'"):
+        read_recipients(csv_path, load_campaign(campaign_path))

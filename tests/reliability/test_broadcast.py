@@ -35,6 +35,7 @@ KILL_AT = (500, 1200)  # accepted sends at which the runner is killed
 # few milliseconds longer than the next on a loaded machine: a window this much shorter
 # than a second may not hold more than RATE sends.
 SLACK = 0.03
+OPENING = 10  # sends of a run left out of the rate windows (see runs())
 
 CAMPAIGN = """\
 name: reliability
@@ -88,6 +89,18 @@ def wait_for_sends(api: FakeApi, count: int, process: subprocess.Popen[bytes],
 
 def most_in_a_window(times: list[float], width: float) -> int:
     return max(bisect.bisect_left(times, t + width) - i for i, t in enumerate(times))
+
+
+def runs(times: list[float]) -> list[list[float]]:
+    """The arrival times of each run (runs are seconds apart: a run after a kill waits
+    out the campaign's lease), each from its tenth send: a run's first sends each open
+    a connection to the API, and arrive bunched after their slots."""
+    out: list[list[float]] = [[]]
+    for before, after in zip([times[0], *times], times, strict=False):
+        if after - before > 2.0:
+            out.append([])
+        out[-1].append(after)
+    return [run[OPENING:] for run in out if len(run) > OPENING]
 
 
 async def test_a_broadcast_survives_two_kills_sending_each_recipient_once(
@@ -147,7 +160,8 @@ async def test_a_broadcast_survives_two_kills_sending_each_recipient_once(
     by_sender: dict[str, list[float]] = defaultdict(list)
     for item in accepted:
         by_sender[item["body"]["from"]].append(item["t"])
-    busiest = {s: most_in_a_window(sorted(t), 1.0 - SLACK) for s, t in by_sender.items()}
+    busiest = {s: max(most_in_a_window(run, 1.0 - SLACK) for run in runs(sorted(t)))
+               for s, t in by_sender.items()}
     print(f"\nbroadcast, {any_store.kind}: {len(accepted)} sends for {len(eligible)} eligible "
           f"recipients, {repeats} repeats, {report.interrupted} counted in flight at the "
           f"kills; most sends in {1 - SLACK:.2f} s per number: {busiest} (rate {RATE:g})")
