@@ -51,8 +51,8 @@ class LocalRateLimiter:
     Faster, slots missed while the number was sending (a late wake-up on a busy event
     loop) may be caught up, not those of a number idle for a second or more: up to
     ``rate * SMOOTHING`` slots (100 at 1,000 a second) may be taken ahead of their time,
-    and never more than ``floor(rate)`` sends go in any one second. Strict spacing at 1 ms, where every wake-up is a little late,
-    gives only a fraction of the rate.
+    and never more than ``floor(rate)`` sends go in any one second. Strict spacing at
+    1 ms, where every wake-up is a little late, gives only a fraction of the rate.
 
     Args:
         rate: sends per second per key (may be below 1: 0.5 is one every 2 seconds).
