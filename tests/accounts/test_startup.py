@@ -19,7 +19,7 @@ import pytest
 from botkit import Bot, Context, Router, Settings
 from botkit.accounts import ExternalAccount
 from botkit.accounts.startup import accounts_check, check_linked_accounts, describe_links
-from botkit.cli import served_app
+from botkit.cli import _collect_for_serving, served_app
 from botkit.routing import CHANNELS
 
 from .conftest import APP, OTHER_APP
@@ -262,11 +262,12 @@ def test_botkit_run_adds_the_check_only_when_sending_for_real(
             monkeypatch.delenv(name)
     monkeypatch.setenv("BOTKIT_STORE", f"sqlite:///{tmp_path / 'bot.db'}")
     sandboxed = served_app(str(ROOT / "bots" / "pizza.yaml")).state.bot
-    assert sandboxed.startup_tasks == []
+    assert sandboxed.startup_tasks == [_collect_for_serving]  # served, with no accounts check
     monkeypatch.setenv("VONAGE_APPLICATION_ID", APP)
     monkeypatch.setenv("VONAGE_PRIVATE_KEY", pem)
     live = served_app(str(ROOT / "bots" / "pizza.yaml")).state.bot
-    assert len(live.startup_tasks) == 1
+    [collect, check] = live.startup_tasks
+    assert collect is _collect_for_serving and check is not _collect_for_serving
 
 
 def test_botkit_run_logs_the_linked_accounts(
