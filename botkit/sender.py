@@ -9,8 +9,11 @@ Refusals the API may lift (429, 5xx, no response at all) are retried with expone
 backoff and jitter (:class:`~botkit.retry.RetryPolicy`), never sooner than a
 ``Retry-After`` says, until the attempts or the time budget run out; any other refusal
 is final at once. Either way a final failure is recorded in the store, counted
-(``send_failed_terminal``) and reported once to ``@bot.on_error``. Attempts are counted
-in memory: after a restart a pending message starts a fresh budget.
+(``send_failed_terminal``) and reported once to ``@bot.on_error``. Every refused attempt
+is counted in the store (:meth:`~botkit.store.base.Store.count_attempt`, on the failure
+path only), so after a restart or a takeover a pending message goes on from the attempts
+it already had (``BOTKIT_SEND_ATTEMPTS`` holds across restarts); the time budget starts
+afresh.
 
 A message waiting to be retried holds up the later messages of its conversation (order
 is kept) but nothing else: conversations have a lane each, and only the HTTP request
@@ -240,13 +243,14 @@ class Sender:
     async def _deliver(self, message: OutboundMessage) -> None:
         bot = self._bot
         started = bot.clock.now()
-        attempt = 0
+        attempt = message.attempts  # refused before a restart or a takeover
         while True:
             attempt += 1
             try:
                 message_uuid = await self._attempt(message)
                 break
             except MessagesApiError as exc:
+                await self._count_attempt(message)
                 delay = None
                 if exc.retryable:
                     elapsed = bot.clock.now() - started
@@ -276,6 +280,16 @@ class Sender:
         # meanwhile, or the next start would send it a second time.
         await asyncio.shield(self._record(message, "sent", message_uuid))
         self._finish(message, message_uuid=message_uuid)
+
+    async def _count_attempt(self, message: OutboundMessage) -> None:
+        """Store one more refused attempt; a store that fails now only loses the count (the
+        send goes on: the count decides no more than a restart's remaining attempts)."""
+        try:
+            await self._bot.store.count_attempt(message.id)
+        except StoreError as exc:
+            log.warning("botkit: cannot count the refused attempt of %s now: %s",
+                        message.client_ref, exc,
+                        extra=log_fields(message.key, client_ref=message.client_ref))
 
     async def _record(self, message: OutboundMessage, outcome: str, detail: str) -> bool:
         """Store a send's outcome, retrying a store that fails for a while (a restart of

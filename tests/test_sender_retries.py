@@ -9,13 +9,15 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from botkit import Bot, ConfigError, Context, ErrorContext, FakeClock, MessagesApiError, Settings
 from botkit.retry import RetryPolicy
-from botkit.store.base import ConversationKey
+from botkit.store import open_store
+from botkit.store.base import ConversationKey, NewOutbound
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient, FakeSleeper
 
 USER = DEFAULT_USER["sms"]
@@ -243,3 +245,40 @@ async def test_a_lost_answer_is_retried_and_the_possible_duplicate_counted(
     assert client.api.duplicates == 1
     assert bot.metrics["send_retry"] == 2
     assert bot.metrics["send_ambiguous"] == 1  # the repeat is counted, never silent
+
+
+async def test_refused_attempts_are_counted_in_the_store(make: Callable[..., Bot]) -> None:
+    bot = make()
+    async with BotTestClient(bot) as client:
+        client.api.fail_next(503, {"title": "Service Unavailable"}, times=2)
+        await client.send("hi")
+        history = await bot.store.history("sms", USER)
+    ((record, attempts),) = [(r.status, r.message.attempts) for r in history.outbox]
+    assert (record, attempts) == ("sent", 2)  # two refusals; the send that worked not counted
+
+
+async def test_after_a_restart_the_sender_goes_on_from_the_stored_attempts(
+    make: Callable[..., Bot], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    key = ConversationKey("sms", USER, DEFAULT_BOT["sms"])
+    # A process made three refused attempts at a reply, then died.
+    before = open_store(store_url)
+    await before.open()
+    (queued,) = await before.enqueue(
+        [NewOutbound(key, {"message_type": "text", "text": "hello", "to": USER,
+                           "from": DEFAULT_BOT["sms"], "channel": "sms"}, "ref-1")], now=0.0)
+    for _ in range(3):
+        await before.count_attempt(queued.id)
+    await before.close()
+
+    bot = make(store=store_url, send_attempts=5)
+    client = BotTestClient(bot)
+    client.api.fail_next(503, {"title": "Service Unavailable"}, times=100)  # from the start
+    async with client:
+        await bot.idle()
+        history = await bot.store.history("sms", USER)
+    assert len(client.api.requests) == 2  # attempts 4 and 5 of BOTKIT_SEND_ATTEMPTS=5
+    ((status, attempts),) = [(r.status, r.message.attempts) for r in history.outbox]
+    assert (status, attempts) == ("failed", 5)
+    assert "failed for good after 5 attempts" in caplog.text

@@ -35,7 +35,7 @@ class _Statements:
         )
         self.outbox = sql(
             """SELECT id, channel, "user", bot, body, client_ref, created_at, status,
-                message_uuid, error, finished_at
+                message_uuid, error, finished_at, attempts
             FROM @schema.outbox WHERE channel = $1 AND "user" = $2 ORDER BY id DESC LIMIT $3"""
         )
         self.mark = sql(
@@ -82,7 +82,7 @@ class PostgresHandoff:
             rows = await conn.fetch(sql.outbox, *who)
         outbox = [
             OutboundRecord(
-                OutboundMessage(r[0], key_of(r, 1), json.loads(r[4]), from_db(r[5]), r[6]),
+                OutboundMessage(r[0], key_of(r, 1), json.loads(r[4]), from_db(r[5]), r[6], r[11]),
                 r[7],
                 None if r[8] is None else from_db(r[8]),
                 None if r[9] is None else from_db(r[9]),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["CLAIM_EARLIER", "CLAIM_OUTBOUND", "SENDER_GC"]
+__all__ = ["ATTEMPTS_MIGRATION", "CLAIM_EARLIER", "CLAIM_OUTBOUND", "SENDER_GC"]
 
 SENDER_GC: Final = 24 * 3600.0
 """Seconds after its deadline a sender's claim is forgotten (``senders`` stays small
@@ -35,11 +35,13 @@ however often processes restart); what it still owned is then free to take."""
 # renews the owner's claim until ``deadline`` and takes over, in queue order and up to
 # ``limit``, the pending messages of owners whose claim expired or who never claimed.
 # Returns the taken rows.
-CLAIM_OUTBOUND: Final = """CREATE OR REPLACE FUNCTION @schema.claim_outbound(
+def _claim_outbound(counted: bool) -> str:
+    returned, returning = (", attempts integer", ", o.attempts") if counted else ("", "")
+    return f"""CREATE OR REPLACE FUNCTION @schema.claim_outbound(
     p_owner text, p_now double precision, p_deadline double precision, p_limit integer,
     p_forget_before double precision)
 RETURNS TABLE (id bigint, channel text, "user" text, bot text, body text, client_ref text,
-               created_at double precision)
+               created_at double precision{returned})
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -57,9 +59,23 @@ BEGIN
     -- Checked again on the row as it is now: a message its owner marked sent while
     -- this waited for the row is not taken.
     WHERE o.id = orphans.id AND o.status = 'pending'
-    RETURNING o.id, o.channel, o."user", o.bot, o.body, o.client_ref, o.created_at;
+    RETURNING o.id, o.channel, o."user", o.bot, o.body, o.client_ref, o.created_at{returning};
     DELETE FROM @schema.senders s WHERE s.deadline < p_forget_before;
 END $$"""
+
+
+CLAIM_OUTBOUND: Final = _claim_outbound(False)
+"""claim_outbound as migration 1 made it."""
+
+# Version 7: pending messages count refused attempts (``attempts``, see
+# PostgresStore.count_attempt), and claims return the count: a taker goes on from it.
+# A function's result type cannot change in place: dropped, then made again.
+ATTEMPTS_MIGRATION: Final = (
+    "ALTER TABLE @schema.outbox ADD COLUMN attempts integer NOT NULL DEFAULT 0",
+    """DROP FUNCTION @schema.claim_outbound(text, double precision, double precision, integer,
+        double precision)""",
+    _claim_outbound(True),
+)
 
 # claim_earlier(owner, now, message id, channel, user, bot) -> NULL while an earlier
 # pending message of the conversation belongs to another owner with a live claim; else

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 import asyncpg
 
 from botkit.errors import StoreError
-from botkit.store._pg_outbox import CLAIM_EARLIER, CLAIM_OUTBOUND
+from botkit.store._pg_outbox import ATTEMPTS_MIGRATION, CLAIM_EARLIER, CLAIM_OUTBOUND
 from botkit.store._pg_rate import RATE_MIGRATION
 
 if TYPE_CHECKING:
@@ -349,6 +349,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     _OPTOUTS,
     # 6: broadcasts (see botkit.store._pg_campaigns).
     _CAMPAIGNS,
+    # 7: refused send attempts counted (see botkit.store._pg_outbox).
+    ATTEMPTS_MIGRATION,
 )
 """Migration n (1-based) brings a schema from version n - 1 to n."""
 

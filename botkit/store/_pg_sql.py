@@ -96,16 +96,14 @@ def inbox_entry(row: Row) -> InboxEntry:
 
 
 def outbound_message(row: Row, *, after_others: bool = False) -> OutboundMessage:
-    """An outbox row: id, channel, user, bot, body, client_ref, created_at.
-
-    ``attempts`` is always 0: no method of the contract counts attempts.
-    """
+    """An outbox row: id, channel, user, bot, body, client_ref, created_at, attempts."""
     return OutboundMessage(
         row[0],
         key_of(row, 1),
         json.loads(row[4]),
         from_db(row[5]),
         row[6],
+        row[7],
         after_others=after_others,
     )
 
@@ -167,7 +165,7 @@ async def delete_in_batches(conn: Connection, sql: str, *args: Any) -> int:
 
 _KEY: Final = 'channel = $1 AND "user" = $2 AND bot = $3'
 _INBOX_COLUMNS: Final = 'id, dedupe_key, channel, "user", bot, kind, body, accepted_at'
-_OUTBOX_COLUMNS: Final = 'id, channel, "user", bot, body, client_ref, created_at'
+_OUTBOX_COLUMNS: Final = 'id, channel, "user", bot, body, client_ref, created_at, attempts'
 
 
 class Statements:
@@ -229,6 +227,9 @@ class Statements:
                 SELECT 1 FROM @schema.outbox o
                 WHERE o.status = 'pending' AND o.channel = d.channel AND o."user" = d."user"
                   AND o.bot = d.bot AND o.id > $1 AND o.owner <> d.owner)"""
+        )
+        self.count_attempt = sql(
+            "UPDATE @schema.outbox SET attempts = attempts + 1 WHERE id = $1 AND status = 'pending'"
         )
         self.claim_outbound = sql(
             f"SELECT {_OUTBOX_COLUMNS} FROM @schema.claim_outbound($1, $2, $3, $4, $5)"

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisHandoff", "user_part"]
 
-# KEYS: hist:in:U, inbox, hist:out:U, outbox, outbox:done.  ARGV: limit.
+# KEYS: hist:in:U, inbox, hist:out:U, outbox, outbox:done, outbox:attempts.  ARGV: limit.
 # Returns {inbox entries, outbound entries, their outcomes (JSON or false)}, newest first;
 # ids whose entry is gone are skipped.
 _HISTORY_LUA = (
@@ -36,7 +36,7 @@ _HISTORY_LUA = (
     + """
 local limit = tonumber(ARGV[1]) - 1
 local inbox = entries_of(KEYS[2], redis.call('ZREVRANGE', KEYS[1], 0, limit))
-local outbox = entries_of(KEYS[4], redis.call('ZREVRANGE', KEYS[3], 0, limit))
+local outbox = entries_of(KEYS[4], redis.call('ZREVRANGE', KEYS[3], 0, limit), KEYS[6])
 local outcomes = {}
 for i, entry in ipairs(outbox) do
   outcomes[i] = redis.call('HGET', KEYS[5], string.match(entry[1], '^(%d+)-'))
@@ -56,7 +56,8 @@ def _records(entries: list[Any], outcomes: list[Any]) -> list[OutboundRecord]:
     for entry, outcome in zip(entries, outcomes, strict=True):
         i, f = _fields(entry)
         message = OutboundMessage(i, _key_of(f[b"key"]), decode_json(f[b"body"].decode()),
-                                  _text(f[b"ref"]), float(f[b"at"]))
+                                  _text(f[b"ref"]), float(f[b"at"]),
+                                  int(f.get(b"attempts", 0)))
         done = decode_json(outcome.decode()) if isinstance(outcome, bytes) else {}
         status = done.get("status", "pending")
         records.append(OutboundRecord(message, status, done.get("message_uuid"),
@@ -85,7 +86,9 @@ class RedisHandoff:
         if limit <= 0:
             return History()
         u = user_part(channel, user)
-        keys = self._keys(f"hist:in:{u}", "inbox", f"hist:out:{u}", "outbox", "outbox:done")
+        keys = self._keys(
+            f"hist:in:{u}", "inbox", f"hist:out:{u}", "outbox", "outbox:done", "outbox:attempts"
+        )
         inbox, outbox, outcomes = await self._run(_HISTORY_LUA, keys, [limit])
         return History(inbox=_inbox_entries(inbox)[::-1], outbox=_records(outbox, outcomes))
 

@@ -52,25 +52,34 @@ local function user_of(member) return string.match(member, '^(.*",)"') end
 
 
 # The stream entries ``{stream id, {field, value...}}`` of the given ids, in their order;
-# ids no longer in the stream are skipped.
+# ids no longer in the stream are skipped. Given the outbox's ``attempts`` hash, an entry
+# it counts refused attempts for gets an ``attempts`` field too.
 ENTRIES_FUNCTION = """
-local function entries_of(stream, ids)
+local function entries_of(stream, ids, attempts)
   local entries = {}
   for _, id in ipairs(ids) do
     local found = redis.call('XRANGE', stream, id .. '-0', id .. '-0')
-    if found[1] then table.insert(entries, found[1]) end
+    if found[1] then
+      local tries = attempts and redis.call('HGET', attempts, id)
+      if tries then
+        table.insert(found[1][2], 'attempts')
+        table.insert(found[1][2], tries)
+      end
+      table.insert(entries, found[1])
+    end
   end
   return entries
 end
 """
 
-# KEYS: a pending zset, its stream.  ARGV: after id, limit.
+# KEYS: a pending zset, its stream (and, for the outbox, outbox:attempts).
+# ARGV: after id, limit.
 # Returns the pending entries with id > after, in id order, as {stream id, {field, value...}}.
 PENDING_LUA = (
     ENTRIES_FUNCTION
     + """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
-return entries_of(KEYS[2], ids)
+return entries_of(KEYS[2], ids, KEYS[3])
 """
 )
 
@@ -171,7 +180,7 @@ end)
 """
 )
 
-# KEYS: outbox, outbox:done.  ARGV: start, count, cutoff, store prefix.
+# KEYS: outbox, outbox:done, outbox:attempts.  ARGV: start, count, cutoff, store prefix.
 # Deletes sent or failed messages finished before the cutoff (and their place in their
 # user's history); stops at the first message created at or after it (none after it can
 # have finished earlier).
@@ -186,6 +195,7 @@ return walk(KEYS[1], function(id, stream_id, fields)
     return 0
   end
   redis.call('HDEL', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
   redis.call('ZREM', ARGV[4] .. 'hist:out:' .. user_of(field(fields, 'key')), id)
   return redis.call('XDEL', KEYS[1], stream_id)
 end)

@@ -27,6 +27,8 @@ Keys, beyond those in :mod:`botkit.store.redis` (``P`` the prefix, ``K`` a conve
     P outbox:taken      set     pending outbound ids taken over from another owner
     P outbox:owned:O    zset    owner O's pending outbound ids (score = id); gone when empty
     P outbox:pending:K  zset    K's pending outbound ids (score = id); gone when empty
+    P outbox:attempts   hash    outbound id -> refused attempts (ids refused at least once;
+                                see :mod:`._redis_attempts`)
 
 Per-owner and per-conversation keys are named inside the scripts from the prefix (an
 argument): the store runs on one Redis server, never a cluster.
@@ -157,7 +159,7 @@ for _, owner in ipairs(redis.call('SMEMBERS', KEYS[4])) do
 end
 if #taken > 0 then redis.call('SADD', KEYS[4], me) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[6])
-return entries_of(KEYS[3], taken)
+return entries_of(KEYS[3], taken, prefix .. 'outbox:attempts')
 """
 )
 
@@ -186,7 +188,7 @@ for i, id in ipairs(ids) do
     redis.call('SADD', KEYS[5], me)
   end
 end
-return entries_of(KEYS[4], ids)
+return entries_of(KEYS[4], ids, prefix .. 'outbox:attempts')
 """
 )
 
@@ -202,6 +204,7 @@ return walk(KEYS[1], function(id, stream_id, fields)
   if string.sub(key, 1, #ARGV[3]) ~= ARGV[3] then return 0 end
   redis.call('ZREM', KEYS[2], id)
   redis.call('HDEL', KEYS[3], id)
+  redis.call('HDEL', ARGV[4] .. 'outbox:attempts', id)
   redis.call('SREM', ARGV[4] .. 'outbox:taken', id)
   local owner = redis.call('HGET', KEYS[4], id)
   if owner then

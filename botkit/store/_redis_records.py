@@ -53,10 +53,8 @@ def _inbox_entries(found: list[Any]) -> list[InboxEntry]:
 
 
 def _outbound(found: list[Any]) -> list[OutboundMessage]:
-    """Outbound messages from stream entries (a script's answer), in queue order.
-
-    ``attempts`` is always 0: no method of the contract counts attempts.
-    """
+    """Outbound messages from stream entries (a script's answer), in queue order; their
+    ``attempts`` where the script added them (see ``ENTRIES_FUNCTION``)."""
     messages = [
         OutboundMessage(
             i,
@@ -64,6 +62,7 @@ def _outbound(found: list[Any]) -> list[OutboundMessage]:
             decode_json(f[b"body"].decode()),
             _text(f[b"ref"]),
             float(f[b"at"]),
+            int(f.get(b"attempts", 0)),
         )
         for i, f in map(_fields, found)
     ]

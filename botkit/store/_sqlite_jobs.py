@@ -25,6 +25,7 @@ _SELECT_PENDING_OUTBOX = """SELECT id, channel, user, bot, body, client_ref, cre
     FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?"""
 _MARK_FAILED = """UPDATE outbox SET status = 'failed', error = ?, finished_at = ?
     WHERE id = ? AND status = 'pending'"""
+_COUNT_ATTEMPT = "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'"
 _PUT_FILE = """INSERT INTO files (id, media_type, content, created_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET media_type = excluded.media_type, content = excluded.content"""
 _GET_FILE = "SELECT media_type, content FROM files WHERE id = ?"

@@ -153,6 +153,9 @@ class OutboundMessage:
     client_ref: str
     created_at: float
     attempts: int = 0
+    """Refused attempts to send it so far (:meth:`Store.count_attempt`): 0 for a message
+    never tried or sent at the first attempt. A sender that recovers or takes the message
+    over goes on counting from here."""
     after_others: bool = False
     """True when, as it was queued, earlier messages of its conversation were pending
     under another sender (a shared store only): it must wait for them, see
@@ -332,6 +335,15 @@ class Store(HandoffStore, OptOutStore, CampaignStore, Protocol):
 
     async def mark_failed(self, outbound_id: int, error: str, *, now: float) -> None:
         """Record that the message will not be sent (a terminal refusal)."""
+
+    async def count_attempt(self, outbound_id: int) -> None:
+        """Count one more refused attempt to send a pending message (``attempts``).
+
+        The sender calls it after each refusal (the last one too, before
+        :meth:`mark_failed`), never after a send that succeeds: the success path costs
+        nothing more. Messages returned later (:meth:`pending_outbound`, the claims) carry
+        the count. A finished or unknown message is left alone.
+        """
 
     async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
         """Timers due at ``now`` or earlier, the earliest first."""

@@ -261,6 +261,13 @@ class MemoryStore(OneProcessOutbox, MemoryHandoff, MemoryOptOuts, MemoryCampaign
         if row is not None:
             row.status, row.error, row.finished_at = "failed", error, now
 
+    async def count_attempt(self, outbound_id: int) -> None:
+        """Count one more refused attempt. Only a pending message changes."""
+        self._check_open()
+        row = self._outbox_pending.get(outbound_id)
+        if row is not None:
+            row.attempts += 1
+
     async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
         """Timers due at ``now`` or earlier, the earliest first."""
         self._check_open()

@@ -374,6 +374,10 @@ class PostgresStore(PostgresHandoff, PostgresOptOuts, PostgresCampaigns):
         """Record a terminal refusal. Only a pending message changes."""
         await self._finish(outbound_id, "failed", None, to_db(error), now)
 
+    async def count_attempt(self, outbound_id: int) -> None:
+        """Count one more refused attempt. Only a pending message changes."""
+        await self._db.fetch(self._sql.count_attempt, outbound_id)
+
     async def _finish(
         self, outbound_id: int, status: str, message_uuid: str | None, error: str | None, now: float
     ) -> None:

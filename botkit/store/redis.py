@@ -14,6 +14,7 @@ which no channel, user or bot string can make ambiguous::
     P outbox          stream  entry "<id>-0": key, ref (client_ref), body (JSON), at
     P outbox:pending  zset    outbound ids not yet sent or failed (score = id)
     P outbox:done     hash    id -> JSON {"status": "sent"|"failed", "message_uuid"|"error", "at"}
+    P outbox:attempts hash    id -> refused attempts (see _redis_attempts)
     P timers          zset    K scored by the conversation's timer due time
     P hist:in:U, P hist:out:U, P handoffs
                       a user's history and the handoff index (see _redis_handoff)
@@ -65,6 +66,7 @@ from botkit.store._codec import (
     not_its_entry,
     version_conflict,
 )
+from botkit.store._redis_attempts import RedisAttempts
 from botkit.store._redis_campaigns import RedisCampaigns
 from botkit.store._redis_connection import RedisConnection, redact
 from botkit.store._redis_handoff import RedisHandoff, user_part
@@ -133,7 +135,7 @@ _OUTBOX = ("outbox:seq", "outbox", "outbox:pending")  # the keys QUEUE_FUNCTION 
 _WALK = 500  # stream entries per script call when pruning or forgetting
 
 
-class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts, RedisCampaigns):
+class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts, RedisCampaigns, RedisAttempts):
     """A :class:`~botkit.store.base.Store` in one Redis database.
 
     Args:
@@ -270,14 +272,11 @@ class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts, RedisCampaigns):
         ]
 
     async def pending_outbound(self, *, limit: int = 1000) -> list[OutboundMessage]:
-        """Queued messages not yet sent or failed, in queue order.
-
-        ``attempts`` is always 0: no method of the contract counts attempts.
-        """
+        """Queued messages not yet sent or failed, in queue order."""
         self._opened()
         if limit <= 0:
             return []
-        keys = self._keys("outbox:pending", "outbox")
+        keys = self._keys("outbox:pending", "outbox", "outbox:attempts")
         return _outbound(await self._run(PENDING_LUA, keys, [0, limit]))
 
     async def claim_outbound(
@@ -417,7 +416,8 @@ class RedisStore(RedisConnection, RedisHandoff, RedisOptOuts, RedisCampaigns):
             PRUNE_INBOX_LUA, ["inbox", "inbox:pending"], inbox_before, self.prefix
         )
         outbox = await self._walk(
-            PRUNE_OUTBOX_LUA, ["outbox", "outbox:done"], outbox_before, self.prefix
+            PRUNE_OUTBOX_LUA, ["outbox", "outbox:done", "outbox:attempts"], outbox_before,
+            self.prefix,
         )
         return {"inbox": inbox, "outbox": outbox, "dedupe": 0, "files": 0}
 

@@ -40,6 +40,7 @@ from botkit.store._sqlite_hot import (
     _Turn,
 )
 from botkit.store._sqlite_jobs import (
+    _COUNT_ATTEMPT,
     _COUNT_PENDING,
     _DUE_TIMERS,
     _GET_FILE,
@@ -301,6 +302,10 @@ class SQLiteStore(OneProcessOutbox, SQLiteHandoff, SQLiteOptOuts, SQLiteCampaign
     async def mark_failed(self, outbound_id: int, error: str, *, now: float) -> None:
         """Record a terminal refusal. Only a pending message changes."""
         await self._write(_run, _MARK_FAILED, (error, now, outbound_id))
+
+    async def count_attempt(self, outbound_id: int) -> None:
+        """Count one more refused attempt. Only a pending message changes."""
+        await self._write(_run, _COUNT_ATTEMPT, (outbound_id,))
 
     async def due_timers(self, *, now: float, limit: int = 1000) -> list[DueTimer]:
         """Timers due at ``now`` or earlier, the earliest first."""

@@ -451,6 +451,7 @@ async def test_calls_before_open_raise_store_error(store_factory: StoreFactory) 
         lambda: store.pending_outbound(),
         lambda: store.mark_sent(1, "uuid", now=NOW),
         lambda: store.mark_failed(1, "error", now=NOW),
+        lambda: store.count_attempt(1),
         lambda: store.health(),
         lambda: store.pending_for(ALICE),
         lambda: store.acquire_lease(ALICE, "a", ttl=1, now=NOW),

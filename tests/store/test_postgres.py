@@ -311,6 +311,31 @@ async def test_a_new_migration_is_applied_at_start_and_a_failed_one_leaves_nothi
     assert [r["version"] for r in versions] == [SCHEMA_VERSION + 1]
 
 
+async def test_version_7_counts_attempts_of_messages_queued_before_it(
+    url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as older:  # a botkit of version 6 queues, then stops
+        older.setattr(_pg_schema, "MIGRATIONS", _pg_schema.MIGRATIONS[:6])
+        older.setattr(_pg_schema, "SCHEMA_VERSION", 6)
+        store = PostgresStore(url, schema=schema)
+        await store.open()
+        (queued,) = await store.enqueue([reply("a")], now=1.0)
+        await store.close()
+
+    store = PostgresStore(url, schema=schema)
+    await store.open()
+    try:
+        await store.count_attempt(queued.id)
+        assert [m.attempts for m in await store.pending_outbound()] == [1]
+        # claim_outbound was made again to return the count: a taker goes on from it
+        (taken,) = await store.claim_outbound(ttl=30, now=1.0)
+        assert (taken.id, taken.attempts) == (queued.id, 1)
+    finally:
+        await store.close()
+    versions = await sql(url, f'SELECT version FROM "{schema}".schema_version')
+    assert [r["version"] for r in versions] == [SCHEMA_VERSION]
+
+
 async def test_a_database_not_in_utf8_is_refused(url: str) -> None:
     name = f"botkit_latin1_{unique_schema()[-8:]}"
     await sql(url, f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' "

@@ -192,6 +192,27 @@ async def test_forget_removes_ownership_records(
     assert raw.exists(f"{prefix}outbox:pending:{K}") == 0
 
 
+async def test_refused_attempt_counts_go_with_their_messages(
+    a: RedisStore, raw: redis.Redis, prefix: str
+) -> None:
+    sent, failed, forgotten = await a.enqueue(
+        [reply("1", OTHER), reply("2", OTHER), reply("3")], now=NOW
+    )
+    for message in (sent, failed, forgotten):
+        await a.count_attempt(message.id)
+    await a.mark_sent(sent.id, "uuid-1", now=NOW + 1)
+    await a.mark_failed(failed.id, "refused", now=NOW + 1)
+    attempts = f"{prefix}outbox:attempts"
+    # a finished message keeps its count until it is pruned (history shows it)
+    assert raw.hgetall(attempts) == {str(m.id): "1" for m in (sent, failed, forgotten)}
+
+    await a.forget("whatsapp", "447700900001")
+    assert sorted(raw.hkeys(attempts)) == sorted([str(sent.id), str(failed.id)])
+    await a.prune(now=NOW + 10, inbox_before=NOW + 5, outbox_before=NOW + 5,
+                  files_before=NOW + 5)
+    assert raw.exists(attempts) == 0
+
+
 async def test_long_dead_senders_that_own_nothing_are_forgotten(
     a: RedisStore, b: RedisStore, raw: redis.Redis, prefix: str
 ) -> None:
