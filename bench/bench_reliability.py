@@ -1,4 +1,4 @@
-"""Benchmark: botkit's reliability at full scale, and its throughput against bare endpoints.
+"""Benchmark: botkit's reliability at full scale.
 
 Everything runs as real processes on 127.0.0.1: bots are served by ``botkit run``
 (uvicorn, one process), the Messages API is the fault-knob fake of the reliability tests
@@ -7,29 +7,6 @@ bounded concurrency, bodies built and signed before the clock starts).
 
 Parts (``--parts``, default all):
 
-* ``throughput``: in one run, taking turns for ``--rounds`` rounds (best round shown):
-
-  (a) **acknowledging**: ``--messages-throughput`` signed webhooks (``--conversations``
-      users) at ``--concurrency``, to botkit (signature check, dedupe, inbox commit; its
-      handler counts and records but sends nothing) on each of ``--throughput-stores``
-      (SQLite and PostgreSQL by default) against a bare Starlette endpoint that parses
-      the JSON and answers 200. Figure: webhooks acknowledged per second; target >= 0.5x
-      bare, below 0.25x is a failure.
-  (b) **webhook -> reply**: the same load to botkit's echo bot (each store) against a bare
-      Starlette endpoint that parses, answers 200 and puts the echo on a bounded
-      in-memory queue (1,000) drained by ``--bare-senders`` tasks through the same HTTP
-      transport (``MessagesClient`` on aiohttp). Figure: replies accepted by the fake
-      API per second, from the first webhook to the last reply; target >= 0.7x.
-
-  Both bare endpoints are served by ``botkit run`` too (it serves any ASGI app), so the
-  server, its options and its access log are the same, and they get the same signed
-  requests as botkit (they ignore the signature). Besides throughput, the CPU time the
-  server process used (all its threads, from ``/proc``; for botkit until its turns and
-  sends are done) is reported per webhook, and on PostgreSQL the CPU time of the
-  server's backends serving the bot (in the ratios it is added to botkit's, as SQLite's
-  work is inside botkit's process): the load generator, the server and the fake API
-  share the machine's cores, so throughput alone depends on what else runs. The part is
-  in ``bench/_bench_throughput.py``.
 * ``b4``: B4 at full scale: ``--messages`` inbound (1,000 users x 10), 20% redelivered
   1-5 times, shuffled, at ``--concurrency``.
 * ``d5``: D5 at full scale: the API down ``--outage`` seconds (503) while ``--replies``
@@ -40,7 +17,6 @@ Parts (``--parts``, default all):
 Usage::
 
     python bench/bench_reliability.py                       # everything, full scale
-    python bench/bench_reliability.py --parts throughput    # about a minute
     python bench/bench_reliability.py --parts e1 --kills 10 --stores sqlite
 
 Redis is the server at ``BOTKIT_TEST_REDIS`` (default ``redis://127.0.0.1:6379/15``),
@@ -53,97 +29,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
 import platform
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _bench_stores import STORE_KINDS, bench_store  # noqa: E402
-from _bench_throughput import BARE_QUEUE, throughput  # noqa: E402
-from _compare_apps import _healthz, bare_ack  # noqa: E402
 
-from botkit.auth import BasicAuth  # noqa: E402
-from botkit.client import MessagesClient  # noqa: E402
-from botkit.errors import MessagesApiError  # noqa: E402
-from botkit.transports import make_transport  # noqa: E402
 from tests.reliability.harness import (  # noqa: E402
     FakeApi,
 )
 from tests.reliability.scenarios import e1_table, run_b4, run_d5, run_e1  # noqa: E402
 
-__all__ = ["bare_ack", "bare_echo", "main"]
-
-
-# -- the bare baselines (served by `botkit run bench/bench_reliability.py:bare_ack`) ----
-# bare_ack (parse the JSON body, answer 200) is bench/_compare_apps.py's.
-
-
-def _bare_echo_app() -> Starlette:
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=BARE_QUEUE)
-    senders = int(os.environ.get("BENCH_BARE_SENDERS", "16"))
-
-    async def inbound(request: Request) -> Response:
-        data = json.loads(await request.body())
-        await queue.put(
-            {
-                "to": data["from"],
-                "from": data["to"],
-                "channel": "sms",
-                "message_type": "text",
-                "text": f"1 {data.get('text', '')}",
-                "client_ref": f"{data['message_uuid']}:0",
-            }
-        )
-        return Response(status_code=200)
-
-    async def send(client: MessagesClient) -> None:
-        while True:
-            body = await queue.get()
-            with contextlib.suppress(MessagesApiError):
-                await client.send(body)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = MessagesClient(
-            auth=BasicAuth(os.environ["VONAGE_API_KEY"], os.environ["VONAGE_API_SECRET"]),
-            url=os.environ["VONAGE_MESSAGES_URL"],
-            transport=make_transport("aiohttp"),
-        )
-        tasks = [asyncio.create_task(send(client)) for _ in range(senders)]
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await client.aclose()
-
-    return Starlette(
-        routes=[
-            Route("/webhooks/inbound", inbound, methods=["POST"]),
-            Route("/healthz", _healthz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
-
-
-bare_echo = _bare_echo_app()
-"""Parse, answer 200, and send the echo from a bounded in-memory queue (not durable)."""
+__all__ = ["main"]
 
 
 # -- the full-scale scenarios -----------------------------------------------------------
@@ -210,7 +114,7 @@ def _machine() -> str:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    parts = {"throughput": throughput, "b4": b4, "d5": d5, "e1": e1}
+    parts = {"b4": b4, "d5": d5, "e1": e1}
     report = [f"machine: {_machine()}"]
     with tempfile.TemporaryDirectory(prefix="bench-reliability-") as tmp:
         work = Path(tmp)
@@ -230,24 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parts",
         nargs="+",
-        default=["throughput", "b4", "d5", "e1"],
-        choices=["throughput", "b4", "d5", "e1"],
+        default=["b4", "d5", "e1"],
+        choices=["b4", "d5", "e1"],
     )
     parser.add_argument(
         "--stores", nargs="+", default=list(STORE_KINDS), choices=STORE_KINDS, help="b4, e1"
     )
-    parser.add_argument(
-        "--throughput-stores",
-        nargs="+",
-        default=["sqlite", "postgres"],
-        choices=STORE_KINDS,
-        help="the stores botkit's throughput is measured on",
-    )
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--messages-throughput", type=int, default=6_000)
-    parser.add_argument("--conversations", type=int, default=600)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--bare-senders", type=int, default=16)
     parser.add_argument("--messages", type=int, default=10_000, help="B4")
     parser.add_argument("--replies", type=int, default=1_000, help="D5")
     parser.add_argument("--outage", type=float, default=60.0, help="D5, seconds")
