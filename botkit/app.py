@@ -73,12 +73,15 @@ def _refusal(bot: Bot, exc: WebhookError) -> JSONResponse:
 
 async def _read_capped(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise WebhookError(
-            f"the body is {declared} bytes; the limit is {limit} (BOTKIT_MAX_BODY)",
-            status_code=413,
-            reason="too_large",
-        )
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit:
+            raise WebhookError(
+                f"the body is {declared} bytes; the limit is {limit} (BOTKIT_MAX_BODY)",
+                status_code=413,
+                reason="too_large",
+            )
+        # The server's HTTP parser delivers exactly the declared length: read it at once.
+        return await request.body()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
