@@ -52,6 +52,8 @@ _SPEC = "SELECT spec, created_at FROM campaigns WHERE name = ?"
 _DUE = """SELECT line, channel, user, data, state, interrupted FROM campaign_recipients
     WHERE campaign = ? AND state IN ('waiting', 'sending') AND due <= ?
     ORDER BY due, line LIMIT ?"""
+_ANY_DUE = """SELECT 1 FROM campaign_recipients
+    WHERE campaign = ? AND state IN ('waiting', 'sending') AND due <= ? LIMIT 1"""
 _TAKE = """UPDATE campaign_recipients SET state = 'sending', due = ?, interrupted = ?
     WHERE campaign = ? AND line = ?"""
 _RESTART = """UPDATE campaign_recipients SET state = 'waiting', due = 0,
@@ -67,6 +69,10 @@ _SET_DELIVERY = """UPDATE campaign_recipients SET delivery = ?, delivery_error =
 _TALLY = """SELECT state, reason, delivery, delivery_error, deferred, interrupted > 0,
     MIN(due), COUNT(*) FROM campaign_recipients WHERE campaign = ?
     GROUP BY state, reason, delivery, delivery_error, deferred, interrupted > 0"""
+
+
+def _run(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
 
 
 def _add(conn: sqlite3.Connection, name: str, spec: str, rows: list[tuple[Any, ...]],
@@ -169,6 +175,10 @@ class SQLiteCampaigns:
     ) -> list[TakenRecipient]:
         """Due recipients, the earliest first, now in flight until ``now + lease``."""
         if limit <= 0:
+            return []
+        # A read first: the running bot asks every second for deferred sends, and the
+        # answer is mostly none; a write transaction for nothing would take the lock.
+        if not await self._read(_run, _ANY_DUE, (name, now)):
             return []
         return await self._write(_take, name, now, now + lease, limit)
 
