@@ -151,8 +151,10 @@ class ProactiveFlows(Router):
             if not isinstance(start, dict) or _START_PREFIX + str(start.get("id")) != \
                     event.timer_id:
                 return True  # replaced meanwhile: the newer start has its own timer
+            from botkit.flows.stack import unwind
+
             route = self.flow(str(start["flow"]))
-            conversation.meta.pop("flow_stack", None)
+            unwind(conversation)  # the flows it was in end; called flows' data goes
             conversation.data.update(start.get("data") or {})
             await route.enter(ctx, str(start.get("state") or route.compiled.spec.start))
             return True

@@ -38,7 +38,8 @@ def _warnings(spec: FlowSpec, source: _Source) -> list[FlowProblem]:
             warn(here, f"state {name!r} is unreachable: nothing leads to it from the start "
                        f"state {spec.start!r}")
         leaves = [target for target in by_source.get(name, ()) if target != name]
-        if not state.final and not state.handoff and not leaves:
+        ends = state.final or (state.call is not None and bool(state.call.end))
+        if not ends and not state.handoff and not leaves:
             warn(here, f"state {name!r} is a dead end: nothing leads out of it and it is not "
                        f"final (add goto, next, ask, call or final: true)")
         seen_else = False

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
+from botkit.flows.calls import Call
 from botkit.flows.fields import (
     NAME_PATTERN,
     Actions,
@@ -89,9 +90,19 @@ class _Actions(FlowModel):
     say: Say | None = Field(None, description="A reply, or a list of replies, to send.")
     goto: StateRef | None = Field(None, description=(
         "The state to go to. Without goto the conversation stays in the current state."))
+    call: Call | None = Field(None, description=(
+        "Run another flow on top of this one (after set, do and say), then go on at "
+        "then, resume here, or end this flow (end: true). Cannot be used with goto."))
 
 
-_ACTION_KEYS = {"when": "when", "set_": "set", "do": "do", "say": "say", "goto": "goto"}
+_ACTION_KEYS = {"when": "when", "set_": "set", "do": "do", "say": "say", "goto": "goto",
+                "call": "call"}
+
+
+def _call_alone(rule: _Actions) -> None:
+    if rule.call is not None and rule.goto is not None:
+        fail("goto cannot be used with call (the call says where to go on)", "goto",
+             at="key", prefix=False)
 
 
 class ElseBody(_Actions):
@@ -152,6 +163,7 @@ class Rule(_Actions, _Matchers):
                   at="key", prefix=False)
         if not self.else_ and not self.matchers():
             fail("a rule needs a matcher: button, text, kind, location or else", prefix=False)
+        _call_alone(self)
         return self
 
     @property
@@ -183,6 +195,10 @@ class GlobalRule(_Actions, _Matchers):
         if self.resume and self.goto is not None:
             fail("resume goes back to the interrupted state, so it cannot have goto",
                   "resume", at="key", prefix=False)
+        if self.resume and self.call is not None:
+            fail("resume cannot be used with call (write call: {..., resume: true})",
+                 "resume", at="key", prefix=False)
+        _call_alone(self)
         return self
 
     def describe(self) -> str:

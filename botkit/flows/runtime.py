@@ -5,8 +5,9 @@ with the flow's machine where the conversation goes, then sends the states' repl
 runs actions and sets timers, all through the turn's :class:`~botkit.context.Context`:
 nothing is sent or stored until the turn commits.
 
-Conversation bookkeeping lives in ``Conversation.meta``: ``flow_stack`` (the callers of
-a running sub-flow) and ``ask_tries`` (invalid answers to the current question).
+Conversation bookkeeping lives in ``Conversation.meta``: ``flow_stack`` (the flows waiting
+under a called one, each with its data: :mod:`botkit.flows.stack`) and ``ask_tries``
+(invalid answers to the current question).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from botkit.errors import ConfigError, TemplateError
 from botkit.events import InboundEvent, TimerEvent
 from botkit.flows.absolute import resolve_at
 from botkit.flows.answers import read_answer
+from botkit.flows.calls import Call
 from botkit.flows.engine import CompiledFlow
 from botkit.flows.spec import Ask, GlobalRule, Match, Rule, State
+from botkit.flows.stack import pop_frame, push_frame
 from botkit.flows.states import HandoffSpec, Timeout
 from botkit.flows.template_use import is_template_use, render_use
 from botkit.flows.templating import render_data, render_text, template_vars
@@ -40,7 +43,6 @@ __all__ = ["FlowRoute"]
 
 log = logging.getLogger("botkit.flows")
 
-STACK_KEY = "flow_stack"
 TRIES_KEY = "ask_tries"
 _MAX_HOPS = 100  # states entered in one turn; a loop of next: edges stops here
 _MEDIA = frozenset({"image", "audio", "video", "file", "sticker"})
@@ -166,7 +168,7 @@ class FlowRoute:
                 await self._finish(ctx)
                 return
             if state.call is not None:
-                await self._call(ctx, state_name, state)
+                await self._call(ctx, state_name, state.call)
                 return
             if state.next is None or state.ask is not None:
                 return
@@ -221,25 +223,37 @@ class FlowRoute:
             await self._finish(ctx)
 
     async def _finish(self, ctx: Context) -> None:
-        conversation = ctx.conversation
-        stack: list[dict[str, str]] = conversation.meta.get(STACK_KEY) or []
-        if not stack:
-            conversation.flow = None  # the next message enters a flow again
+        """This flow ended: the flow under it goes on (with its own data), if any."""
+        caller = pop_frame(ctx.conversation)
+        if caller is None:
+            ctx.conversation.flow = None  # the next message enters a flow again
             return
-        caller = stack.pop()
-        if not stack:
-            conversation.meta.pop(STACK_KEY, None)
-        route = self.bot.flow(caller["flow"])
-        call_state = caller["state"]
-        then = route.compiled.step(call_state, "states", call_state, "call", "then")
-        await route.enter(ctx, then)
+        route = self.bot.flow(str(caller["flow"]))
+        call_state = str(caller["state"])
+        then = caller.get("then")
+        if then is None:  # a frame stored before calls said where to go on
+            then = route.compiled.step(call_state, "states", call_state, "call", "then")
+        if then not in route.compiled.spec.states:
+            then = route.compiled.spec.start  # the flow was edited and the state is gone
+        await route.enter(ctx, str(then))
 
-    async def _call(self, ctx: Context, state_name: str, state: State) -> None:
-        assert state.call is not None
-        callee = self.bot.flow(state.call.flow)
-        stack = ctx.conversation.meta.setdefault(STACK_KEY, [])
-        stack.append({"flow": self.name, "state": state_name})
-        await callee.enter(ctx, callee.compiled.spec.start)
+    async def _call(self, ctx: Context, state_name: str, call: Call) -> None:
+        """Start ``call.flow`` on top of this flow, in state ``state_name`` (see
+        :mod:`botkit.flows.calls`)."""
+        callee = self.bot.flow(call.flow)
+        start = call.state or callee.compiled.spec.start
+        if start not in callee.compiled.spec.states:
+            known = ", ".join(callee.compiled.spec.states)
+            raise ConfigError(f"flow {self.name!r} calls flow {call.flow!r} at state "
+                              f"{start!r}, which it does not have (states: {known})")
+        data = render_data(dict(call.data), self._vars(ctx)) if call.data else {}
+        conversation = ctx.conversation
+        if call.end:
+            conversation.data = data  # this flow ends here: its data goes with it
+        else:
+            then = call.then if call.then is not None else state_name  # resume: here
+            push_frame(conversation, flow=self.name, state=state_name, then=then, data=data)
+        await callee.enter(ctx, start)
 
     async def _timed_out(self, ctx: Context, state: State) -> bool:
         timeout = state.timeout
@@ -271,7 +285,9 @@ class FlowRoute:
             await _invoke(self.bot.actions[action], ctx)
         if rule.say is not None:
             await self._say(ctx, rule.say)
-        if rule.goto is not None:
+        if rule.call is not None:
+            await self._call(ctx, ctx.conversation.state or "", rule.call)
+        elif rule.goto is not None:
             target = self.compiled.step(ctx.conversation.state or "", *edge)
             await self.enter(ctx, target)
 

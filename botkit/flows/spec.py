@@ -154,6 +154,10 @@ class FlowSpec(FlowModel):
                 if rule.goto is not None:
                     out.append(Edge(name, rule.goto, "rule", rule.describe(),
                                     (*here, "on", index, "goto")))
+                if rule.call is not None and rule.call.then is not None:
+                    out.append(Edge(name, rule.call.then, "return",
+                                    f"after flow {rule.call.flow}",
+                                    (*here, "on", index, "call", "then")))
             if state.ask is not None and state.next is not None:
                 out.append(Edge(name, state.next, "answer", f"answer ({state.ask.slot})",
                                 (*here, "next")))
@@ -166,7 +170,7 @@ class FlowSpec(FlowModel):
                 out.append(Edge(name, state.timeout.goto, "timeout",
                                 state.timeout.describe(),
                                 (*here, "timeout", "goto")))
-            if state.call is not None:
+            if state.call is not None and state.call.then is not None:
                 out.append(Edge(name, state.call.then, "return",
                                 f"after flow {state.call.flow}", (*here, "call", "then")))
             handoff = state.handoff_spec
@@ -177,4 +181,8 @@ class FlowSpec(FlowModel):
             if interrupt.goto is not None:
                 out.append(Edge(None, interrupt.goto, "global", interrupt.describe(),
                                 ("global", index, "goto")))
+            if interrupt.call is not None and interrupt.call.then is not None:
+                out.append(Edge(None, interrupt.call.then, "return",
+                                f"after flow {interrupt.call.flow}",
+                                ("global", index, "call", "then")))
         return out

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict, model_validator
 
+from botkit.flows.calls import Call
 from botkit.flows.durations import format_duration
 from botkit.flows.fields import (
     ASK_ACCEPTS,
@@ -15,7 +16,6 @@ from botkit.flows.fields import (
     ConditionRef,
     Duration,
     Flag,
-    FlowRef,
     Kinds,
     Say,
     SlotName,
@@ -146,14 +146,6 @@ class Timeout(FlowModel):
         return f"at {self.at}"
 
 
-class Call(FlowModel):
-    """Run another flow as a sub-flow, then come back."""
-
-    flow: FlowRef = Field(description="The name of the flow to run (its flow: key).")
-    then: StateRef = Field(description=(
-        "The state of this flow to go to when the called flow reaches a final state."))
-
-
 class HandoffSpec(FlowModel):
     """A person takes the conversation over (``handoff:``); ``handoff: true`` is the same
     with nothing set.
@@ -184,7 +176,7 @@ _WAITS = ("on", "ask", "handoff")
 _EXCLUSIVE = (  # (key, keys it cannot be written with, why)
     ("final", ("on", "ask", "next", "timeout", "call", "handoff"), "the flow ends here"),
     ("call", ("on", "ask", "next", "timeout", "handoff"),
-     "the flow continues at call.then"),
+     "another flow runs, then this one goes on as the call says"),
     ("handoff", ("on", "ask", "next"), "the conversation waits for a person"),
 )
 
@@ -195,7 +187,8 @@ class State(FlowModel):
     - ``on``: waits for a message and tries its rules in order;
     - ``ask``: sends the question and waits for a valid answer, then goes to ``next``;
     - ``next`` (without ``ask``): goes on at once;
-    - ``call``: runs another flow, then continues at ``call.then``;
+    - ``call``: runs another flow on top of this one, then goes on at ``call.then`` (or
+      ends, ``call.end``);
     - ``handoff``: hands the conversation to a person until it is handed back;
     - ``final``: ends the flow.
     """
@@ -212,7 +205,9 @@ class State(FlowModel):
     timeout: Timeout | None = Field(None, description=(
         "What to do when the user is silent for a while (in a state that waits)."))
     final: Flag = Field(False, description="true: the flow ends after this state's say.")
-    call: Call | None = Field(None, description="Run another flow, then continue at then.")
+    call: Call | None = Field(None, description=(
+        "Run another flow on top of this one (with data of its own), then go on at then, "
+        "or end here (end: true)."))
     handoff: HandoffSpec | Literal[True] | None = Field(None, description=(
         "A person takes over: true, or say, resume, reason and note. The bot sends "
         "nothing until the conversation is handed back (by the agent, bot.hand_back, or "
@@ -250,6 +245,9 @@ class State(FlowModel):
                     if other in present:
                         fail(f"{other!r} cannot be used with {key} ({why})", other, at="key",
                               prefix=False)
+        if self.call is not None and self.call.resume:
+            fail("a state's call cannot resume (entering the state again would call "
+                 "again); use then or end", "call", "resume", at="key", prefix=False)
         if self.ask is not None and self.next is None:
             fail("ask needs next: the state to go to once the answer is stored", "ask",
                   at="key", prefix=False)

@@ -71,8 +71,7 @@ EXPECTED: dict[str, list[str]] = {
         "1:1: missing required key 'start'",
         "4:5: missing required key 'slot'",
         "4:5: missing required key 'prompt'",
-        "7:5: missing required key 'then'",
-        "7:18: flow: unknown flow 'other' (flows: support)",
+        "7:11: call needs then (the state to go on at), resume: true or end: true",
         "9:14: a timeout has after (a duration) or at (a time), one of the two",
     ],
     "names.yaml": [
@@ -116,7 +115,8 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "structure.yaml": [
         "7:5: 'on' cannot be used with final (the flow ends here)",
-        "11:5: 'next' cannot be used with call (the flow continues at call.then)",
+        "11:5: 'next' cannot be used with call (another flow runs, then this one goes on as the "
+        "call says)",
         "13:5: ask needs next: the state to go to once the answer is stored",
         "17:5: 'on' cannot be used with next alone: the state moves on at once, so its rules "
         "would never run (use goto in the rules instead)",
