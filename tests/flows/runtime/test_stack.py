@@ -12,6 +12,8 @@ from botkit import Bot, ConversationKey, FlowError
 from botkit.flows import load_flows
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient
 
+from .test_runtime import CHILD, PARENT, texts
+
 SMS = ConversationKey("sms", DEFAULT_USER["sms"], DEFAULT_BOT["sms"])
 
 ORDER = """
@@ -57,10 +59,6 @@ states:
     say: "Thanks for {{ stars }}."
     final: true
 """
-
-
-def texts(replies: list[dict[str, object]]) -> list[str]:
-    return [str(r["text"]) for r in replies]
 
 
 async def test_a_called_flow_has_its_own_data_and_the_caller_resumes_with_its_own(
@@ -137,32 +135,6 @@ async def test_a_rule_calls_a_flow_at_a_state_and_a_call_inside_it_ends_in_its_p
         assert conversation.flow is None and conversation.data == {"who": "regular"}
 
 
-PARENT = """
-flow: parent
-start: menu
-states:
-  menu:
-    on:
-      - {text: "(?i)^help$", goto: helpdesk}
-  helpdesk:
-    call: {flow: child, then: back}
-  back:
-    say: "Back: {{ note }}."
-    final: true
-"""
-CHILD = """
-flow: child
-start: ask
-trigger: {text: "^never$"}
-states:
-  ask:
-    on:
-      - {text: "(?i)^done$", set: {note: child wrote this}, goto: end}
-  end:
-    final: true
-"""
-
-
 async def test_a_frame_stored_before_frames_had_data_returns_as_it_did(
     flow_bot: Callable[..., Bot],
 ) -> None:
@@ -173,8 +145,11 @@ async def test_a_frame_stored_before_frames_had_data_returns_as_it_did(
         # as an older botkit stored a running call: no then, no data (the data was shared)
         conversation.flow, conversation.state = "child", "ask"
         conversation.meta["flow_stack"] = [{"flow": "parent", "state": "helpdesk"}]
+        conversation.data = {"note": "shared"}
         await bot.store.complete_turn(None, conversation, [], now=bot.clock.now())
-        assert texts(await client.send("done")) == ["Back: child wrote this."]
+        assert texts(await client.send("done")) == ["Child done.", "Back in the menu."]
+        conversation = await bot.store.load(SMS)
+        assert conversation.data == {"note": "shared"} and "flow_stack" not in conversation.meta
 
 
 async def test_bot_start_flow_ends_the_flows_of_the_stack(flow_bot: Callable[..., Bot]) -> None:
