@@ -31,10 +31,12 @@ RECIPIENTS = 2000
 RATE = 200.0  # per sender number; two numbers
 OPTED_OUT_EVERY = 50  # every 50th recipient opted out before the run: 40 of them
 KILL_AT = (500, 1200)  # accepted sends at which the runner is killed
-# The API sees a send a little after the limiter lets it go, and one request may take a
-# few milliseconds longer than the next on a loaded machine: a window this much shorter
-# than a second may not hold more than RATE sends.
-SLACK = 0.03
+# The API sees a send a little after the limiter lets it go, and on a loaded machine the
+# runner or the fake API may stall for tens of milliseconds, so sends let go in one second
+# can arrive within less (seen: 212 in 0.97 s at load 5, 195 when quiet; the limiter's
+# own spacing is tested on a fake clock in test_rate_limit.py): a window this much
+# shorter than a second may not hold more than RATE sends.
+SLACK = 0.1
 OPENING = 10  # sends of a run left out of the rate windows (see runs())
 
 CAMPAIGN = """\
