@@ -130,12 +130,12 @@ class ScriptBatch:
         try:
             encoding, errors = connection.encoder.encoding, connection.encoder.encoding_errors
             packed = b"".join(
-                hiredis.pack_command(cast(Any, (
+                hiredis.pack_command((  # type: ignore[arg-type]
                     b"EVALSHA", call.script.sha, len(call.keys),
                     *[a if type(a) is bytes else a.encode(encoding, errors)
                       if type(a) is str else repr(a).encode()
                       for a in (*call.keys, *call.args)],
-                )))
+                ))
                 for call in calls
             )
             return cast("list[Any]", await connection.retry.call_with_retry(
