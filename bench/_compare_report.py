@@ -63,7 +63,9 @@ def _version(command: list[str]) -> str:
         done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
     except OSError:
         return "?"
-    return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else "?"
+    # wrk prints its version with its usage, and exits 1.
+    text = (done.stdout or done.stderr).strip()
+    return text.splitlines()[0].strip() if text else "?"
 
 
 def machine_facts() -> list[str]:
