@@ -7,12 +7,12 @@ nothing. Both tables join the schema with :data:`CAMPAIGN_SCHEMA`.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from botkit.store._codec import decode_json, encode_json
+from botkit.store._sqlite_part import SQLitePart
 from botkit.store.campaigns import (
     CampaignReport,
     Outcome,
@@ -25,8 +25,6 @@ from botkit.store.campaigns import (
 
 __all__ = ["CAMPAIGN_SCHEMA", "SQLiteCampaigns"]
 
-P = ParamSpec("P")
-T = TypeVar("T")
 
 CAMPAIGN_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS campaigns (
@@ -137,24 +135,8 @@ def _spec(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
     return None if found is None else decode_json(found[0])
 
 
-class SQLiteCampaigns:
+class SQLiteCampaigns(SQLitePart):
     """Campaigns in SQLite; mixed into SQLiteStore."""
-
-    if TYPE_CHECKING:  # provided by SQLiteStore
-
-        def _read(
-            self,
-            fn: Callable[Concatenate[sqlite3.Connection, P], T],
-            *args: P.args,
-            **kwargs: P.kwargs,
-        ) -> asyncio.Future[T]: ...
-
-        def _write(
-            self,
-            fn: Callable[Concatenate[sqlite3.Connection, P], T],
-            *args: P.args,
-            **kwargs: P.kwargs,
-        ) -> asyncio.Future[T]: ...
 
     async def campaign_add(
         self, name: str, spec: Mapping[str, Any], recipients: Sequence[Recipient], *, now: float

@@ -8,19 +8,16 @@ own. Both join the schema at version 6 (:data:`HANDOFF_SCHEMA`).
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, cast
 
 from botkit.store._codec import decode_json
+from botkit.store._sqlite_part import SQLitePart
 from botkit.store.base import ConversationKey, EventKind, InboxEntry, OutboundMessage
 from botkit.store.handoff import HISTORY_LIMIT, HandoffMark, History, OutboundRecord
 
 __all__ = ["HANDOFF_SCHEMA", "SQLiteHandoff"]
 
-P = ParamSpec("P")
-T = TypeVar("T")
 
 HANDOFF_SCHEMA = (
     # Version 6: human handoff.
@@ -64,24 +61,8 @@ def _run(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[An
     return conn.execute(sql, params).fetchall()
 
 
-class SQLiteHandoff:
+class SQLiteHandoff(SQLitePart):
     """History and the handoff index in SQLite; mixed into SQLiteStore."""
-
-    if TYPE_CHECKING:  # provided by SQLiteStore
-
-        def _read(
-            self,
-            fn: Callable[Concatenate[sqlite3.Connection, P], T],
-            *args: P.args,
-            **kwargs: P.kwargs,
-        ) -> asyncio.Future[T]: ...
-
-        def _write(
-            self,
-            fn: Callable[Concatenate[sqlite3.Connection, P], T],
-            *args: P.args,
-            **kwargs: P.kwargs,
-        ) -> asyncio.Future[T]: ...
 
     async def history(self, channel: str, user: str, *, limit: int = HISTORY_LIMIT) -> History:
         """The user's newest entries and messages on ``channel``, oldest first."""

@@ -6,18 +6,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
+from botkit.store._sqlite_part import SQLitePart
 from botkit.store.base import ConversationKey
 from botkit.store.optouts import OptOut
 
 __all__ = ["OPTOUT_SCHEMA", "SQLiteOptOuts"]
 
-P = ParamSpec("P")
-T = TypeVar("T")
 
 OPTOUT_SCHEMA = (
     # Version 7: the opt-out list.
@@ -51,24 +49,8 @@ def _page(conn: sqlite3.Connection, after: ConversationKey | None, limit: int) -
     return [OptOut(ConversationKey(ch, user, bot), at, via) for ch, user, bot, at, via in rows]
 
 
-class SQLiteOptOuts:
+class SQLiteOptOuts(SQLitePart):
     """The opt-out list in SQLite; mixed into SQLiteStore."""
-
-    if TYPE_CHECKING:  # provided by SQLiteStore
-
-        def _read(
-            self,
-            fn: Callable[Concatenate[sqlite3.Connection, P], T],
-            *args: P.args,
-            **kwargs: P.kwargs,
-        ) -> asyncio.Future[T]: ...
-
-        def _write(
-            self,
-            fn: Callable[Concatenate[sqlite3.Connection, P], T],
-            *args: P.args,
-            **kwargs: P.kwargs,
-        ) -> asyncio.Future[T]: ...
 
     async def opt_out(self, key: ConversationKey, *, at: float, via: str) -> bool:
         """Put the user on the list (a user already on it keeps the first record)."""
