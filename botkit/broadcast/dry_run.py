@@ -73,13 +73,18 @@ def plan(campaign: Campaign, recipients: RecipientsFile, *, api_version: str = "
     return sorted(plans.values(), key=lambda p: order.index(p.channel))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def plan_text(campaign: Campaign, plans: list[ChannelPlan]) -> str:
     """The dry run as the terminal shows it."""
     lines = [f"Campaign {campaign.name}: dry run, nothing is sent or stored.", ""]
     total: float | None = 0.0
     for entry in plans:
         lines.append(f"== {entry.channel} (from {campaign.senders[entry.channel]}): "
-                     f"{entry.recipients} recipients, {entry.messages} messages")
+                     f"{_count(entry.recipients, 'recipient')}, "
+                     f"{_count(entry.messages, 'message')}")
         if entry.channel == "sms" and entry.segments:
             encodings = ", ".join(f"{n} {e}" for e, n in sorted(entry.encodings.items()))
             lines.append(f"   SMS segments: {entry.segments} ({encodings})")

@@ -98,6 +98,8 @@ def test_the_dry_run_shows_each_channel_its_segments_and_cost(tmp_path: Path) ->
     assert "Hi Ann, 20% off all weekend. Reply STOP to opt out." in text
     assert "[template spring_sale] Bo" in text
     assert "Estimated total: 0.0384 EUR" in text
+    assert "== sms (from 447700900000): 2 recipients, 2 messages" in text
+    assert "== whatsapp (from 447700900001): 1 recipient, 1 message\n" in text
 
 
 def make_bot(tmp_path: Path, clock: FakeClock, **settings: Any) -> Bot:
