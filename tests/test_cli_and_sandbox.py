@@ -22,6 +22,8 @@ from botkit import Bot, ConfigError, Context, Settings
 from botkit.cli import load_target, main
 from botkit.testing import BotTestClient
 
+from .serving import wait_until_serving
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -123,14 +125,7 @@ def test_botkit_run_serves_the_echo_example(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        health = wait_until_serving(process, f"http://127.0.0.1:{port}")
         assert health.json()["sandbox"] is True
     finally:
         process.terminate()

@@ -19,6 +19,8 @@ from botkit import Bot
 from botkit.logs import LineFormatter, log_by_default
 from botkit.testing import BotTestClient
 
+from .serving import wait_until_serving
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -104,13 +106,7 @@ def _serve(command: list[str], tmp_path: Path) -> str:
     output = b""
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_until_serving(process, base)
         sent = httpx.post(f"{base}/sandbox/send", headers={"origin": base},
                           json={"channel": "sms", "type": "text", "text": "hi"}, timeout=10)
         assert sent.status_code == 200, sent.text

@@ -18,6 +18,8 @@ from starlette.applications import Starlette
 
 from botkit.testing import inbound_webhook
 
+from .serving import wait_until_serving
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,14 +44,7 @@ def _serve(tmp_path: Path, *flags: str) -> str:
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_until_serving(process, f"http://127.0.0.1:{port}")
         body = inbound_webhook("sms", "text", {"text": "hello"}, timestamp=time.time())
         answer = httpx.post(f"http://127.0.0.1:{port}/webhooks/inbound",
                             content=json.dumps(body), timeout=5,

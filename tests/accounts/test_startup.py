@@ -22,6 +22,7 @@ from botkit.accounts.startup import accounts_check, check_linked_accounts, descr
 from botkit.cli import _collect_for_serving, served_app
 from botkit.routing import CHANNELS
 
+from ..serving import wait_until_serving
 from .conftest import APP, OTHER_APP
 from .fake_api import FakeAccountsApi
 
@@ -294,13 +295,7 @@ def test_botkit_run_logs_the_linked_accounts(
     )
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        health = wait_until_serving(process, f"http://127.0.0.1:{port}")
         assert health.json()["sandbox"] is False
         while not fake.requests:
             assert time.monotonic() < deadline
