@@ -273,8 +273,18 @@ def get_locale(code: str) -> Locale:
         >>> get_locale("fr").code
         'en'
     """
-    language = code.strip().replace("_", "-").split("-", 1)[0].lower()
-    return LOCALES.get(language, LOCALES[DEFAULT_LOCALE])
+    found = _BY_CODE.get(code)
+    if found is None:
+        language = code.strip().replace("_", "-").split("-", 1)[0].lower()
+        found = LOCALES.get(language, LOCALES[DEFAULT_LOCALE])
+        if len(_BY_CODE) < _BY_CODE_MAX:
+            _BY_CODE[code] = found
+    return found
+
+
+# Every rendered menu looks its locale up twice; a conversation's code is one of a few.
+_BY_CODE: dict[str, Locale] = {}
+_BY_CODE_MAX = 256
 
 
 def menu_hint(locale_code: str, first_label: str, last_label: str, *, pair: bool = False) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from botkit.capabilities import CAPABILITIES, FEATURES, Capabilities, capabilities
 from botkit.errors import ConfigError
@@ -15,7 +17,7 @@ from botkit.rendering.output import Out
 from botkit.rendering.text import coordinate, shorten, shorten_unique, split_text
 from botkit.rendering.vcard import vcard
 from botkit.replies import Button, Buttons, Contact, Text
-from botkit.sms import SmsInfo, SmsLimits, sms_info
+from botkit.sms import GSM7_BASIC, GSM7_EXTENDED, SmsInfo, SmsLimits, sms_info
 
 # -- SMS ---------------------------------------------------------------------------------
 
@@ -44,6 +46,35 @@ from botkit.sms import SmsInfo, SmsLimits, sms_info
 )
 def test_sms_encoding_and_segments(text: str, expected: SmsInfo) -> None:
     assert sms_info(text) == expected
+
+
+def _counted_by_hand(text: str) -> SmsInfo:
+    # One character at a time, straight from GSM 03.38: the reference the fast scans match.
+    if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text):
+        costs, single, part, encoding = ([2 if c in GSM7_EXTENDED else 1 for c in text],
+                                         160, 153, "GSM-7")
+    else:
+        costs, single, part, encoding = ([2 if ord(c) > 0xFFFF else 1 for c in text],
+                                         70, 67, "UCS-2")
+    units = sum(costs)
+    if units <= single:
+        return SmsInfo(encoding, units, 1)  # type: ignore[arg-type]
+    parts, room = 1, part
+    for cost in costs:
+        if cost > room:
+            parts, room = parts + 1, part
+        room -= cost
+    return SmsInfo(encoding, units, parts)  # type: ignore[arg-type]
+
+
+# Mostly the GSM alphabets (where the fast paths are), some of anything else.
+_SMS_CHARACTERS = st.one_of(st.sampled_from(sorted(GSM7_BASIC)),
+                            st.sampled_from(sorted(GSM7_EXTENDED)), st.characters())
+
+
+@given(st.text(_SMS_CHARACTERS, max_size=400))
+def test_sms_info_matches_a_count_by_hand(text: str) -> None:
+    assert sms_info(text) == _counted_by_hand(text)
 
 
 def test_sms_limits_are_data() -> None:

@@ -139,12 +139,14 @@ class Capabilities:
     options: Mapping[str, OptionRule] = field(default_factory=dict)
     media_group_max: int = 0
     notes: Mapping[str, str] = field(default_factory=dict)
+    label: str = field(init=False, repr=False, compare=False)
+    """The channel's display name with the version, e.g. ``WhatsApp v0.1``."""
 
-    @property
-    def label(self) -> str:
-        """The channel's display name with the version, e.g. ``WhatsApp v0.1``."""
+    def __post_init__(self) -> None:
+        # Kept, not computed on each use: nearly every downgrade decision names it.
         name = self.channel_label
-        return name if self.api_version == "v1" else f"{name} {self.api_version}"
+        label = name if self.api_version == "v1" else f"{name} {self.api_version}"
+        object.__setattr__(self, "label", label)
 
     def why_not(self, feature: str, what: str) -> str:
         """The reason ``feature`` is not native here, for a decision."""

@@ -207,7 +207,7 @@ def render_choices(text: str, buttons: Sequence[ButtonLike], out: Out) -> None:
     links: list[ButtonLike] = []
     for button in buttons:
         (links if button.payload is None else choices).append(button)
-    options, link_lines = _links(links, out)
+    options, link_lines = _links(links, out) if links else (None, [])
     if not choices:
         out.text("\n".join([text, *link_lines]), options=options)
         return

@@ -75,26 +75,33 @@ def _native_card(card: Card, out: Out) -> dict[str, Any]:
 
 
 def _card_text(card: Card, links: bool, media_link: bool) -> str:
-    lines = [card.title, card.text]
+    text = f"{card.title}\n{card.text}"
     if media_link and card.media is not None:
-        lines.append(card.media.url)
+        text = f"{text}\n{card.media.url}"
     if links:
-        lines += [f"{b.title}: {b.url}" for b in card.buttons if b.url is not None]
-    return "\n".join(lines)
+        lines = [f"{b.title}: {b.url}" for b in card.buttons if b.url is not None]
+        if lines:
+            text = "\n".join([text, *lines])
+    return text
+
+
+def _media_as_links(cards: Sequence[Card], out: Out, where: str) -> None:
+    """Say once per media kind the channel cannot send that it becomes a link ``where``."""
+    kinds = {card.media.kind for card in cards if card.media is not None} - out.caps.native
+    for kind in sorted(kinds):
+        out.decide(f"{kind}: {out.caps.why_not(kind, f'{kind} messages')} -> a link in "
+                   f"{where}")
 
 
 def _as_messages(card: Card, out: Out, buttons: Sequence[Button]) -> None:
     """``card`` as media and text; ``buttons`` (the card's, or none) ride with the text.
 
-    Media the channel cannot send becomes a link inside the card's text, so the card
-    stays one message; media it can send goes first, carrying the text as its caption
-    when there are no buttons and the caption fits.
+    Media the channel cannot send becomes a link inside the card's text (said by
+    :func:`_media_as_links`), so the card stays one message; media it can send goes
+    first, carrying the text as its caption when there are no buttons and the caption fits.
     """
     media, caps = card.media, out.caps
     native_media = media is not None and out.native(media.kind)
-    if media is not None and not native_media:
-        out.decide(f"{media.kind}: {caps.why_not(media.kind, f'{media.kind} messages')} -> "
-                   f"a link in the card's text")
     if not buttons:
         text = _card_text(card, links=True, media_link=not native_media)
         if native_media and media is not None and media.kind in caps.captions \
@@ -120,22 +127,29 @@ def render_card(reply: Card, out: Out) -> None:
         remember_choices(reply.buttons, out)
         return
     out.decide(f"card {reply.title!r}: {reason} -> media, text and buttons")
+    _media_as_links([reply], out, "the card's text")
     _as_messages(reply, out, reply.buttons)
 
 
-def _menu_titles(cards: Sequence[Card]) -> list[tuple[str, Button]]:
+def _menu_choices(cards: Sequence[Card]) -> list[_Choice]:
     """Each card's choices titled by card ("Diavola", or "Diavola: Large" for several),
     made unique so the one menu can tell them apart."""
-    titled: list[tuple[str, Button]] = []
+    choices: list[_Choice] = []
     for card in cards:
-        choices = [b for b in card.buttons if b.payload is not None]
-        several = len(choices) > 1
-        titled += [(f"{card.title}: {b.title}" if several else card.title, b) for b in choices]
+        buttons = [b for b in card.buttons if b.payload is not None]
+        if len(buttons) == 1:
+            choices.append(_Choice(card.title, buttons[0].payload))
+        else:
+            choices += [_Choice(f"{card.title}: {b.title}", b.payload) for b in buttons]
+    if len({choice.title.casefold() for choice in choices}) == len(choices):
+        return choices
     seen: dict[str, int] = {}
     unique = []
-    for title, button in titled:
-        count = seen[title.casefold()] = seen.get(title.casefold(), 0) + 1
-        unique.append((title if count == 1 else f"{title} ({count})", button))
+    for choice in choices:
+        folded = choice.title.casefold()
+        count = seen[folded] = seen.get(folded, 0) + 1
+        unique.append(choice if count == 1 else
+                      choice._replace(title=f"{choice.title} ({count})"))
     return unique
 
 
@@ -154,8 +168,9 @@ def render_carousel(reply: Carousel, out: Out) -> None:
         f"{len(reply.cards)} cards > {caps.carousel_max} in an {caps.label} carousel")
     out.decide(f"carousel of {len(reply.cards)} cards: {reason} -> one message per card "
                f"and one menu of their choices")
+    _media_as_links(reply.cards, out, "each card's text")
     for card in reply.cards:
         _as_messages(card, out, ())
-    choices = [_Choice(title, b.payload) for title, b in _menu_titles(reply.cards)]
+    choices = _menu_choices(reply.cards)
     if choices:
         render_choices(pick_one_question(out.locale), choices, out)

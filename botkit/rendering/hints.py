@@ -46,7 +46,8 @@ def is_numeric_title(title: str) -> bool:
     """True when a title starts with a number, so numbering the menu would be ambiguous."""
     # "1", "5 people", "#2", "№ 3", "１０時" and the keycap "3️⃣" all start with a digit.
     head = title[1:] if title[:1] in ("#", "№") else title
-    return head.lstrip()[:1].isdecimal()
+    first = head[:1]
+    return (head.lstrip()[:1] if first.isspace() else first).isdecimal()
 
 
 _NUMBERS = [str(i) for i in range(1, 101)]

@@ -14,7 +14,7 @@ from typing import Any
 from botkit.capabilities import Capabilities
 from botkit.menu import ShownMenu
 from botkit.rendering.text import split_text
-from botkit.sms import sms_info
+from botkit.sms import SmsLimits, sms_info
 
 __all__ = ["Out", "Rendered"]
 
@@ -45,7 +45,8 @@ class Rendered:
 class Out:
     """Collects bodies, decisions, the shown menu and files while one reply is rendered."""
 
-    __slots__ = ("bodies", "caps", "decisions", "files", "locale", "menu", "now", "public_url")
+    __slots__ = ("_text_note", "bodies", "caps", "decisions", "files", "locale", "menu",
+                 "nested", "now", "public_url")
 
     def __init__(self, caps: Capabilities, locale: str, public_url: str | None,
                  now: float) -> None:
@@ -57,11 +58,11 @@ class Out:
         self.decisions: list[str] = []
         self.menu: ShownMenu | None = None
         self.files: dict[str, tuple[str, bytes]] = {}
-
-    @property
-    def nested(self) -> bool:
+        self.nested = caps.api_version == "v0.1"
         """True for the v0.1 body format."""
-        return self.caps.api_version == "v0.1"
+        # The decision every text body here carries (a channel's note on text), or None.
+        note = caps.notes.get("text") if "text" in caps.native else None
+        self._text_note = f"{caps.label}: {note}; sent as text anyway" if note else None
 
     def native(self, feature: str) -> bool:
         """True when the channel sends ``feature`` natively."""
@@ -90,7 +91,7 @@ class Out:
         """Append ``text``, split at word boundaries when it is longer than the channel takes."""
         limit = self.caps.text_max
         if len(text) <= limit:
-            self.texts([text], options=options)
+            self._one_text(text, options)
             return
         parts = split_text(text, limit)
         self.split_decision(what, len(text), len(parts))
@@ -103,19 +104,50 @@ class Out:
 
     def texts(self, parts: list[str], options: dict[str, Any] | None = None) -> None:
         """Append one text body per part; ``options`` go on the last one."""
-        caps = self.caps
-        if caps.notes and "text" in caps.notes and "text" in caps.native:
-            self.decide(f"{caps.label}: {caps.notes['text']}; sent as text anyway")
         last = len(parts) - 1
+        if not last:
+            self._one_text(parts[0], options)
+            return
+        caps = self.caps
+        if self._text_note is not None:
+            self.decide(self._text_note)
         for i, part in enumerate(parts):
             self.body("text", part, options if i == last else None)
         if caps.sms is not None:
-            for i, part in enumerate(parts):
-                encoding, _, segments = sms_info(part, caps.sms)
-                where = "SMS" if not last else f"SMS message {i + 1} of {last + 1}"
-                plural = "segment" if segments == 1 else "segments"
-                self.decisions.append(f"{where}: {encoding}, {segments} {plural}")
+            self.decisions += [_sms_decision(part, caps.sms, i, last)
+                               for i, part in enumerate(parts)]
+
+    def _one_text(self, text: str, options: dict[str, Any] | None) -> None:
+        # texts() for the usual single message, without its loops: most texts fit one.
+        if self._text_note is not None:
+            self.decide(self._text_note)
+        self.body("text", text, options)
+        if self.caps.sms is not None:
+            self.decisions.append(_sms_decision(text, self.caps.sms, 0, 0))
 
     def result(self) -> Rendered:
         """The finished :class:`Rendered`."""
         return Rendered(self.bodies, self.decisions, self.menu, self.files)
+
+
+def _sms_decision(part: str, limits: SmsLimits, index: int, last: int) -> str:
+    # "SMS: GSM-7, 1 segment", or "SMS message 2 of 3: UCS-2, 2 segments" for a split text.
+    encoding, _, segments = sms_info(part, limits)
+    if not last:
+        return _SINGLE_SMS[encoding, segments]
+    where = f"SMS message {index + 1} of {last + 1}"
+    return f"{where}: {encoding}, {segments} {'segment' if segments == 1 else 'segments'}"
+
+
+class _SingleSmsDecisions(dict[tuple[str, int], str]):
+    """The decision for a whole text sent as one SMS, made once per encoding and count."""
+
+    def __missing__(self, key: tuple[str, int]) -> str:
+        encoding, segments = key
+        decision = f"SMS: {encoding}, {segments} {'segment' if segments == 1 else 'segments'}"
+        if len(self) < 64:  # a text has at most a few dozen segments
+            self[key] = decision
+        return decision
+
+
+_SINGLE_SMS = _SingleSmsDecisions()

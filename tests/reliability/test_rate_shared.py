@@ -23,6 +23,10 @@ MESSAGES = 40
 # The API sees a send a little after the limiter lets it go, and one request may take a
 # few milliseconds longer than the next on a loaded machine: single gaps vary that much.
 SLACK = 0.03
+# The span's two ends are single requests: on a loaded machine either may arrive up to a
+# tenth of a second after its slot. Twice the rate would still miss the bound by 1.7 s,
+# and 10% over it by 0.2 s.
+SPAN_SLACK = 0.15
 
 
 async def test_two_processes_share_one_send_rate_per_number(
@@ -52,16 +56,17 @@ async def test_two_processes_share_one_send_rate_per_number(
             bot.close()
     times = sorted(item["t"] for item in fake_api.attempts() if item["status"] == 202)
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    # From the second send on: the first one of each process also opens its connection
-    # to the API, so on a busy machine it arrives later after its slot than the rest do.
-    span = times[-1] - times[1]
+    # From the third send on: the first one of each process (the first two, in some order)
+    # also opens its connection to the API, so on a busy machine it arrives later after its
+    # slot than the rest do.
+    span = times[-1] - times[2]
     print(
         f"\nshared rate, {shared_store.kind}: {MESSAGES} sends from 2 processes at "
         f"BOTKIT_RATE={RATE:g}: "
-        f"{span:.2f} s from second to last, gaps min {min(gaps):.3f} s, "
+        f"{span:.2f} s from third to last, gaps min {min(gaps):.3f} s, "
         f"median {statistics.median(gaps):.3f} s; sent per process {sent}"
     )
     assert all(n > 0 for n in sent)
-    assert span >= (MESSAGES - 2) / RATE - SLACK  # 20/s (per process) would take half
+    assert span >= (MESSAGES - 3) / RATE - SPAN_SLACK  # 20/s (per process) would take half
     # Evenly spaced, not bursts: two processes each at the rate would often send together.
     assert statistics.median(gaps) >= 1 / RATE - SLACK
