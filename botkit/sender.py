@@ -41,8 +41,10 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
+from botkit.compliance.policy import Gated
+from botkit.compliance.queued import opted_out_since_queued
 from botkit.context import ErrorContext
-from botkit.errors import MessagesApiError, StoreError
+from botkit.errors import MessagesApiError, OptedOut, StoreError
 from botkit.housekeeping import sweep_interval
 from botkit.lanes import Lanes
 from botkit.metrics import log_fields
@@ -249,6 +251,9 @@ class Sender:
             try:
                 message_uuid = await self._attempt(message)
                 break
+            except OptedOut as withdrawn:
+                await self._withdraw(message, withdrawn)
+                return
             except MessagesApiError as exc:
                 await self._count_attempt(message)
                 delay = None
@@ -326,6 +331,9 @@ class Sender:
         if self.limiter is not None:
             # Waiting for the rate takes no send slot: other numbers keep sending.
             await self.limiter.acquire(message.key.bot)
+        withdrawn = await opted_out_since_queued(bot, message)
+        if withdrawn is not None:
+            raise withdrawn
         async with self._slots:
             accepted = await bot.client.send_message(message.body)
         if accepted.workflow_id is not None:
@@ -354,6 +362,13 @@ class Sender:
             fallback = await bot.report_error(ctx)
             if fallback:
                 await bot.queue(fallback, message.key, ref_prefix=FALLBACK_PREFIX)
+
+    async def _withdraw(self, message: OutboundMessage, error: OptedOut) -> None:
+        """Its user opted out while it waited: record, count and report it, as the
+        policy does for a message it holds back (:mod:`botkit.compliance.queued`)."""
+        await self._record(message, "failed", str(error))
+        self._finish(message, error=error)
+        await self._bot.policy.settle(Gated(held=[error]), message.key)
 
     def _finish(
         self, message: OutboundMessage, *, message_uuid: str = "", error: Exception | None = None

@@ -15,7 +15,9 @@ The internal API the outbound paths use (every one of them goes through it):
   call: the conversation with its opt-out flag and window time). ``bot.queue`` uses it,
   and with it ``bot.send``.
 * ``await bot.store.opted_out(keys)`` -> the set of keys on the list, one read for many
-  (broadcasts); ``opt_out(key, at=, via=)``, ``opt_in(key)``, ``opt_outs(after=, limit=)``.
+  (broadcasts); ``opted_out_at(keys)`` -> when each opted out (the sender asks it for a
+  message that waited in the queue, :mod:`botkit.compliance.queued`); ``opt_out(key,
+  at=, via=)``, ``opt_in(key)``, ``opt_outs(after=, limit=)``.
 * :func:`window_of` (a channel's :class:`~botkit.channels.base.CareWindow`),
   :func:`is_open`, :func:`last_inbound`, :func:`note_inbound`, :func:`passes_closed`.
 * ``await bot.keyword_desk.answer(event, conversation)`` -> :class:`KeywordTurn` or None:

@@ -42,6 +42,11 @@ class MemoryOptOuts:
         self._check_open()
         return {key for key in keys if key in self._optouts}
 
+    async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
+        """When each of ``keys`` on the list opted out."""
+        self._check_open()
+        return {key: self._optouts[key].at for key in keys if key in self._optouts}
+
     async def opt_outs(
         self, *, after: ConversationKey | None = None, limit: int = 1000
     ) -> list[OptOut]:

@@ -39,7 +39,7 @@ class _Statements:
             'DELETE FROM @schema.optouts WHERE channel = $1 AND "user" = $2 AND bot = $3'
         )
         self.which = sql(
-            """SELECT o.channel, o."user", o.bot FROM @schema.optouts o
+            """SELECT o.channel, o."user", o.bot, o.at FROM @schema.optouts o
             JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (channel, "user", bot)
             ON o.channel = k.channel AND o."user" = k."user" AND o.bot = k.bot"""
         )
@@ -89,6 +89,15 @@ class PostgresOptOuts:
         columns = list(zip(*(key_args(k) for k in keys), strict=True))
         rows = await self.database.fetch(self._optouts.which, *map(list, columns))
         return {key_of(r, 0) for r in rows}
+
+    async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
+        """When each of ``keys`` on the list opted out (one statement)."""
+        self.database.opened()
+        if not keys:
+            return {}
+        columns = list(zip(*(key_args(k) for k in keys), strict=True))
+        rows = await self.database.fetch(self._optouts.which, *map(list, columns))
+        return {key_of(r, 0): float(r[3]) for r in rows}
 
     async def opt_outs(
         self, *, after: ConversationKey | None = None, limit: int = 1000

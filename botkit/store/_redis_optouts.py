@@ -71,6 +71,16 @@ class RedisOptOuts:
             found = await client.hmget(self.prefix + "optouts", [_member(k) for k in keys])
         return {k for k, value in zip(keys, found, strict=True) if value is not None}
 
+    async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
+        """When each of ``keys`` on the list opted out (one ``HMGET``)."""
+        if not keys:
+            return {}
+        with self._connected() as client:
+            found = cast("list[bytes | None]", await client.hmget(
+                self.prefix + "optouts", [_member(k) for k in keys]))
+        return {k: float(decode_json(value.decode())[0])
+                for k, value in zip(keys, found, strict=True) if value is not None}
+
     async def opt_outs(
         self, *, after: ConversationKey | None = None, limit: int = 1000
     ) -> list[OptOut]:

@@ -30,6 +30,7 @@ _ADD = """INSERT INTO optouts (channel, user, bot, at, via) VALUES (?, ?, ?, ?, 
     ON CONFLICT (channel, user, bot) DO NOTHING"""
 _REMOVE = "DELETE FROM optouts WHERE channel = ? AND user = ? AND bot = ?"
 _IS = "SELECT 1 FROM optouts WHERE channel = ? AND user = ? AND bot = ?"
+_AT = "SELECT at FROM optouts WHERE channel = ? AND user = ? AND bot = ?"
 _PAGE = """SELECT channel, user, bot, at, via FROM optouts
     WHERE (channel, user, bot) > (?, ?, ?) ORDER BY channel, user, bot LIMIT ?"""
 _FIRST = "SELECT channel, user, bot, at, via FROM optouts ORDER BY channel, user, bot LIMIT ?"
@@ -41,6 +42,12 @@ def _changes(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> boo
 
 def _which(conn: sqlite3.Connection, keys: Sequence[ConversationKey]) -> set[ConversationKey]:
     return {k for k in keys if conn.execute(_IS, (k.channel, k.user, k.bot)).fetchone()}
+
+
+def _when(conn: sqlite3.Connection,
+          keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
+    found = {k: conn.execute(_AT, (k.channel, k.user, k.bot)).fetchone() for k in keys}
+    return {k: float(row[0]) for k, row in found.items() if row is not None}
 
 
 def _page(conn: sqlite3.Connection, after: ConversationKey | None, limit: int) -> list[OptOut]:
@@ -63,6 +70,10 @@ class SQLiteOptOuts(SQLitePart):
     async def opted_out(self, keys: Sequence[ConversationKey]) -> set[ConversationKey]:
         """Which of ``keys`` are on the list (one trip to the store's thread)."""
         return await self._read(_which, list(keys)) if keys else set()
+
+    async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
+        """When each of ``keys`` on the list opted out (one trip to the store's thread)."""
+        return await self._read(_when, list(keys)) if keys else {}
 
     async def opt_outs(
         self, *, after: ConversationKey | None = None, limit: int = 1000

@@ -59,6 +59,13 @@ class OptOutStore(Protocol):
     async def opted_out(self, keys: Sequence[ConversationKey]) -> set[ConversationKey]:
         """Which of ``keys`` are on the list: one read, however many keys (broadcasts)."""
 
+    async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
+        """When each of ``keys`` on the list opted out (:attr:`OptOut.at`); one read.
+
+        The sender asks it for a message that waited in the queue: a user who opted out
+        after the message was queued must not get it.
+        """
+
     async def opt_outs(
         self, *, after: ConversationKey | None = None, limit: int = 1000
     ) -> list[OptOut]:

@@ -32,6 +32,16 @@ async def test_opting_out_is_per_channel_and_number_and_read_with_the_conversati
     assert await store.opted_out([ALICE, ALICE_TOO, ALICE_SMS, BOB]) == {ALICE}
 
 
+async def test_the_time_each_user_opted_out_is_read_for_many_keys_at_once(store: Store) -> None:
+    assert await store.opted_out_at([]) == {}
+    await store.opt_out(ALICE, at=NOW + 0.25, via="STOP")
+    await store.opt_out(BOB, at=NOW - 60, via="import")
+
+    assert await store.opted_out_at([ALICE, ALICE_TOO, BOB]) == {ALICE: NOW + 0.25, BOB: NOW - 60}
+    await store.opt_in(ALICE)
+    assert await store.opted_out_at([ALICE, BOB]) == {BOB: NOW - 60}
+
+
 async def test_a_user_never_seen_can_be_on_the_list(store: Store) -> None:
     await store.opt_out(BOB, at=NOW, via="import")
     loaded = await store.load(BOB)

@@ -1,0 +1,112 @@
+"""A message that waited in the queue is not sent once its user opted out meanwhile.
+
+Time is the bot's FakeClock, moved only when the test says (``FakeSleeper(autojump=
+False)``), so the STOP arrives exactly while a reply waits out a retry's backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from botkit import Bot, Context, ErrorContext, FakeClock, OptedOut, Settings
+from botkit.store import ConversationKey
+from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient, FakeSleeper, inbound_webhook
+
+KEY = ConversationKey("sms", DEFAULT_USER["sms"], DEFAULT_BOT["sms"])
+STOPPED = "You have been unsubscribed"
+
+
+async def until(condition: Callable[[], bool | Awaitable[bool]]) -> None:
+    """Let the loop run until ``condition()`` holds (bounded, so a bug fails, not hangs)."""
+    for _ in range(2_000):
+        held = condition()
+        if held if isinstance(held, bool) else await held:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the condition never held")
+
+
+def bot_with_reports(tmp_path: Path, clock: FakeClock,
+                     sleeper: FakeSleeper) -> tuple[Bot, list[BaseException]]:
+    bot = Bot(Settings(store=f"sqlite:///{tmp_path / 'bot.db'}"), clock=clock, sleep=sleeper)
+    reported: list[BaseException] = []
+
+    @bot.on_text()
+    async def echo(ctx: Context) -> None:
+        await ctx.reply(f"echo: {ctx.event.text}")
+
+    @bot.on_error(Exception)
+    async def record(ctx: ErrorContext) -> None:
+        reported.append(ctx.error)
+        await ctx.reply("an answer to an opt-out is dropped")
+
+    return bot, reported
+
+
+async def post_text(client: BotTestClient, clock: FakeClock, text: str) -> None:
+    body = inbound_webhook("sms", "text", {"text": text}, timestamp=clock.now())
+    assert (await client.post("/webhooks/inbound", body)).status_code == 200
+
+
+async def test_a_reply_waiting_to_be_retried_is_withdrawn_when_the_user_stops_meanwhile(
+    tmp_path: Path, clock: FakeClock,
+) -> None:
+    sleeper = FakeSleeper(clock, autojump=False)
+    bot, reported = bot_with_reports(tmp_path, clock, sleeper)
+    async with BotTestClient(bot) as client:
+        client.api.fail_next(429, {"title": "Too Many Requests"}, retry_after=30)
+        await post_text(client, clock, "hi")
+        await until(lambda: sleeper.waiting == 1)  # "echo: hi" waits out the Retry-After
+        await sleeper.advance(2)
+        await post_text(client, clock, "STOP")
+        await until(lambda: bot.metrics["opt_out"] == 1)
+        await sleeper.advance(30)  # the retry is due: the user is on the list by now
+        await until(lambda: bot.metrics["opted_out"] == 1 and bot.sender.pending == 0)
+
+    [confirmation] = client.replies  # "echo: hi" never went
+    assert str(confirmation["text"]).startswith(STOPPED)
+    assert [b.get("text") for b in client.api.bodies] == [confirmation["text"]]
+    assert len(client.api.requests) == 2  # the refused "echo: hi" and the confirmation
+    [error] = reported
+    assert isinstance(error, OptedOut) and error.key == KEY
+    assert "after" in str(error) and "was queued" in str(error)
+    assert error.reply["text"] == "echo: hi"  # type: ignore[index]
+    assert bot.metrics["sent"] == 1 and bot.metrics["send_failed_terminal"] == 0
+
+
+async def test_the_answer_to_stop_goes_even_when_it_waited(
+    tmp_path: Path, clock: FakeClock,
+) -> None:
+    sleeper = FakeSleeper(clock, autojump=False)
+    bot, reported = bot_with_reports(tmp_path, clock, sleeper)
+    async with BotTestClient(bot) as client:
+        client.api.fail_next(503, {"title": "Service Unavailable"}, retry_after=20)
+        await post_text(client, clock, "STOP")
+        await until(lambda: sleeper.waiting == 1)  # the confirmation waits for its retry
+        await sleeper.advance(20)
+        await until(lambda: bot.metrics["sent"] == 1)
+        await bot.idle()
+
+    [confirmation] = client.replies
+    assert str(confirmation["text"]).startswith(STOPPED)
+    assert reported == [] and bot.metrics["opted_out"] == 0
+
+
+async def test_a_reply_that_waited_goes_to_a_user_who_did_not_opt_out(
+    tmp_path: Path, clock: FakeClock,
+) -> None:
+    sleeper = FakeSleeper(clock, autojump=False)
+    bot, reported = bot_with_reports(tmp_path, clock, sleeper)
+    async with BotTestClient(bot) as client:
+        await bot.store.opt_out(ConversationKey("sms", "447700900999", KEY.bot),
+                                at=clock.now(), via="STOP")  # someone else on the list
+        client.api.fail_next(429, retry_after=30)
+        await post_text(client, clock, "hi")
+        await until(lambda: sleeper.waiting == 1)
+        await sleeper.advance(30)
+        await until(lambda: bot.metrics["sent"] == 1)
+
+    assert [r["text"] for r in client.replies] == ["echo: hi"]
+    assert reported == []
