@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from botkit import Bot, Context, ErrorContext, FakeClock, OptedOut, Settings
 from botkit.store import ConversationKey
@@ -28,10 +31,19 @@ async def until(condition: Callable[[], bool | Awaitable[bool]]) -> None:
     raise AssertionError("the condition never held")
 
 
-def bot_with_reports(tmp_path: Path, clock: FakeClock,
-                     sleeper: FakeSleeper) -> tuple[Bot, list[BaseException]]:
+@dataclass
+class Setup:
+    bot: Bot
+    sleeper: FakeSleeper
+    reported: list[BaseException] = field(default_factory=list)
+
+
+@pytest.fixture
+def setup(tmp_path: Path, clock: FakeClock) -> Setup:
+    """An echo bot on SQLite whose fake time moves only when the test says."""
+    sleeper = FakeSleeper(clock, autojump=False)
     bot = Bot(Settings(store=f"sqlite:///{tmp_path / 'bot.db'}"), clock=clock, sleep=sleeper)
-    reported: list[BaseException] = []
+    made = Setup(bot, sleeper)
 
     @bot.on_text()
     async def echo(ctx: Context) -> None:
@@ -39,10 +51,10 @@ def bot_with_reports(tmp_path: Path, clock: FakeClock,
 
     @bot.on_error(Exception)
     async def record(ctx: ErrorContext) -> None:
-        reported.append(ctx.error)
+        made.reported.append(ctx.error)
         await ctx.reply("an answer to an opt-out is dropped")
 
-    return bot, reported
+    return made
 
 
 async def post_text(client: BotTestClient, clock: FakeClock, text: str) -> None:
@@ -51,10 +63,9 @@ async def post_text(client: BotTestClient, clock: FakeClock, text: str) -> None:
 
 
 async def test_a_reply_waiting_to_be_retried_is_withdrawn_when_the_user_stops_meanwhile(
-    tmp_path: Path, clock: FakeClock,
+    setup: Setup, clock: FakeClock,
 ) -> None:
-    sleeper = FakeSleeper(clock, autojump=False)
-    bot, reported = bot_with_reports(tmp_path, clock, sleeper)
+    bot, sleeper, reported = setup.bot, setup.sleeper, setup.reported
     async with BotTestClient(bot) as client:
         client.api.fail_next(429, {"title": "Too Many Requests"}, retry_after=30)
         await post_text(client, clock, "hi")
@@ -77,10 +88,9 @@ async def test_a_reply_waiting_to_be_retried_is_withdrawn_when_the_user_stops_me
 
 
 async def test_the_answer_to_stop_goes_even_when_it_waited(
-    tmp_path: Path, clock: FakeClock,
+    setup: Setup, clock: FakeClock,
 ) -> None:
-    sleeper = FakeSleeper(clock, autojump=False)
-    bot, reported = bot_with_reports(tmp_path, clock, sleeper)
+    bot, sleeper, reported = setup.bot, setup.sleeper, setup.reported
     async with BotTestClient(bot) as client:
         client.api.fail_next(503, {"title": "Service Unavailable"}, retry_after=20)
         await post_text(client, clock, "STOP")
@@ -95,10 +105,9 @@ async def test_the_answer_to_stop_goes_even_when_it_waited(
 
 
 async def test_a_reply_that_waited_goes_to_a_user_who_did_not_opt_out(
-    tmp_path: Path, clock: FakeClock,
+    setup: Setup, clock: FakeClock,
 ) -> None:
-    sleeper = FakeSleeper(clock, autojump=False)
-    bot, reported = bot_with_reports(tmp_path, clock, sleeper)
+    bot, sleeper, reported = setup.bot, setup.sleeper, setup.reported
     async with BotTestClient(bot) as client:
         await bot.store.opt_out(ConversationKey("sms", "447700900999", KEY.bot),
                                 at=clock.now(), via="STOP")  # someone else on the list
