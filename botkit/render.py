@@ -108,6 +108,8 @@ def render(
                             f"object (Text, Buttons, Card, Carousel, Location, Contact, media, "
                             f"Template, Sticker, MediaGroup, Reaction)")
     out = Out(caps, locale, public_url, now)
+    if reply.options is not None and reply.options.encoding_type is not None:
+        out.sms_encoding = reply.options.encoding_type
     renderer(reply, out)
     if reply.quote is not None and out.bodies:
         _quote(reply.quote, out)

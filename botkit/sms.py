@@ -21,9 +21,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-__all__ = ["GSM7_BASIC", "GSM7_EXTENDED", "SmsInfo", "SmsLimits", "sms_info"]
+__all__ = ["GSM7_BASIC", "GSM7_EXTENDED", "EncodingType", "SmsInfo", "SmsLimits", "outside_gsm7",
+           "sms_info"]
 
 Encoding = Literal["GSM-7", "UCS-2"]
+EncodingType = Literal["text", "unicode", "auto"]
+"""The values of the ``sms.encoding_type`` message option."""
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -74,27 +77,48 @@ def _pack(costs: list[int], part: int) -> int:
     return parts
 
 
-def sms_info(text: str, limits: SmsLimits | None = None) -> SmsInfo:
+def sms_info(
+    text: str, limits: SmsLimits | None = None, *, encoding_type: EncodingType = "auto"
+) -> SmsInfo:
     """The encoding, length and number of parts of ``text`` sent as one SMS.
 
     Args:
         text: the message text.
         limits: single-message and per-part sizes; the GSM standard ones by default.
+        encoding_type: the message's ``sms.encoding_type`` option: ``auto`` (GSM-7 when
+            every character is in it, else UCS-2), or ``text`` (GSM-7) or ``unicode``
+            (UCS-2) whatever the characters; under ``text`` a character outside GSM-7
+            counts one septet (see :func:`outside_gsm7`).
     """
     lim = limits or _DEFAULT
+    if encoding_type == "unicode":
+        return _ucs2(text, lim)
     if text.isascii() and not text.encode("ascii").translate(None, _ASCII_BASIC):
         units = len(text)
         segments = 1 if units <= lim.gsm7_single else -(-units // lim.gsm7_part)
         return _new(SmsInfo, ("GSM-7", units, segments))
-    if _NOT_GSM7.search(text) is None:
-        extended = len(_EXTENDED.findall(text))
-        units = len(text) + extended
-        if units <= lim.gsm7_single:
-            return SmsInfo("GSM-7", units, 1)
-        if not extended:
-            return SmsInfo("GSM-7", units, -(-units // lim.gsm7_part))
-        costs = [2 if c in GSM7_EXTENDED else 1 for c in text]
-        return SmsInfo("GSM-7", units, _pack(costs, lim.gsm7_part))
+    if encoding_type == "text" or _NOT_GSM7.search(text) is None:
+        return _gsm7(text, lim)
+    return _ucs2(text, lim)
+
+
+def outside_gsm7(text: str) -> list[str]:
+    """The characters of ``text`` that GSM-7 cannot carry, each once, in order."""
+    return list(dict.fromkeys(_NOT_GSM7.findall(text)))
+
+
+def _gsm7(text: str, lim: SmsLimits) -> SmsInfo:
+    extended = len(_EXTENDED.findall(text))
+    units = len(text) + extended
+    if units <= lim.gsm7_single:
+        return SmsInfo("GSM-7", units, 1)
+    if not extended:
+        return SmsInfo("GSM-7", units, -(-units // lim.gsm7_part))
+    costs = [2 if c in GSM7_EXTENDED else 1 for c in text]
+    return SmsInfo("GSM-7", units, _pack(costs, lim.gsm7_part))
+
+
+def _ucs2(text: str, lim: SmsLimits) -> SmsInfo:
     units = len(text.encode("utf-16-le")) // 2
     if units <= lim.ucs2_single:
         return SmsInfo("UCS-2", units, 1)

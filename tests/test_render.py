@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import pytest
 from hypothesis import given
@@ -75,6 +76,38 @@ _SMS_CHARACTERS = st.one_of(st.sampled_from(sorted(GSM7_BASIC)),
 @given(st.text(_SMS_CHARACTERS, max_size=400))
 def test_sms_info_matches_a_count_by_hand(text: str) -> None:
     assert sms_info(text) == _counted_by_hand(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding_type", "expected"),
+    [
+        ("a" * 100, "unicode", SmsInfo("UCS-2", 100, 2)),  # 1 segment as GSM-7
+        ("a" * 100, "auto", SmsInfo("GSM-7", 100, 1)),
+        ("ж" * 100, "text", SmsInfo("GSM-7", 100, 1)),  # 2 segments as UCS-2
+        ("€" * 80, "text", SmsInfo("GSM-7", 160, 1)),  # escapes still count double
+        ("€" * 80, "unicode", SmsInfo("UCS-2", 80, 2)),
+    ],
+)
+def test_an_encoding_type_option_decides_the_encoding(
+    text: str, encoding_type: Literal["text", "unicode", "auto"], expected: SmsInfo,
+) -> None:
+    assert sms_info(text, encoding_type=encoding_type) == expected
+
+
+def test_rendering_counts_segments_in_the_encoding_the_options_force() -> None:
+    forced = render(Text("a" * 100, options={"encoding_type": "unicode"}), "sms")
+    assert "SMS: UCS-2 (encoding_type unicode), 2 segments" in forced.decisions
+    assert forced.bodies[0]["sms"] == {"encoding_type": "unicode"}
+    assert "SMS: GSM-7, 1 segment" in render(Text("a" * 100), "sms").decisions
+
+    garbled = render(Text("日本語です, ça va", options={"encoding_type": "text"}), "sms")
+    assert garbled.decisions == [
+        "SMS: GSM-7 (encoding_type text), 1 segment",
+        "SMS: encoding_type text, but '日', '本', '語', 'で', 'す', ... are not in GSM-7 and "
+        "may not arrive as written"]
+    one = render(Text("ça va", options={"encoding_type": "text"}), "sms").decisions
+    assert one[-1] == ("SMS: encoding_type text, but 'ç' is not in GSM-7 and may not arrive "
+                       "as written")
 
 
 def test_sms_limits_are_data() -> None:

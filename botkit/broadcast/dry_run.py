@@ -59,7 +59,8 @@ def plan(campaign: Campaign, recipients: RecipientsFile, *, api_version: str = "
             if not entry.sample:
                 entry.sample = user_view(body)
             if r.channel == "sms" and isinstance(body.get("text"), str):
-                info = sms_info(body["text"])
+                forced = (body.get("sms") or {}).get("encoding_type", "auto")
+                info = sms_info(body["text"], encoding_type=forced)
                 entry.segments += info.segments
                 entry.encodings[info.encoding] += 1
     for entry in plans.values():

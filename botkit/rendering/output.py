@@ -14,7 +14,7 @@ from typing import Any
 from botkit.capabilities import Capabilities
 from botkit.menu import ShownMenu
 from botkit.rendering.text import split_text
-from botkit.sms import SmsLimits, sms_info
+from botkit.sms import EncodingType, SmsLimits, outside_gsm7, sms_info
 
 __all__ = ["Out", "Rendered"]
 
@@ -46,7 +46,7 @@ class Out:
     """Collects bodies, decisions, the shown menu and files while one reply is rendered."""
 
     __slots__ = ("_text_note", "bodies", "caps", "decisions", "files", "locale", "menu",
-                 "nested", "now", "public_url")
+                 "nested", "now", "public_url", "sms_encoding")
 
     def __init__(self, caps: Capabilities, locale: str, public_url: str | None,
                  now: float) -> None:
@@ -63,6 +63,8 @@ class Out:
         # The decision every text body here carries (a channel's note on text), or None.
         note = caps.notes.get("text") if "text" in caps.native else None
         self._text_note = f"{caps.label}: {note}; sent as text anyway" if note else None
+        self.sms_encoding: EncodingType = "auto"
+        """The reply's ``sms.encoding_type`` option, which the segment counts follow."""
 
     def native(self, feature: str) -> bool:
         """True when the channel sends ``feature`` natively."""
@@ -114,8 +116,8 @@ class Out:
         for i, part in enumerate(parts):
             self.body("text", part, options if i == last else None)
         if caps.sms is not None:
-            self.decisions += [_sms_decision(part, caps.sms, i, last)
-                               for i, part in enumerate(parts)]
+            for i, part in enumerate(parts):
+                self.decisions += _sms_decisions(part, caps.sms, self.sms_encoding, i, last)
 
     def _one_text(self, text: str, options: dict[str, Any] | None) -> None:
         # texts() for the usual single message, without its loops: most texts fit one.
@@ -123,20 +125,31 @@ class Out:
             self.decide(self._text_note)
         self.body("text", text, options)
         if self.caps.sms is not None:
-            self.decisions.append(_sms_decision(text, self.caps.sms, 0, 0))
+            self.decisions += _sms_decisions(text, self.caps.sms, self.sms_encoding, 0, 0)
 
     def result(self) -> Rendered:
         """The finished :class:`Rendered`."""
         return Rendered(self.bodies, self.decisions, self.menu, self.files)
 
 
-def _sms_decision(part: str, limits: SmsLimits, index: int, last: int) -> str:
-    # "SMS: GSM-7, 1 segment", or "SMS message 2 of 3: UCS-2, 2 segments" for a split text.
-    encoding, _, segments = sms_info(part, limits)
-    if not last:
-        return _SINGLE_SMS[encoding, segments]
-    where = f"SMS message {index + 1} of {last + 1}"
-    return f"{where}: {encoding}, {segments} {'segment' if segments == 1 else 'segments'}"
+def _sms_decisions(part: str, limits: SmsLimits, encoding_type: EncodingType, index: int,
+                   last: int) -> list[str]:
+    # ["SMS: GSM-7, 1 segment"], or "SMS message 2 of 3: UCS-2, 2 segments" for a split
+    # text; an encoding the reply's options force is named, and what it will garble.
+    encoding, _, segments = sms_info(part, limits, encoding_type=encoding_type)
+    if not last and encoding_type == "auto":
+        return [_SINGLE_SMS[encoding, segments]]
+    where = "SMS" if not last else f"SMS message {index + 1} of {last + 1}"
+    forced = "" if encoding_type == "auto" else f" (encoding_type {encoding_type})"
+    counted = f"{segments} {'segment' if segments == 1 else 'segments'}"
+    decisions = [f"{where}: {encoding}{forced}, {counted}"]
+    lost = outside_gsm7(part) if encoding_type == "text" else []
+    if lost:
+        shown = ", ".join(repr(c) for c in lost[:5]) + (", ..." if len(lost) > 5 else "")
+        verb = "is" if len(lost) == 1 else "are"
+        decisions.append(f"{where}: encoding_type text, but {shown} {verb} not in GSM-7 and "
+                         f"may not arrive as written")
+    return decisions
 
 
 class _SingleSmsDecisions(dict[tuple[str, int], str]):

@@ -102,6 +102,21 @@ def test_the_dry_run_shows_each_channel_its_segments_and_cost(tmp_path: Path) ->
     assert "== whatsapp (from 447700900001): 1 recipient, 1 message\n" in text
 
 
+def test_the_dry_run_counts_segments_in_the_encoding_the_message_forces(
+    tmp_path: Path,
+) -> None:
+    # 71 GSM-7 characters: one segment as GSM-7, two as UCS-2 (70 a segment).
+    forced = CAMPAIGN.replace(
+        '  sms: "Hi {{ name }}, 20% off all weekend. Reply STOP to opt out."',
+        '  sms: {text: "Hi {{ name }}, 20% off all weekend. Reply STOP to opt out. '
+        'See you there!!", options: {encoding_type: unicode}}')
+    campaign_path, csv_path = write(tmp_path, forced, [("sms", LONDON[0], "Annabel")])
+    campaign = load_campaign(campaign_path)
+    [sms] = plan(campaign, read_recipients(csv_path, campaign))
+    assert (sms.messages, sms.segments) == (1, 2)
+    assert sms.encodings == Counter({"UCS-2": 1})
+
+
 def make_bot(tmp_path: Path, clock: FakeClock, **settings: Any) -> Bot:
     return Bot(Settings(store=f"sqlite:///{tmp_path / 'bot.db'}", **settings), clock=clock)
 
