@@ -36,7 +36,8 @@ def _literal(value: Any) -> bool:
 def use_problem(
     value: Any, templates: Mapping[str, RegisteredTemplate] | None,
 ) -> tuple[tuple[str | int, ...], str] | None:
-    """The first problem of a use (``(path in the use, message)``), or None.
+    """The problems of a use, or None: the path in the use of the first, and a message
+    naming them all (``needs 'order' (values: ...); items: expected ...``).
 
     ``value`` is a mapping with ``template`` (a name) and ``parameters``, or a bare name
     (a ``fallback:``, whose values come from the slots of the same names). ``templates``
@@ -68,19 +69,25 @@ def use_problem(
         return ("template",), f"template: {known.unknown(name)}"
     if bare:
         return None  # the slots are only known when it runs
+    # Every problem of the use at once (at the first one's place), so that an author
+    # fixes them in one go instead of one per run of ``botkit check``.
     template = templates[name]
     literal = {k: v for k, v in parameters.items() if _literal(v)}
-    problems = template.problems(literal)
+    problems: list[tuple[tuple[str | int, ...], str]] = []
     given = set(parameters)
-    for value_name in template.required:
-        if value_name not in given:
-            where = ("parameters",) if "parameters" in value else ("template",)
-            return where, (f"template {name!r} needs {value_name!r} (values: "
-                           f"{', '.join(template.value_names)})")
-    for key, why in problems.items():
-        if key in literal:  # a value with {{ }} is checked once rendered
-            return ("parameters", key), f"{key}: {why}"
-    return None
+    missing = [n for n in template.required if n not in given]
+    if missing:
+        where = ("parameters",) if "parameters" in value else ("template",)
+        named = [repr(n) for n in missing]
+        needs = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        problems.append((where, f"template {name!r} needs {needs} (values: "
+                                f"{', '.join(template.value_names)})"))
+    problems += [(("parameters", key), f"{key}: {why}")
+                 for key, why in template.problems(literal).items()
+                 if key in literal]  # a value with {{ }} is checked once rendered
+    if not problems:
+        return None
+    return problems[0][0], "; ".join(message for _, message in problems)
 
 
 def render_use(value: Any, variables: Mapping[str, Any],

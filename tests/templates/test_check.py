@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from botkit.cli import main
+from botkit.flows.template_use import use_problem
+from botkit.template_registry import load_templates
 
 FLOW = """\
 flow: remind
@@ -52,8 +54,10 @@ def test_check_finds_unknown_templates_values_and_types(
         "when)",
         f"{flow}:16:15: fallback: template: unknown template 'come_bak': did you mean "
         "'come_back'? (templates: appointment_reminder, order_total, come_back, login_code)",
+        # Every problem of one use on its line, so one run of check shows them all.
         f"{flow}:19:51: fallback: template 'order_total' needs 'order' (values: total, items, "
-        "header, order)",
+        "header, order); items: expected a number, got 'x'; header: header must be an "
+        "http(s) URL, got 'h'",
     ]
     assert "and 1 template registry file(s)" in err and "6 error(s)" in err
 
@@ -81,3 +85,13 @@ def test_uses_without_a_registry_are_unknown(
     assert main(["check", str(tmp_path)]) == 1
     assert "unknown template 'hello' (no template registry is loaded: templates.yaml beside " \
            "the flows" in capsys.readouterr().out
+
+
+def test_a_use_missing_several_values_names_them_all(project: Path) -> None:
+    registry = load_templates(project / "templates.yaml")
+    assert use_problem({"template": "order_total", "parameters": {"total": "2"}}, registry) == (
+        ("parameters",), "template 'order_total' needs 'items', 'header' and 'order' "
+        "(values: total, items, header, order)")
+    assert use_problem({"template": "order_total", "parameters": {
+        "total": "2", "items": "1", "header": "https://e.com/a.jpg", "order": "A1"}},
+        registry) is None
