@@ -72,6 +72,11 @@ class FakeChatwoot:
         message = {"id": self.next_id(), "content": content, "message_type": "outgoing",
                    "private": private, "attachments": attachments or []}
         self.messages[conversation_id].append(message)
+        return self.created(conversation_id, message)
+
+    def created(self, conversation_id: int, message: dict[str, Any]) -> dict[str, Any]:
+        """The ``message_created`` webhook of a message kept in a conversation (an agent's,
+        or one the connector posted)."""
         return {"event": "message_created", **message, "content_type": "text",
                 "created_at": "2024-05-01T10:00:00.000Z",
                 "sender": {"id": 1, "name": "Anna", "type": "user"},

@@ -5,8 +5,9 @@ gives the conversation back to the bot."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from botkit.store.base import ConversationKey
 from botkit.testing import DEFAULT_BOT, DEFAULT_USER, BotTestClient
 from tests.media_server import PHOTO, MediaServer
 
-from .chatwoot_fake import INBOX, SECRET, TOKEN, FakeChatwoot, body_of, fake_chatwoot, sign
+from .chatwoot_fake import ACCOUNT, INBOX, SECRET, TOKEN, FakeChatwoot, body_of, fake_chatwoot, sign
 from .helpers import helpdesk_bot, settle
 
 USER = DEFAULT_USER["whatsapp"]
@@ -205,17 +206,68 @@ async def test_webhooks_without_a_valid_signature_are_refused(
         assert client.replies[-1]["text"] == "forged"
 
 
-async def test_a_reply_after_the_bot_took_over_is_acknowledged_not_sent(
+async def test_a_reply_after_the_bot_took_over_is_acknowledged_not_sent_and_the_agent_told(
     tmp_path: Path, clock: FakeClock, chatwoot: FakeChatwoot
 ) -> None:
     bot = build(tmp_path, clock, chatwoot)
     async with handed_off(bot, chatwoot) as (client, conversation_id):
         await bot.hand_back("whatsapp", USER)
         await settle(client)
-        before = len(client.replies)
+        before, calls = len(client.replies), len(chatwoot.requests)
         late = await from_chatwoot(client, chatwoot.agent_reply(conversation_id, "too late"))
-    assert late.status_code == 200 and late.json()["result"] == "not_handed_off"
+        assert late.status_code == 200 and late.json()["result"] == "not_handed_off"
+
+        # One call to Chatwoot: a private note in the agent's conversation saying why.
+        [told] = chatwoot.requests[calls:]
+        assert (told.method, told.path) == (
+            "POST", f"/api/v1/accounts/{ACCOUNT}/conversations/{conversation_id}/messages")
+        assert told.json["private"] is True and told.json["message_type"] == "outgoing"
+        assert told.json["content"].startswith("This message was not sent to the user: ")
+        assert "is not handed off" in told.json["content"]
+        assert "once the bot hands the conversation off again" in told.json["content"]
+        note = chatwoot.messages[conversation_id][-1]
+        assert note["content"] == told.json["content"] and note["private"] is True
+
+        # Chatwoot's webhook for that note is ignored: no second note, no loop.
+        echoed = await from_chatwoot(client, chatwoot.created(conversation_id, note))
+        assert echoed.status_code == 200 and echoed.json()["result"] == "ignored"
+        # A refused "resolved" is answered alike but adds no note: nothing to redo.
+        resolved = await from_chatwoot(client, chatwoot.resolve(conversation_id))
+        assert resolved.status_code == 200 and resolved.json()["result"] == "not_handed_off"
+        assert len(chatwoot.requests) == calls + 1
     assert client.replies[before:] == []
+    assert bot.metrics["agent_action_refused"] == 2
+
+
+async def test_a_note_chatwoot_cannot_take_is_logged_and_the_webhook_still_answered(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with AsyncExitStack() as running:
+        async with fake_chatwoot() as chatwoot:
+            bot = build(tmp_path, clock, chatwoot)
+            client, conversation_id = await running.enter_async_context(
+                handed_off(bot, chatwoot))
+            await bot.hand_back("whatsapp", USER)
+            await settle(client)
+            # Chatwoot answers the note with a 503: tried once, not retried.
+            chatwoot.fail_next = [503]
+            with caplog.at_level(logging.WARNING, logger="botkit"):
+                busy = await from_chatwoot(client, chatwoot.agent_reply(conversation_id, "a"))
+            assert busy.status_code == 200 and busy.json()["result"] == "not_handed_off"
+            assert chatwoot.requests[-1].path.endswith(f"/conversations/{conversation_id}/"
+                                                       "messages")
+            calls = len(chatwoot.requests)
+            late = chatwoot.agent_reply(conversation_id, "b")
+        # Chatwoot is gone (nothing listens on its port any more).
+        with caplog.at_level(logging.WARNING, logger="botkit"):
+            gone = await from_chatwoot(client, late)
+        assert gone.status_code == 200
+        assert gone.json() == {"ok": True, "result": "not_handed_off"}
+    assert len(chatwoot.requests) == calls
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert all(f"cannot tell Chatwoot conversation {conversation_id}" in w for w in warnings)
+    assert "answered 503" in warnings[0] and "ConnectError" in warnings[1]
 
 
 @pytest.mark.parametrize("url", ["https://chat.example.com", "https://chat.example.com/app"])

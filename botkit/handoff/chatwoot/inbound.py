@@ -17,7 +17,10 @@ events) is acknowledged and ignored. With ``BOTKIT_CHATWOOT_SECRET`` every reque
 signed as Chatwoot signs webhooks: ``X-Chatwoot-Signature: sha256=<hex HMAC-SHA256 of
 "{X-Chatwoot-Timestamp}.{raw body}">``, within 5 minutes of its timestamp; 401 otherwise.
 A valid webhook is answered 200 even when botkit cannot act on it (the conversation is
-back with the bot already): Chatwoot has nothing to do about it.
+back with the bot already): Chatwoot has nothing to do about it. The agent does: an agent's
+message botkit refuses gets a private note in its conversation saying it was not sent and
+why (a note Chatwoot cannot take is logged, the answer stays 200). A refused "resolved"
+gets none: the bot has the conversation already, which is what resolving asks.
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from botkit.handoff.chatwoot.api import ChatwootApi
+from botkit.handoff.chatwoot.sink import ChatwootSink
 from botkit.handoff.desk import DeskError
+from botkit.handoff.relay import DeliveryError
 from botkit.store.base import ConversationKey
 
 if TYPE_CHECKING:
@@ -44,6 +50,11 @@ log = logging.getLogger("botkit")
 
 _FRESH = 300.0  # seconds a signed webhook's timestamp may be off
 _CAPTIONED = ("image", "video", "file")
+_NEXT_STEP = {
+    "not_handed_off": " Agents' messages reach the user again once the bot hands the "
+                      "conversation off again.",
+}
+"""What the agent can do about a refused message, by the refusal's reason."""
 
 
 def chatwoot_signature(body: bytes, timestamp: str, secret: str) -> str:
@@ -68,6 +79,19 @@ def key_of(conversation: dict[str, Any]) -> ConversationKey | None:
         if channel and user and bot:
             return ConversationKey(channel, user, bot)
     return None
+
+
+def _refusal_note(error: DeskError) -> str:
+    """The private note that tells the agents their message was not sent, and why."""
+    next_step = _NEXT_STEP.get(error.reason, "")
+    return f"This message was not sent to the user: {error.detail}.{next_step}"
+
+
+def _api_of(bot: Bot) -> ChatwootApi | None:
+    """The running bot's Chatwoot client: its sink's, so one client serves both ways
+    (``None`` without a token, when there is no sink)."""
+    sinks = bot.handoffs.relay.sinks
+    return next((s.api for s in sinks if isinstance(s, ChatwootSink)), None)
 
 
 def _replies(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -139,6 +163,21 @@ def chatwoot_routes(bot: Bot, inbox: int, secret: str | None) -> list[BaseRoute]
                                source="chatwoot", action_id=f"resolved:{payload.get('id')}")
         return "released"
 
+    async def tell_agents(payload: dict[str, Any], error: DeskError) -> None:
+        # Private, so the note's own message_created is ignored above: no loop.
+        conversation = payload.get("conversation")
+        conversation_id = conversation.get("id") if isinstance(conversation, dict) else None
+        api = _api_of(bot)
+        if api is None or not isinstance(conversation_id, int):
+            return
+        try:
+            await api.post_message(conversation_id, _refusal_note(error), incoming=False,
+                                   private=True)
+        except DeliveryError as exc:
+            # The webhook was valid: Chatwoot failing us now is no reason to fail it.
+            log.warning("botkit: cannot tell Chatwoot conversation %s that a message was "
+                        "not sent: %s", conversation_id, exc)
+
     async def webhook(request: Request) -> Response:
         body = await request.body()
         if len(body) > bot.settings.max_body:
@@ -167,6 +206,8 @@ def chatwoot_routes(bot: Bot, inbox: int, secret: str | None) -> list[BaseRoute]
             bot.metrics.count("agent_action_refused")
             log.info("botkit: a Chatwoot %s was not acted on: %s", event, exc.detail)
             done = exc.reason
+            if event == "message_created":  # a refused "resolved" has nothing to redo
+                await tell_agents(payload, exc)
         acted = done in ("sent", "released")
         bot.metrics.count("chatwoot_webhook_acted" if acted else "chatwoot_webhook_ignored")
         return JSONResponse({"ok": True, "result": done})
