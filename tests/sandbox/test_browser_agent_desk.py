@@ -10,13 +10,14 @@ bot resumes there in the pane; the conversation leaves the desk. The picture goe
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from botkit import Settings
-from botkit.testing import DEFAULT_USER
+from botkit.testing import DEFAULT_USER, inbound_webhook
 from tests.handoff.bots.desk import desk_bot
 
 from .browser import TIMEOUT, artifacts, open_page, require_browser, say, serve, unnamed_controls
@@ -81,3 +82,33 @@ def test_an_agent_answers_and_hands_back_from_the_desk(tmp_path: Path) -> None:
         timeline = httpx.get(f"{base}/sandbox/messages", timeout=10).json()["messages"]
     agent = [e for e in timeline if (e.get("client_ref") or "").startswith("agent-")]
     assert [(e["channel"], e["body"]["message_type"]) for e in agent] == [("whatsapp", "text")]
+
+
+def test_the_desk_links_every_attachment_the_user_sent(tmp_path: Path) -> None:
+    sync_api = require_browser()
+    expect = sync_api.expect
+    bot = desk_bot(Settings(store=f"sqlite:///{tmp_path / 'desk.db'}"))
+    pictures = ["https://example.com/crack-front.jpg", "https://example.com/crack-back.jpg"]
+    with serve(bot) as base, open_page(sync_api, base) as (page, errors):
+        say(page, "mms", "hi")
+        expect(_bubbles(page, "mms").last).to_contain_text("Type agent", timeout=TIMEOUT)
+        say(page, "mms", "agent please")
+        expect(_bubbles(page, "mms").last).to_contain_text(
+            "Connecting you to a person.", timeout=TIMEOUT)
+        # An MMS with two pictures and a clip, as the Messages API posts it.
+        content = [{"type": "image", "url": pictures[0], "caption": "front"},
+                   {"type": "image", "url": pictures[1]},
+                   {"type": "video", "url": "https://example.com/clip.mp4"}]
+        body = inbound_webhook("mms", "image", {"image": {"url": pictures[0]},
+                                                "content": content}, timestamp=time.time())
+        assert httpx.post(f"{base}/webhooks/inbound", json=body, timeout=10).status_code == 200
+
+        page.locator(f'#desk-list [data-key="mms:{DEFAULT_USER["mms"]}"]').click()
+        line = page.locator("#desk-log .desk__line--user").last
+        links = line.locator(".desk__media a")
+        expect(links).to_have_count(3, timeout=TIMEOUT)
+        assert [links.nth(i).get_attribute("href") for i in range(3)] == [
+            *pictures, "https://example.com/clip.mp4"]
+        expect(links.first).to_have_text("image: front")
+        expect(links.last).to_have_text("video: clip.mp4")
+        assert errors == []

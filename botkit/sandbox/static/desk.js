@@ -1,7 +1,7 @@
 // The agent desk: the conversations the bot handed to a person (GET /sandbox/agent), the
 // transcript of the one picked, writing as the agent and handing back. What the agent
 // writes goes through the bot's outbox, so the user panes show it as their channel does.
-import { el } from "./dom.js";
+import { el, link } from "./dom.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -57,6 +57,18 @@ function renderStates(flow) {
     ...states.map((s) => el("option", { value: s }, s)));
 }
 
+// What came besides words, one link each: every attachment of an MMS that carries
+// several, else the one picture, file, audio or video. Only web addresses become links.
+function mediaLinks(m) {
+  const items = m.attachments?.length ? m.attachments : m.media ? [m.media] : [];
+  if (!items.length) return null;
+  return el("span", { class: "desk__media" }, items.map((item) => {
+    const name = item.name || item.caption || item.url.split("/").pop() || item.url;
+    const label = `${item.type || m.kind}: ${name}`;
+    return /^https?:\/\//.test(item.url) ? link(item.url, label) : el("span", {}, label);
+  }));
+}
+
 function renderTranscript(data) {
   const log = $("#desk-log");
   const near = log.scrollHeight - log.scrollTop - log.clientHeight < 60;
@@ -64,7 +76,7 @@ function renderTranscript(data) {
     const what = m.text || `[${m.kind}]`;
     const status = m.direction === "out" && m.status ? ` · ${m.status}` : "";
     return el("li", { class: `desk__line desk__line--${m.from}`, "data-from": m.from },
-      el("small", {}, `${m.from} · ${clock(m.at)}${status}`), what,
+      el("small", {}, `${m.from} · ${clock(m.at)}${status}`), what, mediaLinks(m),
       m.buttons?.length ? el("small", {}, m.buttons.join(" | ")) : null);
   }));
   if (near) log.scrollTop = log.scrollHeight;
