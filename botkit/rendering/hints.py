@@ -24,7 +24,18 @@ __all__ = [
 
 def menu_hint(locale: str, labels: Sequence[str]) -> str:
     """The last line of a text menu, telling the user what to answer: ``Reply 1-3``."""
-    return locales.menu_hint(locale, labels[0], labels[-1], pair=len(labels) == 2)
+    key = (locale, labels[0], labels[-1], len(labels) == 2)
+    hint = _HINTS.get(key)
+    if hint is None:
+        hint = locales.menu_hint(locale, labels[0], labels[-1], pair=key[3])
+        if len(_HINTS) < _HINTS_KEPT:
+            _HINTS[key] = hint
+    return hint
+
+
+# Every downgraded menu ends with a hint, and a bot's menus come in a few sizes.
+_HINTS: dict[tuple[str, str, str, bool], str] = {}
+_HINTS_KEPT = 512
 
 
 def list_button_label(locale: str) -> str:

@@ -124,8 +124,14 @@ class Out:
         if self._text_note is not None:
             self.decide(self._text_note)
         self.body("text", text, options)
-        if self.caps.sms is not None:
-            self.decisions += _sms_decisions(text, self.caps.sms, self.sms_encoding, 0, 0)
+        limits = self.caps.sms
+        if limits is None:
+            return
+        if self.sms_encoding == "auto":  # the usual case, one decision made once
+            encoding, _, segments = sms_info(text, limits)
+            self.decisions.append(_SINGLE_SMS[encoding, segments])
+        else:
+            self.decisions += _sms_decisions(text, limits, self.sms_encoding, 0, 0)
 
     def result(self) -> Rendered:
         """The finished :class:`Rendered`."""
@@ -137,8 +143,6 @@ def _sms_decisions(part: str, limits: SmsLimits, encoding_type: EncodingType, in
     # ["SMS: GSM-7, 1 segment"], or "SMS message 2 of 3: UCS-2, 2 segments" for a split
     # text; an encoding the reply's options force is named, and what it will garble.
     encoding, _, segments = sms_info(part, limits, encoding_type=encoding_type)
-    if not last and encoding_type == "auto":
-        return [_SINGLE_SMS[encoding, segments]]
     where = "SMS" if not last else f"SMS message {index + 1} of {last + 1}"
     forced = "" if encoding_type == "auto" else f" (encoding_type {encoding_type})"
     counted = f"{segments} {'segment' if segments == 1 else 'segments'}"
