@@ -94,10 +94,8 @@ class Proactive:
 
         Returns:
             The message_uuid Vonage gave each message sent; one the outbound policy held
-            back (an opted-out user, a closed window) is reported to ``@bot.on_error``
-            and has none.
-
-            The message_uuid Vonage gave each message; none for deferred messages.
+            back (an opted-out user, a closed window, an opt-out while it waited to be
+            sent) is reported to ``@bot.on_error`` and has none, nor has a deferred one.
 
         Raises:
             MessagesApiError: the Messages API refused a message.
@@ -114,7 +112,8 @@ class Proactive:
         queued = await self.queue(replies, key)
         # Futures are created after submit, but sending only starts at the next await.
         waiters = [self.sender.wait_for(m) for m in queued]
-        return [await w for w in waiters]
+        sent = [await w for w in waiters]
+        return [message_uuid for message_uuid in sent if message_uuid]
 
     async def revoke(self, message_uuid: str) -> None:
         """Take back an RCS message the user has not received yet (best effort, 24 hours).

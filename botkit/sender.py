@@ -134,7 +134,8 @@ class Sender:
         return queued
 
     def wait_for(self, message: OutboundMessage) -> asyncio.Future[str]:
-        """A future resolved with the message_uuid once ``message`` is sent (or its error)."""
+        """A future resolved with the message_uuid once ``message`` is sent (or its error);
+        ``""`` when it was withdrawn because its user opted out meanwhile."""
         future = self._waiters.get(message.id)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -367,7 +368,7 @@ class Sender:
         """Its user opted out while it waited: record, count and report it, as the
         policy does for a message it holds back (:mod:`botkit.compliance.queued`)."""
         await self._record(message, "failed", str(error))
-        self._finish(message, error=error)
+        self._finish(message)  # no message_uuid: bot.send leaves it out, as for any held
         await self._bot.policy.settle(Gated(held=[error]), message.key)
 
     def _finish(

@@ -119,3 +119,23 @@ async def test_a_reply_that_waited_goes_to_a_user_who_did_not_opt_out(
 
     assert [r["text"] for r in client.replies] == ["echo: hi"]
     assert reported == []
+
+
+async def test_bot_send_gives_no_id_for_a_message_withdrawn_while_it_waited(
+    setup: Setup, clock: FakeClock,
+) -> None:
+    bot, sleeper = setup.bot, setup.sleeper
+    async with BotTestClient(bot) as client:
+        client.api.fail_next(429, retry_after=30)
+        sending = asyncio.create_task(bot.send("sms", KEY.user, "Your table is ready",
+                                               sender=KEY.bot))
+        await until(lambda: sleeper.waiting == 1)
+        await sleeper.advance(2)
+        await post_text(client, clock, "STOP")
+        await until(lambda: bot.metrics["opt_out"] == 1)
+        await sleeper.advance(30)
+        assert await sending == []  # not an error raised at the caller: on_error has it
+        await bot.idle()
+
+    assert [type(e) for e in setup.reported] == [OptedOut]
+    assert [str(r["text"])[:26] for r in client.replies] == [STOPPED]
