@@ -31,6 +31,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -193,6 +194,7 @@ def chatwoot_routes(bot: Bot, inbox: int, secret: str | None) -> list[BaseRoute]
         if not isinstance(payload, dict):
             return refused(400, "not_an_object", "the body must be a JSON object")
         event = payload.get("event")
+        after: BackgroundTask | None = None
         try:
             if event == "message_created":
                 done = await agent_message(payload)
@@ -207,9 +209,10 @@ def chatwoot_routes(bot: Bot, inbox: int, secret: str | None) -> list[BaseRoute]
             log.info("botkit: a Chatwoot %s was not acted on: %s", event, exc.detail)
             done = exc.reason
             if event == "message_created":  # a refused "resolved" has nothing to redo
-                await tell_agents(payload, exc)
+                # Once answered: a slow Chatwoot must not hold up its own webhook.
+                after = BackgroundTask(tell_agents, payload, exc)
         acted = done in ("sent", "released")
         bot.metrics.count("chatwoot_webhook_acted" if acted else "chatwoot_webhook_ignored")
-        return JSONResponse({"ok": True, "result": done})
+        return JSONResponse({"ok": True, "result": done}, background=after)
 
     return [Route("/chatwoot/webhook", webhook, methods=["POST"])]
