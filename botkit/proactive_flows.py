@@ -37,12 +37,16 @@ if TYPE_CHECKING:
     from botkit.settings import Settings
     from botkit.store.base import Store
 
-__all__ = ["PROACTIVE_TIMER_KEY", "START_KEY", "ProactiveFlows"]
+__all__ = ["PROACTIVE_TIMER_KEY", "START_KEY", "TURN_REF_KEY", "ProactiveFlows"]
 
 log = logging.getLogger("botkit")
 
 START_KEY = "start_flow"
-"""Where a conversation keeps a pending ``start_flow`` in ``meta``: flow, state, data, id."""
+"""Where a conversation keeps a pending ``start_flow`` in ``meta``: flow, state, data, id
+(and ``ref``, the client_ref its first messages take)."""
+TURN_REF_KEY = "turn_ref"
+"""Conversation meta a turn leaves for the worker: the client_ref base of its replies
+(a broadcast's flow start), dropped before the turn is stored."""
 PROACTIVE_TIMER_KEY = "proactive_timer"
 """The id of the conversation's timer set at an absolute time (a reminder), in ``meta``."""
 _START_PREFIX = "start:"
@@ -81,6 +85,7 @@ class ProactiveFlows(Router):
         sender: str,
         urgent: bool = False,
         dedupe: str | None = None,
+        client_ref: str | None = None,
     ) -> float:
         """Start ``flow`` with a user who did not write first (a reminder, a survey).
 
@@ -97,6 +102,10 @@ class ProactiveFlows(Router):
         Args:
             dedupe: the same value makes a repeated call (a retried job) rewrite the same
                 pending start rather than add another.
+            client_ref: the reference of the messages the flow's first state sends (botkit
+                adds ``:0``, ``:1``, ...), which their status webhooks echo; botkit's own
+                otherwise. A broadcast gives its ``bc:NAME:LINE`` so that the campaign's
+                report counts their deliveries.
 
         Returns:
             When the flow starts (a timestamp): now, or the end of the quiet hours.
@@ -123,6 +132,8 @@ class ProactiveFlows(Router):
             conversation = await self.store.load(key)
             conversation.meta[START_KEY] = {"id": start_id, "flow": flow, "state": state,
                                             "data": dict(data or {})}
+            if client_ref is not None:
+                conversation.meta[START_KEY]["ref"] = client_ref
             conversation.meta[TIMER_META_KEY] = {"id": _START_PREFIX + start_id, "due": due}
             try:
                 await self.store.complete_turn(None, conversation, [], now=now)
@@ -156,6 +167,8 @@ class ProactiveFlows(Router):
             route = self.flow(str(start["flow"]))
             unwind(conversation)  # the flows it was in end; called flows' data goes
             conversation.data.update(start.get("data") or {})
+            if isinstance(start.get("ref"), str):  # read and dropped by the worker
+                conversation.meta[TURN_REF_KEY] = start["ref"]
             await route.enter(ctx, str(start.get("state") or route.compiled.spec.start))
             return True
         if conversation.meta.get(PROACTIVE_TIMER_KEY) == event.timer_id:

@@ -57,6 +57,7 @@ from botkit.leases import Lease, take_lease
 from botkit.menu import ShownMenu
 from botkit.metrics import log_fields
 from botkit.options import OptionsError
+from botkit.proactive_flows import TURN_REF_KEY
 from botkit.recognise import recognise
 from botkit.replies import Reply
 from botkit.shown_elsewhere import file_menu, send_menus
@@ -363,7 +364,8 @@ class Worker:
             else:
                 gated = Gated(keyword.replies)
                 handoff.keyword(conversation, keyword.keyword)  # the agent side hears of it
-            ref = client_ref_base(event)
+            given_ref = conversation.meta.pop(TURN_REF_KEY, None)  # a broadcast's flow start
+            ref = given_ref if isinstance(given_ref, str) else client_ref_base(event)
             try:
                 turn = bot.render_replies(gated.replies, entry.key, ref, locale=locale,
                                           notes=gated.notes)

@@ -315,9 +315,12 @@ class BroadcastRunner:
                 if opted:  # a flow's turns pass the gate too; this spares the start
                     bot.metrics.count("opted_out")
                     return Outcome(r.line, "opted_out", "opted out")
+                ref = f"{CLIENT_REF_PREFIX}{campaign.name}:{r.line}"
+                # The flow's first messages carry the campaign's reference, so their
+                # status webhooks count in its report like a message's.
                 await bot.start_flow(r.channel, r.to, campaign.flow, state=campaign.state,
                                      data=dict(r.data), sender=key.bot, urgent=True,
-                                     dedupe=f"{CLIENT_REF_PREFIX}{campaign.name}:{r.line}")
+                                     dedupe=ref, client_ref=ref)
                 return Outcome(r.line, "sent", "flow")
             reply = reply_from_data(render_data(campaign.messages[r.channel], r.data))
             gated = await self._gate(reply, key, opted)

@@ -287,6 +287,19 @@ async def test_a_flow_campaign_starts_the_flow_for_each_recipient(tmp_path: Path
             (LONDON[0], "Hi Ann! How was order A-1? Reply 1-5."),
             (LONDON[1], "Hi Bo! How was order A-2? Reply 1-5."),
         ]
+        # The flow's first message carries the campaign's reference: its statuses count.
+        assert sorted(r["client_ref"] for r in asked) == ["bc:survey-jan:2:0",
+                                                          "bc:survey-jan:3:0"]
+        first = next(r for r in asked if r["to"] == LONDON[0])
+        webhook = status_webhook("sms", "uuid-0", "delivered", user=LONDON[0],
+                                 bot="447700900000", timestamp=clock.now())
+        webhook["client_ref"] = first["client_ref"]
+        await client.deliver(webhook, status=True)
+        report = await bot.store.campaign_report("survey-jan")
+        assert report is not None and report.delivered == 1
+        # The user's answer is the conversation's, not the campaign's.
+        [thanks] = await client.send("5", user=LONDON[0])
+        assert not str(thanks["client_ref"]).startswith("bc:")
     # A row without an order is refused before anything is stored.
     csv_path.write_text(f"channel,to,name,order\nsms,{LONDON[2]},Cy,\n")
     with pytest.raises(CampaignError, match="missing parameter 'order'"):
