@@ -4,16 +4,17 @@ error at its position, then the warnings of a valid flow; several files together
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from botkit.errors import FlowProblem
+from botkit.flows.calls import Call
 from botkit.flows.lint import _warnings
 from botkit.flows.problems import _problem, _strip
 from botkit.flows.source import _Source
-from botkit.flows.spec import CONTEXT_KEY, FlowSpec, KnownNames
+from botkit.flows.spec import CONTEXT_KEY, FlowSpec, KnownNames, unknown_name
 from botkit.flows.wording import shown
 
 __all__: list[str] = []
@@ -91,7 +92,40 @@ def _check_sources(sources: list[_Source], *, actions: Iterable[str] | None,
             source.problem(1, 1, f"{_INTERNAL}: {type(exc).__name__}: {exc}")
             spec = None
         specs.append(spec)
+    if check_calls:
+        _check_called_states(sources, specs)
     return specs
+
+
+def _calls(spec: FlowSpec) -> Iterator[tuple[tuple[str | int, ...], Call]]:
+    """Every ``call`` of a flow with its path: states', their rules', the global rules'."""
+    for name, state in spec.states.items():
+        if state.call is not None:
+            yield ("states", name, "call"), state.call
+        for index, rule in enumerate(state.on):
+            if rule.call is not None:
+                yield ("states", name, "on", index, "call"), rule.call
+    for index, interrupt in enumerate(spec.global_):
+        if interrupt.call is not None:
+            yield ("global", index, "call"), interrupt.call
+
+
+def _check_called_states(sources: list[_Source], specs: list[FlowSpec | None]) -> None:
+    """A call's ``state`` must be a state of the flow it calls, when that flow is among
+    the files checked together (one file alone knows only the names of other flows)."""
+    states = {spec.name: tuple(spec.states) for spec in specs if spec is not None}
+    for source, spec in zip(sources, specs, strict=True):
+        if spec is None:
+            continue
+        for path, call in _calls(spec):
+            known = states.get(call.flow)
+            if call.state is None or known is None or call.state in known:
+                continue
+            where = source.index.location((*path, "state")).value
+            unknown = unknown_name(call.state, known, "state", "states")
+            source.problem(where.line, where.column,
+                           f"call: state: {unknown} in flow {call.flow!r}")
+        source.problems.sort(key=lambda p: (p.line, p.column))
 
 
 def _errors(sources: Iterable[_Source]) -> list[FlowProblem]:

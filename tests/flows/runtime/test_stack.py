@@ -175,6 +175,9 @@ async def test_bot_start_flow_ends_the_flows_of_the_stack(flow_bot: Callable[...
     ("{text: x, call: {flow: helpdesk, then: a, end: true}}",
      "7:51: 'end' cannot be used with then"),
     ("{text: x, call: {flow: helpdesk}}", "7:25: call needs then"),
+    ("{text: x, call: {flow: helpdesk, state: topik, then: a}}",
+     "7:49: call: state: unknown state 'topik': did you mean 'topic'? (states: topic, bye) "
+     "in flow 'helpdesk'"),
 ])
 def test_calls_in_rules_are_checked_with_their_positions(
     tmp_path: Path, rule: str, message: str
@@ -187,6 +190,21 @@ def test_calls_in_rules_are_checked_with_their_positions(
     shown = [f"{p.line}:{p.column}: {p.message}" for p in caught.value.problems]
     assert any(line.startswith(message) for line in shown), shown
     assert all(str(p.path).endswith("main.yaml") for p in caught.value.problems)
+
+
+def test_a_called_state_must_be_a_state_of_the_called_flow(tmp_path: Path) -> None:
+    (tmp_path / "helpdesk.yaml").write_text(HELPDESK)
+    (tmp_path / "main.yaml").write_text(
+        "flow: main\nstart: a\nglobal:\n  - {text: help, call: {flow: helpdesk, state: by, "
+        "resume: true}}\nstates:\n  a:\n    call: {flow: helpdesk, state: nowhere, then: a}\n"
+        "  b:\n    call: {flow: helpdesk, state: bye, then: a}\n")
+    with pytest.raises(FlowError) as caught:
+        load_flows(tmp_path)
+    assert [f"{p.line}:{p.column}: {p.message}" for p in caught.value.problems] == [
+        "4:48: call: state: unknown state 'by': did you mean 'bye'? (states: topic, bye) in "
+        "flow 'helpdesk'",
+        "7:35: call: state: unknown state 'nowhere' (states: topic, bye) in flow 'helpdesk'",
+    ]
 
 
 def test_a_states_call_cannot_resume(tmp_path: Path) -> None:
