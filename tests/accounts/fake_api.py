@@ -1,7 +1,7 @@
 """A local fake of the External Accounts API (spec 0.1.5), serving real HTTP.
 
 It keeps accounts in memory, answers every endpoint of the spec with the spec's shapes
-(``tests/fixtures/external-accounts.yml``; ``test_fake_api.py`` checks its answers against
+(``tests/fixtures/vonage/external-accounts.yml``; ``test_fake_api.py`` checks its answers against
 the spec's schemas) and records every request: method, path, query, headers, JSON body.
 
 * Auth: Basic with the one key and secret it was given, or an RS256 application JWT that

@@ -1,4 +1,4 @@
-"""The fake External Accounts API keeps to the spec (tests/fixtures/external-accounts/):
+"""The fake External Accounts API keeps to the spec (tests/fixtures/vonage/external-accounts.yml):
 every request the client makes is an operation of the spec, and every answer the fake gives
 has a status the spec documents for it and a body its schema accepts."""
 
@@ -22,7 +22,7 @@ from .conftest import APP
 from .fake_api import PREFIX, FakeAccountsApi, Seen
 
 SPEC_FILE = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "external-accounts" / "external-accounts.yml"
+    Path(__file__).resolve().parents[1] / "fixtures" / "vonage" / "external-accounts.yml"
 )
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_FILE.read_text())
 PROVIDER_SCHEMAS = {
