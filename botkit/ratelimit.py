@@ -24,7 +24,7 @@ from botkit.clock import Clock
 from botkit.errors import ConfigError
 from botkit.retry import Sleeper
 
-__all__ = ["SMOOTHING", "LocalRateLimiter", "RateLimiter", "rate_limiter_for"]
+__all__ = ["SMOOTHING", "LocalRateLimiter", "RateLimiter", "SecondWindow", "rate_limiter_for"]
 
 
 class RateLimiter(Protocol):
@@ -37,6 +37,31 @@ class RateLimiter(Protocol):
 
 SMOOTHING = 0.1
 """Seconds over which a fast rate may catch up after a late wake-up (see LocalRateLimiter)."""
+
+
+class SecondWindow:
+    """The sends of the last second per key, to keep any one second to ``floor(rate)``.
+
+    Used where slots may be caught up after a late wake-up (``rate`` of 20 a second and
+    more): the slots keep the average, this keeps every single second.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.per_second = int(rate)
+        self._sent: dict[str, deque[float]] = {}
+
+    def wait(self, key: str, now: float) -> float:
+        """Seconds until one more send from ``key`` fits the second before it (0: now)."""
+        sent = self._sent.get(key)
+        if sent is None:
+            return 0.0
+        while sent and now - sent[0] >= 1.0:
+            sent.popleft()
+        return 0.0 if len(sent) < self.per_second else 1.0 - (now - sent[0])
+
+    def record(self, key: str, now: float) -> None:
+        """Count a send from ``key`` let through at ``now``."""
+        self._sent.setdefault(key, deque()).append(now)
 
 
 class LocalRateLimiter:
@@ -66,12 +91,11 @@ class LocalRateLimiter:
         self.rate = rate
         self._interval = 1.0 / rate
         self._burst = max(1, int(rate * SMOOTHING))
-        self._per_second = int(rate)
         self._clock = clock
         self._sleep = sleep
         self._next: dict[str, float] = {}  # the earliest slot not yet reserved, per key
         self._last: dict[str, float] = {}  # when the latest send was let through, per key
-        self._granted: dict[str, deque[float]] = {}  # the last second's sends (fast rates)
+        self._window = SecondWindow(rate)  # the last second's sends (fast rates)
 
     async def acquire(self, key: str) -> None:
         """Wait for ``key``'s next slot."""
@@ -107,16 +131,14 @@ class LocalRateLimiter:
 
     async def _within_the_second(self, key: str) -> None:
         """Let the send through once fewer than ``floor(rate)`` went in the last second."""
-        granted = self._granted.setdefault(key, deque())
         while True:
             now = self._clock.now()
-            while granted and now - granted[0] >= 1.0:
-                granted.popleft()
-            if len(granted) < self._per_second:
-                granted.append(now)
+            wait = self._window.wait(key, now)
+            if not wait:
+                self._window.record(key, now)
                 self._last[key] = now
                 return
-            await self._sleep(1.0 - (now - granted[0]))
+            await self._sleep(wait)
 
 
 def rate_limiter_for(store: object, rate: float, *, clock: Clock, sleep: Sleeper) -> RateLimiter:

@@ -4,9 +4,10 @@
 :class:`~botkit.store.postgres.PostgresStore`: the two steps of
 :mod:`botkit.ratelimit_shared` (reserve a slot, be let through) are one function call
 each (``rate_reserve``, ``rate_grant``, in :mod:`botkit.store._pg_rate`), which lock the
-number's row in the store's ``rates`` table, so any number of processes together never
-send more than ``rate`` per second from one number. While PostgreSQL fails, sends are
-paced per process for a while (see :mod:`botkit.ratelimit_shared`).
+number's row in the store's ``rates`` table, so any number of processes together send
+from one number at ``rate``, each slot taken once (how late slots are caught up is in
+:mod:`botkit.ratelimit_shared`). While PostgreSQL fails, sends are paced per process for
+a while.
 """
 
 from __future__ import annotations
@@ -62,12 +63,13 @@ class PostgresRateLimiter(SharedRateLimiter):
         )
 
     async def _reserve(self, key: str, now: float) -> tuple[bool, float]:
-        return await self._run(self._reserve_sql, key, now)
+        return await self._run(self._reserve_sql, key, now, self._interval)
 
     async def _grant(self, key: str, now: float) -> tuple[bool, float]:
-        return await self._run(self._grant_sql, key, now)
+        return await self._run(self._grant_sql, key, now, self._grant_interval)
 
-    async def _run(self, sql: str, key: str, now: float) -> tuple[bool, float]:
+    async def _run(self, sql: str, key: str, now: float, interval: float
+                   ) -> tuple[bool, float]:
         """One step (StoreError when PostgreSQL fails or the store is not open)."""
-        (row,) = await self.store.database.fetch(sql, to_db(key), float(now), self._interval)
+        (row,) = await self.store.database.fetch(sql, to_db(key), float(now), interval)
         return bool(row[0]), float(row[1])

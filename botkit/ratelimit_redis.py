@@ -10,7 +10,7 @@ hash per sender number, under the store's prefix (``P``), holds the queue::
 
 Both steps of :mod:`botkit.ratelimit_shared` (reserve a slot, be let through) are one
 Lua script each (``EVALSHA``); scripts run without interleaving, so any number of
-processes together never send more than ``rate`` per second from one number.
+processes together send from one number at ``rate``, each slot taken once.
 
 Slots are on the callers' clocks (``now``), as lease expiry in the Redis store is: the
 hosts' clocks must agree (NTP keeps them within milliseconds): sends from two hosts
@@ -150,12 +150,15 @@ class RedisRateLimiter(SharedRateLimiter):
         self._scripts: dict[str, AsyncScript] = {}
 
     async def _reserve(self, key: str, now: float) -> tuple[bool, float]:
-        return await self._run(RESERVE_LUA, f"{self.store.prefix}rate:{key}", now)
+        return await self._run(RESERVE_LUA, f"{self.store.prefix}rate:{key}", now,
+                               self._interval)
 
     async def _grant(self, key: str, now: float) -> tuple[bool, float]:
-        return await self._run(GRANT_LUA, f"{self.store.prefix}rate:{key}", now)
+        return await self._run(GRANT_LUA, f"{self.store.prefix}rate:{key}", now,
+                               self._grant_interval)
 
-    async def _run(self, lua: str, name: str, now: float) -> tuple[bool, float]:
+    async def _run(self, lua: str, name: str, now: float, interval: float
+                   ) -> tuple[bool, float]:
         """Run a script (``EVALSHA``, loading it if Redis does not know it): (let
         through, the time its answer names)."""
         client = self.store.client  # StoreError when the store is not open
@@ -163,6 +166,6 @@ class RedisRateLimiter(SharedRateLimiter):
         if script is None:
             script = self._scripts[lua] = client.register_script(lua)
         granted, at = await script(
-            keys=[name], args=[now, self._interval, self._linger_ms], client=client
+            keys=[name], args=[now, interval, self._linger_ms], client=client
         )
         return granted == 1, float(at)

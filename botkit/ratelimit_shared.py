@@ -9,8 +9,18 @@ does once at least ``1 / rate`` has passed since the latest send from any proces
 sleep ends late as often as not; the check makes a late send push the next one back
 instead of letting two go out closer together). Each store makes both steps atomic
 (:mod:`botkit.ratelimit_redis`, :mod:`botkit.ratelimit_postgres`), so any number of
-processes together never send more than ``rate`` per second from one number, evenly
-spaced, in the order they asked.
+processes together send from one number at the rate, in the order they asked.
+
+Below 20 a second the sends are at least ``1 / rate`` apart. From 20 a second up, where
+every wake-up is a little late next to the interval, a send may follow the one before
+it by :data:`CATCH_UP` of an interval less (half of ``1 / rate``): with strict spacing
+each late wake-up would push every later slot back for good (a busy process sent a
+broadcast at 45-86% of the rate). The slots themselves stay ``1 / rate`` apart and no
+send goes before its own, so the sends average the rate, a late one caught up by the
+next few; and a process never lets more than ``floor(rate)`` sends from one number
+through in any one second (:class:`~botkit.ratelimit.SecondWindow`, as the local
+limiter), so catching up never crowds a second. Several processes catching up at once
+may together put a few more into one second.
 
 Slots are on the callers' clocks (``now``), as leases are: the hosts' clocks must agree
 (NTP keeps them within milliseconds).
@@ -30,10 +40,10 @@ import math
 
 from botkit.clock import Clock
 from botkit.errors import ConfigError, StoreError
-from botkit.ratelimit import LocalRateLimiter
+from botkit.ratelimit import LocalRateLimiter, SecondWindow
 from botkit.retry import Sleeper
 
-__all__ = ["COOLDOWN", "WARN_EVERY", "SharedRateLimiter"]
+__all__ = ["CATCH_UP", "COOLDOWN", "WARN_EVERY", "SharedRateLimiter"]
 
 log = logging.getLogger("botkit")
 
@@ -43,6 +53,12 @@ asking the store."""
 
 WARN_EVERY = 60.0
 """The least seconds between two warnings that the shared rate is unavailable."""
+
+CATCH_UP = 0.5
+"""From 20 sends a second up, how much of an interval a send may come early after the one
+before it (never before its own slot), so late wake-ups are caught up."""
+
+_CATCH_UP_FROM = 20.0  # sends a second; the local limiter catches up from the same rate
 
 
 class SharedRateLimiter:
@@ -77,6 +93,12 @@ class SharedRateLimiter:
             raise ConfigError(f"the cooldown must be >= 0, not {cooldown}")
         self.rate = rate
         self._interval = 1.0 / rate
+        # The least gap a grant checks (the store's step), and this process's sends of the
+        # last second, when late slots may be caught up (see the module docstring).
+        catching_up = rate >= _CATCH_UP_FROM
+        self._grant_interval = self._interval * (1 - CATCH_UP) if catching_up \
+            else self._interval
+        self._window = SecondWindow(rate) if catching_up else None
         self._clock = clock
         self._sleep = sleep
         self._cooldown = cooldown
@@ -108,13 +130,28 @@ class SharedRateLimiter:
             log.info("botkit: the shared send rate (BOTKIT_RATE) is back on %s", self.where)
 
     async def _acquire_shared(self, key: str) -> None:
-        granted, until = await self._reserve(key, self._clock.now())
+        window = self._window
+        if window is not None:
+            await self._room(window, key)
+        now = self._clock.now()
+        granted, until = await self._reserve(key, now)
         while not granted:
             now = self._clock.now()
             if until > now:
                 await self._sleep(until - now)
                 continue  # read the clock again: a sleep may end early by its measure
+            wait = 0.0 if window is None else window.wait(key, now)
+            if wait:  # this process's sends filled the second: catching up ends here
+                await self._sleep(wait)
+                continue
             granted, until = await self._grant(key, now)
+        if window is not None:
+            window.record(key, now)
+
+    async def _room(self, window: SecondWindow, key: str) -> None:
+        """Wait until one more send from ``key`` fits this process's last second."""
+        while wait := window.wait(key, self._clock.now()):
+            await self._sleep(wait)
 
     async def _reserve(self, key: str, now: float) -> tuple[bool, float]:
         """Reserve ``key``'s next free slot: (True, now) when the send may go at once

@@ -9,7 +9,6 @@ Without a server the tests are skipped, or fail under CI=true.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -20,11 +19,21 @@ import pytest
 from botkit import FakeClock
 from botkit.ratelimit import LocalRateLimiter, rate_limiter_for
 from botkit.ratelimit_postgres import PostgresRateLimiter
+from botkit.ratelimit_shared import CATCH_UP
 from botkit.store.postgres import PostgresStore
 from botkit.store.sqlite import SQLiteStore
 
 from .store.pg import drop_schemas, require_postgres, unique_schema
-from .test_ratelimit_redis import NUMBER, T0, AdvancingSleeper, HeldSleeper, ReadingClock
+from .test_ratelimit_redis import (
+    CAUGHT_UP,
+    NUMBER,
+    T0,
+    AdvancingSleeper,
+    HeldSleeper,
+    ReadingClock,
+    assert_at_the_rate,
+    in_turn,
+)
 
 
 @pytest.fixture
@@ -65,10 +74,10 @@ async def rates(url: str, schema: str) -> dict[str, tuple[float, float]]:
     return {r["number"]: (r["next_at"], r["last_at"]) for r in rows}
 
 
+@pytest.mark.parametrize(("rate", "least_gap"), [(19.0, 1.0), (40.0, 1 - CATCH_UP)])
 async def test_processes_together_never_send_faster_than_the_rate(
-    handle: Callable[[], Awaitable[PostgresStore]],
+    handle: Callable[[], Awaitable[PostgresStore]], rate: float, least_gap: float,
 ) -> None:
-    rate = 40.0
     stores = [await handle() for _ in range(3)]
     grants: list[float] = []
 
@@ -83,8 +92,19 @@ async def test_processes_together_never_send_faster_than_the_rate(
     await asyncio.gather(*(sender(store) for store in stores for _ in range(2)))
 
     assert len(grants) == 24
-    gaps = [b - a for a, b in itertools.pairwise(sorted(grants))]
-    assert min(gaps) >= 1 / rate - 1e-9, gaps
+    assert_at_the_rate(grants, rate, least_gap)
+
+
+async def test_from_20_a_second_a_late_wake_up_is_caught_up(
+    handle: Callable[[], Awaitable[PostgresStore]],
+) -> None:
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock, late=[0.02])  # the first wait ends 20 ms late
+    first = PostgresRateLimiter(await handle(), 40, clock=clock, sleep=sleeper)
+    second = PostgresRateLimiter(await handle(), 40, clock=clock, sleep=sleeper)
+    times = await in_turn([first, second, first, second, first], clock)
+
+    assert times == pytest.approx(CAUGHT_UP, abs=1e-6)
 
 
 async def test_slots_are_reserved_evenly_across_handles(
@@ -125,7 +145,7 @@ async def test_a_number_waits_for_the_slot_another_handle_took(
     assert sleeper.slept == [0.5, 0.5, 0.5]
 
 
-async def test_a_late_send_pushes_the_next_one_back(
+async def test_below_20_a_second_a_late_send_pushes_the_next_one_back(
     handle: Callable[[], Awaitable[PostgresStore]],
 ) -> None:
     clock = FakeClock(T0)

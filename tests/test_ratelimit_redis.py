@@ -24,9 +24,11 @@ from botkit import ConfigError, FakeClock
 from botkit.clock import SystemClock
 from botkit.ratelimit import LocalRateLimiter, RateLimiter, rate_limiter_for
 from botkit.ratelimit_redis import RedisRateLimiter
+from botkit.ratelimit_shared import CATCH_UP, SharedRateLimiter
 from botkit.store.memory import MemoryStore
 from botkit.store.redis import RedisStore
 from botkit.store.sqlite import SQLiteStore
+from botkit.testing import FakeSleeper
 
 NUMBER = "447700900000"
 T0 = 1_750_000_000.0
@@ -87,13 +89,37 @@ async def handle(url: str, prefix: str) -> AsyncIterator[Callable[[], Awaitable[
         await store.close()
 
 
+async def in_turn(limiters: list[SharedRateLimiter], clock: FakeClock) -> list[float]:
+    """Each limiter acquires the number once, one after the other: when each went (s)."""
+    times = []
+    for limiter in limiters:
+        await limiter.acquire(NUMBER)
+        times.append(clock.now() - T0)
+    return times
+
+
+def assert_at_the_rate(grants: list[float], rate: float, least_gap: float) -> None:
+    """Below 20 a second, a whole interval between any two grants; from 20 up a send may
+    catch up on a late one, but never before its own slot: together they keep the rate."""
+    ordered = sorted(grants)
+    gaps = [b - a for a, b in itertools.pairwise(ordered)]
+    assert min(gaps) >= least_gap / rate - 1e-9, gaps
+    assert ordered[-1] - ordered[0] >= (len(ordered) - 1) / rate - 1e-9
+
+
+# At 40 a second (slots every 25 ms) with the second send 20 ms late: the third follows
+# it by half an interval (12.5 ms) instead of a whole one, and the fourth is on its slot
+# again. Strict spacing would have sent them at 70, 95 and 120 ms.
+CAUGHT_UP = [0.0, 0.045, 0.0575, 0.075, 0.1]
+
+
 # -- sharing one number's rate -----------------------------------------------------------
 
 
+@pytest.mark.parametrize(("rate", "least_gap"), [(19.0, 1.0), (40.0, 1 - CATCH_UP)])
 async def test_processes_together_never_send_faster_than_the_rate(
-    handle: Callable[[], Awaitable[RedisStore]],
+    handle: Callable[[], Awaitable[RedisStore]], rate: float, least_gap: float,
 ) -> None:
-    rate = 40.0
     stores = [await handle() for _ in range(3)]
     grants: list[float] = []
 
@@ -108,9 +134,19 @@ async def test_processes_together_never_send_faster_than_the_rate(
     await asyncio.gather(*(sender(store) for store in stores for _ in range(2)))
 
     assert len(grants) == 24
-    ordered = sorted(grants)
-    gaps = [b - a for a, b in itertools.pairwise(ordered)]
-    assert min(gaps) >= 1 / rate - 1e-9, gaps
+    assert_at_the_rate(grants, rate, least_gap)
+
+
+async def test_from_20_a_second_a_late_wake_up_is_caught_up(
+    handle: Callable[[], Awaitable[RedisStore]],
+) -> None:
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock, late=[0.02])  # the first wait ends 20 ms late
+    first = RedisRateLimiter(await handle(), 40, clock=clock, sleep=sleeper)
+    second = RedisRateLimiter(await handle(), 40, clock=clock, sleep=sleeper)
+    times = await in_turn([first, second, first, second, first], clock)
+
+    assert times == pytest.approx(CAUGHT_UP, abs=1e-6)
 
 
 async def test_slots_are_reserved_evenly_across_handles_and_kept_past_the_last(
@@ -139,6 +175,47 @@ async def test_slots_are_reserved_evenly_across_handles_and_kept_past_the_last(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+class StallingSleeper(FakeSleeper):
+    """A FakeSleeper whose first wake-up comes ``stall`` seconds late, as when the event
+    loop was busy: the clock jumps on before the woken sender runs."""
+
+    def __init__(self, clock: FakeClock, stall: float) -> None:
+        super().__init__(clock)
+        self.stall: float | None = stall
+
+    async def __call__(self, seconds: float, /) -> None:
+        await super().__call__(seconds)
+        if self.stall is not None:
+            self.clock.advance(self.stall)
+            self.stall = None
+
+
+async def test_catching_up_never_puts_more_than_the_rate_into_one_second(
+    handle: Callable[[], Awaitable[RedisStore]],
+) -> None:
+    clock = FakeClock(T0)
+    limiter = RedisRateLimiter(await handle(), 20, clock=clock,
+                               sleep=StallingSleeper(clock, stall=0.5))
+    times: list[float] = []
+
+    async def send() -> None:
+        await limiter.acquire(NUMBER)
+        times.append(clock.now() - T0)
+
+    # Forty sends reserve their slots at once, 50 ms apart; the second's wake-up comes
+    # half a second late, and ten slots go by unused meanwhile.
+    await asyncio.gather(*(send() for _ in range(40)))
+
+    # The late sends are caught up, 25 ms apart (half an interval), not pushed back...
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.025 - 1e-9 and sum(g < 0.05 - 1e-9 for g in gaps) >= 10
+    # The last goes about when it would have without the stall (strict spacing: 2.45 s).
+    assert 39 / 20 - 1e-9 <= times[-1] < 2.1
+    # ...but no second ever holds more than 20: the slots alone would have let the
+    # second after the stall take about 30.
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) == 20
+
+
 async def test_a_number_waits_for_the_slot_another_handle_took(
     handle: Callable[[], Awaitable[RedisStore]],
 ) -> None:
@@ -155,7 +232,7 @@ async def test_a_number_waits_for_the_slot_another_handle_took(
     assert sleeper.slept == [0.5, 0.5, 0.5]
 
 
-async def test_a_late_send_pushes_the_next_one_back(
+async def test_below_20_a_second_a_late_send_pushes_the_next_one_back(
     handle: Callable[[], Awaitable[RedisStore]],
 ) -> None:
     clock = FakeClock(T0)
