@@ -12,8 +12,8 @@ only a body that can never be a webhook is refused (``PayloadError``, 422, namin
 offending field by its dotted path): one without the envelope every webhook has
 (``message_uuid``, the parties, an ISO 8601 ``timestamp``, the channel). Everything
 else is accepted. An optional field of an unexpected shape is left out (``raw`` keeps
-it); content botkit cannot read (an image without ``url``, a Flows reply whose payload is
-an object) makes the message ``unsupported``; an unknown channel or message type is
+it); content botkit cannot read (an image without ``url``) makes the message
+``unsupported``; an unknown channel or message type is
 ``unsupported`` too. Unknown extra fields are ignored: Vonage adds new ones without
 notice.
 """
@@ -218,10 +218,15 @@ def _read_reply(box: Json, prefix: str) -> Json:
 def _read_button(box: Json, prefix: str) -> Json:
     # ``button{payload, text}``: a tap on a WhatsApp template's quick-reply button (the
     # shape Vonage documents for v0.1 and WhatsApp itself sends; v1 passes it on), or on an
-    # RCS action chip (dial, open a link, ...). A WhatsApp Flows reply has an object as its
-    # payload: no button answer, so it is delivered as unsupported, with ``raw``.
+    # RCS action chip (dial, open a link, ...). A finished WhatsApp Flow has an object as
+    # its payload (``flow_token`` and the Flow's fields) and ``subtype: "flow"``.
     found = req_obj(box, "button", prefix)
     title = opt_str(found, "text")
+    if isinstance(found.get("payload"), dict):
+        data = found["payload"]
+        token = data.get("flow_token")
+        flow_reply = {"token": token if isinstance(token, str) else None, "data": data}
+        return {"kind": "flow_reply", "text": title, "flow_reply": flow_reply}
     button = {
         "payload": req_str(found, "payload", f"{prefix}button.", empty_ok=True),
         "title": title,

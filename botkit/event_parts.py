@@ -14,6 +14,7 @@ __all__ = [
     "ButtonAnswer",
     "ContactInfo",
     "ErrorInfo",
+    "FlowReply",
     "LocationInfo",
     "MediaInfo",
     "OrderInfo",
@@ -86,6 +87,20 @@ class OrderInfo(_Model):
 
     catalog_id: str | None = None
     items: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class FlowReply(_Model):
+    """What a user submitted in a WhatsApp Flow (a form inside WhatsApp) when they finished it.
+
+    Attributes:
+        token: the ``flow_token`` the Flow was sent with, naming which one this answers
+            (None if the reply carries none).
+        data: everything the Flow returned, ``flow_token`` included, as WhatsApp sent it
+            (the field names are the Flow's own).
+    """
+
+    token: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 class ReactionInfo(_Model):

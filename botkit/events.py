@@ -37,6 +37,7 @@ from botkit.event_parts import (
     ButtonAnswer,
     ContactInfo,
     ErrorInfo,
+    FlowReply,
     LocationInfo,
     MediaInfo,
     OrderInfo,
@@ -56,6 +57,7 @@ __all__ = [
     "ContactInfo",
     "ErrorInfo",
     "Event",
+    "FlowReply",
     "InboundEvent",
     "InboundKind",
     "LocationInfo",
@@ -90,6 +92,7 @@ InboundKind: TypeAlias = Literal[
     "sticker",
     "order",
     "reaction",
+    "flow_reply",
     "unsupported",
 ]
 """What an inbound message is, independent of channel and wire version."""
@@ -134,6 +137,8 @@ class InboundEvent(_Model):
             is only a link in ``media``).
         order: the order, for an ``order`` event.
         reaction: the emoji and the message it is on, for a ``reaction`` event.
+        flow_reply: what the user submitted, for a ``flow_reply`` event (a WhatsApp Flow
+            finished).
         profile_name: the user's WhatsApp profile name.
         reply_to: the ``message_uuid`` of the message the user quoted or answered.
         client_ref: the client reference Vonage echoed, if any.
@@ -156,6 +161,7 @@ class InboundEvent(_Model):
     contacts: list[ContactInfo] = Field(default_factory=list)
     order: OrderInfo | None = None
     reaction: ReactionInfo | None = None
+    flow_reply: FlowReply | None = None
     profile_name: str | None = None
     reply_to: str | None = None
     client_ref: str | None = None

@@ -17,6 +17,7 @@ __all__ = [
     "MEDIA_KINDS",
     "Matcher",
     "button",
+    "flow_reply",
     "kinds",
     "message",
     "reaction",
@@ -74,6 +75,21 @@ def reaction(emojis: Iterable[str] = ()) -> Matcher:
         return {"emoji": event.reaction.emoji, "to": event.reaction.to}
 
     return match_reaction
+
+
+def flow_reply(tokens: Iterable[str] = ()) -> Matcher:
+    """Finished WhatsApp Flows, optionally only those sent with the given ``flow_token``."""
+    wanted = frozenset(tokens)
+
+    def match_flow_reply(event: Event) -> dict[str, Any] | None:
+        if event.kind != "flow_reply" or not isinstance(event, InboundEvent) \
+                or event.flow_reply is None:
+            return None
+        if wanted and event.flow_reply.token not in wanted:
+            return None
+        return {"token": event.flow_reply.token, "data": event.flow_reply.data}
+
+    return match_flow_reply
 
 
 def kinds(*names: str) -> Matcher:

@@ -173,6 +173,22 @@ class Router:
         desc = f"on_reaction({', '.join(map(repr, emojis))})"
         return self.handler(matchers.reaction(emojis), channel=channel, description=desc)
 
+    def on_flow_reply(
+        self, *tokens: str, channel: str | Iterable[str] | None = None
+    ) -> Callable[[F], F]:
+        """A user finished a WhatsApp Flow (a form inside WhatsApp); with ``tokens``, only
+        Flows sent with one of those ``flow_token`` values. ``ctx.message.flow_reply`` has
+        the ``token`` and the submitted ``data``.
+
+        Example:
+            @bot.on_flow_reply("booking")
+            async def booked(ctx: Context) -> None:
+                slot = ctx.message.flow_reply.data["appointment_slot"]
+                await ctx.reply(f"Booked for {slot}.")
+        """
+        desc = f"on_flow_reply({', '.join(map(repr, tokens))})"
+        return self.handler(matchers.flow_reply(tokens), channel=channel, description=desc)
+
     def on_location(self, *, channel: str | Iterable[str] | None = None) -> Callable[[F], F]:
         """Shared locations (``ctx.message.location``)."""
         return self.handler(

@@ -22,6 +22,7 @@ from botkit.events import (
     ButtonAnswer,
     ErrorInfo,
     Event,
+    FlowReply,
     InboundEvent,
     LocationInfo,
     MediaInfo,
@@ -83,9 +84,12 @@ INBOUND: dict[str, dict[str, Any]] = {
     "whatsapp/button-template-quick-reply.json": {
         **WA_USER, "kind": "button", "text": "Yes", "reply_to": QUOTED,
         "button": ButtonAnswer(payload="Yes-Button-Payload", title="Yes", via=NATIVE)},
-    # A WhatsApp Flows reply: its payload is an object, which a button answer cannot hold.
-    "whatsapp/button-flow.json": {**WA_USER, "kind": "unsupported", "message_type": "button",
-                                  "button": None, "reply_to": QUOTED},
+    # A finished WhatsApp Flow: its payload is an object, the Flow's fields.
+    "whatsapp/button-flow.json": {
+        **WA_USER, "kind": "flow_reply", "message_type": "button", "button": None,
+        "reply_to": QUOTED, "text": "sent",
+        "flow_reply": FlowReply(token="FLOW_TOKEN_1", data={
+            "flow_token": "FLOW_TOKEN_1", "appointment_slot": "9am"})},
     "whatsapp/image-quoted.json": {**WA_USER, "kind": "image", "reply_to": QUOTED,
                                    "media": MediaInfo(url=WA_IMAGE, name="image.jpg")},
     "whatsapp/text-sender-self.json": {**WA_USER, "kind": "text",

@@ -60,7 +60,7 @@ ERROR_TYPE = "botkit_flow"
 
 MessageKind = Literal[
     "text", "image", "audio", "video", "file", "location", "contact", "button", "sticker",
-    "order", "reaction", "unsupported", "media",
+    "order", "reaction", "flow_reply", "unsupported", "media",
 ]
 """An inbound event ``kind`` (:data:`botkit.events.InboundKind`), or ``media`` for any of
 image, audio, video, file and sticker."""

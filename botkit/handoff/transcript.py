@@ -11,7 +11,7 @@ Each item is plain JSON (the agent HTTP API serves it as it is)::
     {"direction": "in" | "out", "from": "user" | "bot" | "agent", "at": "...Z",
      "bot": our number, "kind": "text" | "image" | ..., "text": what it says,
      "media": {...}, "attachments": [{...}], "location": {...}, "button": {...},
-     "reaction": {"emoji", "to"}, "buttons": [titles],
+     "reaction": {"emoji", "to"}, "flow_reply": {"token", "data"}, "buttons": [titles],
      "message_uuid": ..., "client_ref": ..., "status": ..., "error": ...}
 
 ``media`` is a picture, file, audio or video (the first, for an MMS with several);
@@ -93,6 +93,10 @@ def inbound_item(
     if event.reaction is not None:
         item["reaction"] = {"emoji": event.reaction.emoji, "to": event.reaction.to}
         item["text"] = reaction_text(event.reaction.emoji, reacted)
+    if event.flow_reply is not None:
+        item["flow_reply"] = event.flow_reply.model_dump()
+        answers = [f"{k}: {v}" for k, v in event.flow_reply.data.items() if k != "flow_token"]
+        item["text"] = f"filled in a WhatsApp Flow ({', '.join(answers) or 'no fields'})"
     if event.location is not None:
         item["location"] = event.location.model_dump(exclude_none=True)
     if event.contacts:

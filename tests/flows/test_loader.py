@@ -191,8 +191,8 @@ EXPECTED: dict[str, list[str]] = {
         '19:21: button: expected text, got the number 5; to use it as text, put it in quotes: '
         '"5"',
         "21:15: kind: expected one of 'text', 'image', 'audio', 'video', 'file', 'location', "
-        "'contact', 'button', 'sticker', 'order', 'reaction', 'unsupported' or 'media', "
-        "got 'picture'",
+        "'contact', 'button', 'sticker', 'order', 'reaction', 'flow_reply', 'unsupported' or "
+        "'media', got 'picture'",
     ],
 }
 
