@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 
 from botkit.clock import Clock
 from botkit.errors import ConfigError, StoreError
@@ -46,6 +47,8 @@ from botkit.retry import Sleeper
 __all__ = ["CATCH_UP", "COOLDOWN", "WARN_EVERY", "SharedRateLimiter"]
 
 log = logging.getLogger("botkit")
+
+_Step = Callable[[str, float], Awaitable[tuple[bool, float]]]
 
 COOLDOWN = 5.0
 """Seconds after a store failure during which sends are paced per process, without
@@ -133,8 +136,7 @@ class SharedRateLimiter:
         window = self._window
         if window is not None:
             await self._room(window, key)
-        now = self._clock.now()
-        granted, until = await self._reserve(key, now)
+        granted, until = await self._ask(self._reserve, key, self._clock.now())
         while not granted:
             now = self._clock.now()
             if until > now:
@@ -144,14 +146,24 @@ class SharedRateLimiter:
             if wait:  # this process's sends filled the second: catching up ends here
                 await self._sleep(wait)
                 continue
-            granted, until = await self._grant(key, now)
-        if window is not None:
-            window.record(key, now)
+            granted, until = await self._ask(self._grant, key, now)
 
     async def _room(self, window: SecondWindow, key: str) -> None:
         """Wait until one more send from ``key`` fits this process's last second."""
         while wait := window.wait(key, self._clock.now()):
             await self._sleep(wait)
+
+    async def _ask(self, step: _Step, key: str, now: float) -> tuple[bool, float]:
+        """One step in the store; a send it lets through counts in this process's second.
+
+        Two of this process's sends asked at once may both find room in the second; the
+        store lets through only one of any two asked less than half an interval apart, so
+        the second can hold one more only when a round trip to the store takes longer.
+        """
+        granted, until = await step(key, now)
+        if granted and self._window is not None:
+            self._window.record(key, now)
+        return granted, until
 
     async def _reserve(self, key: str, now: float) -> tuple[bool, float]:
         """Reserve ``key``'s next free slot: (True, now) when the send may go at once
