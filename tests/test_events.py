@@ -24,6 +24,7 @@ from botkit.events import (
     ButtonAnswer,
     ContactInfo,
     ErrorInfo,
+    FlowReply,
     InboundEvent,
     LocationInfo,
     MediaInfo,
@@ -569,7 +570,11 @@ ACCEPTED = [
     (V1_REPLY, "reply.title", 9, {"kind": "button", "text": None, "button": ButtonAnswer(
         payload="slot-9", via="native")}),
     (V1_TEMPLATE_BUTTON, "button.payload", _DELETE, _UNSUPPORTED),
-    (V1_TEMPLATE_BUTTON, "button.payload", {"flow_token": "T"}, _UNSUPPORTED),
+    (V1_TEMPLATE_BUTTON, "button.payload", ["T"], _UNSUPPORTED),
+    # An object as the payload: a finished WhatsApp Flow, not a button.
+    (V1_TEMPLATE_BUTTON, "button.payload", {"flow_token": "T"}, {
+        "kind": "flow_reply", "button": None,
+        "flow_reply": FlowReply(token="T", data={"flow_token": "T"})}),
     (V1_ORDER, "order.product_items", "pk1", {"kind": "order", "order": OrderInfo(
         catalog_id="28")}),
     (V1_ORDER, "order.product_items.0", "pk1", {"kind": "order", "order": OrderInfo(

@@ -54,10 +54,8 @@ def _series(bot: Bot) -> list[str]:
     [
         (_webhook("instagram", "text", text="hi"), "instagram", "text"),
         (_webhook("whatsapp", "poll", poll={"question": "Lunch?"}), "whatsapp", "poll"),
-        # Content botkit cannot read: a WhatsApp Flows reply's payload is an object.
-        (_webhook("whatsapp", "button", button={"payload": {"flow_token": "T"},
-                                                "text": "sent", "subtype": "flow"}),
-         "whatsapp", "button"),
+        # Content botkit cannot read: an image without its URL.
+        (_webhook("whatsapp", "image", image={"caption": "our shop"}), "whatsapp", "image"),
         (_webhook("messenger", None), "messenger", ""),
     ],
     ids=["unknown-channel", "unknown-type", "unreadable-content", "no-type"],
