@@ -62,18 +62,26 @@ async def post_text(client: BotTestClient, clock: FakeClock, text: str) -> None:
     assert (await client.post("/webhooks/inbound", body)).status_code == 200
 
 
+async def stop_while_a_send_waits(client: BotTestClient, setup: Setup, clock: FakeClock,
+                                  retry_after: float) -> None:
+    """Once a send waits out a ``retry_after`` backoff: two seconds on, the user texts
+    STOP; then the retry comes due."""
+    bot, sleeper = setup.bot, setup.sleeper
+    await until(lambda: sleeper.waiting == 1)
+    await sleeper.advance(2)
+    await post_text(client, clock, "STOP")
+    await until(lambda: bot.metrics["opt_out"] == 1)
+    await sleeper.advance(retry_after)
+
+
 async def test_a_reply_waiting_to_be_retried_is_withdrawn_when_the_user_stops_meanwhile(
     setup: Setup, clock: FakeClock,
 ) -> None:
-    bot, sleeper, reported = setup.bot, setup.sleeper, setup.reported
+    bot, reported = setup.bot, setup.reported
     async with BotTestClient(bot) as client:
         client.api.fail_next(429, {"title": "Too Many Requests"}, retry_after=30)
-        await post_text(client, clock, "hi")
-        await until(lambda: sleeper.waiting == 1)  # "echo: hi" waits out the Retry-After
-        await sleeper.advance(2)
-        await post_text(client, clock, "STOP")
-        await until(lambda: bot.metrics["opt_out"] == 1)
-        await sleeper.advance(30)  # the retry is due: the user is on the list by now
+        await post_text(client, clock, "hi")  # "echo: hi" waits out the Retry-After
+        await stop_while_a_send_waits(client, setup, clock, retry_after=30)
         await until(lambda: bot.metrics["opted_out"] == 1 and bot.sender.pending == 0)
 
     [confirmation] = client.replies  # "echo: hi" never went
@@ -124,16 +132,12 @@ async def test_a_reply_that_waited_goes_to_a_user_who_did_not_opt_out(
 async def test_bot_send_gives_no_id_for_a_message_withdrawn_while_it_waited(
     setup: Setup, clock: FakeClock,
 ) -> None:
-    bot, sleeper = setup.bot, setup.sleeper
+    bot = setup.bot
     async with BotTestClient(bot) as client:
         client.api.fail_next(429, retry_after=30)
         sending = asyncio.create_task(bot.send("sms", KEY.user, "Your table is ready",
                                                sender=KEY.bot))
-        await until(lambda: sleeper.waiting == 1)
-        await sleeper.advance(2)
-        await post_text(client, clock, "STOP")
-        await until(lambda: bot.metrics["opt_out"] == 1)
-        await sleeper.advance(30)
+        await stop_while_a_send_waits(client, setup, clock, retry_after=30)
         assert await sending == []  # not an error raised at the caller: on_error has it
         await bot.idle()
 
