@@ -214,8 +214,12 @@ async def test_a_reply_after_the_bot_took_over_is_acknowledged_not_sent_and_the_
         await bot.hand_back("whatsapp", USER)
         await settle(client)
         before, calls = len(client.replies), len(chatwoot.requests)
-        late = await from_chatwoot(client, chatwoot.agent_reply(conversation_id, "too late"))
+        late_hook = chatwoot.agent_reply(conversation_id, "too late")
+        late = await from_chatwoot(client, late_hook)
         assert late.status_code == 200 and late.json()["result"] == "not_handed_off"
+        # Chatwoot sending the same webhook again is answered alike, without a second note.
+        again = await from_chatwoot(client, late_hook)
+        assert again.status_code == 200 and again.json()["result"] == "not_handed_off"
 
         # One call to Chatwoot: a private note in the agent's conversation saying why.
         [told] = chatwoot.requests[calls:]
@@ -236,7 +240,7 @@ async def test_a_reply_after_the_bot_took_over_is_acknowledged_not_sent_and_the_
         assert resolved.status_code == 200 and resolved.json()["result"] == "not_handed_off"
         assert len(chatwoot.requests) == calls + 1
     assert client.replies[before:] == []
-    assert bot.metrics["agent_action_refused"] == 2
+    assert bot.metrics["agent_action_refused"] == 3
 
 
 async def test_a_note_chatwoot_cannot_take_is_logged_and_the_webhook_still_answered(

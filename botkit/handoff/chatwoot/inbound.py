@@ -19,8 +19,9 @@ signed as Chatwoot signs webhooks: ``X-Chatwoot-Signature: sha256=<hex HMAC-SHA2
 A valid webhook is answered 200 even when botkit cannot act on it (the conversation is
 back with the bot already): Chatwoot has nothing to do about it. The agent does: an agent's
 message botkit refuses gets a private note in its conversation saying it was not sent and
-why (a note Chatwoot cannot take is logged, the answer stays 200). A refused "resolved"
-gets none: the bot has the conversation already, which is what resolving asks.
+why, once per Chatwoot message (a note Chatwoot cannot take is logged, the answer stays
+200). A refused "resolved" gets none: the bot has the conversation already, which is what
+resolving asks.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from starlette.background import BackgroundTask
@@ -80,6 +82,9 @@ def key_of(conversation: dict[str, Any]) -> ConversationKey | None:
         if channel and user and bot:
             return ConversationKey(channel, user, bot)
     return None
+
+
+_TOLD_KEPT = 4096
 
 
 def _refusal_note(error: DeskError) -> str:
@@ -164,13 +169,21 @@ def chatwoot_routes(bot: Bot, inbox: int, secret: str | None) -> list[BaseRoute]
                                source="chatwoot", action_id=f"resolved:{payload.get('id')}")
         return "released"
 
+    # Chatwoot message ids already told about: a webhook Chatwoot sends again gets no
+    # second note (in this process; a few thousand ids is ample for redeliveries).
+    told: OrderedDict[object, None] = OrderedDict()
+
     async def tell_agents(payload: dict[str, Any], error: DeskError) -> None:
         # Private, so the note's own message_created is ignored above: no loop.
         conversation = payload.get("conversation")
         conversation_id = conversation.get("id") if isinstance(conversation, dict) else None
         api = _api_of(bot)
-        if api is None or not isinstance(conversation_id, int):
+        message_id = payload.get("id")
+        if api is None or not isinstance(conversation_id, int) or message_id in told:
             return
+        told[message_id] = None
+        if len(told) > _TOLD_KEPT:
+            told.popitem(last=False)
         try:
             await api.post_message(conversation_id, _refusal_note(error), incoming=False,
                                    private=True)
