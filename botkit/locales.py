@@ -16,6 +16,7 @@ are written against *normalised* text: lower case, accents removed, ``º`` read 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -255,6 +256,7 @@ LOCALES: Final[Mapping[str, Locale]] = MappingProxyType(
 """Every supported language by code."""
 
 
+@functools.lru_cache(maxsize=256)  # every rendered menu asks twice; codes are a few
 def get_locale(code: str) -> Locale:
     """The locale for a language code, falling back to English.
 
@@ -273,18 +275,8 @@ def get_locale(code: str) -> Locale:
         >>> get_locale("fr").code
         'en'
     """
-    found = _BY_CODE.get(code)
-    if found is None:
-        language = code.strip().replace("_", "-").split("-", 1)[0].lower()
-        found = LOCALES.get(language, LOCALES[DEFAULT_LOCALE])
-        if len(_BY_CODE) < _BY_CODE_MAX:
-            _BY_CODE[code] = found
-    return found
-
-
-# Every rendered menu looks its locale up twice; a conversation's code is one of a few.
-_BY_CODE: dict[str, Locale] = {}
-_BY_CODE_MAX = 256
+    language = code.strip().replace("_", "-").split("-", 1)[0].lower()
+    return LOCALES.get(language, LOCALES[DEFAULT_LOCALE])
 
 
 def menu_hint(locale_code: str, first_label: str, last_label: str, *, pair: bool = False) -> str:

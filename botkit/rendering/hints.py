@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
@@ -24,18 +25,12 @@ __all__ = [
 
 def menu_hint(locale: str, labels: Sequence[str]) -> str:
     """The last line of a text menu, telling the user what to answer: ``Reply 1-3``."""
-    key = (locale, labels[0], labels[-1], len(labels) == 2)
-    hint = _HINTS.get(key)
-    if hint is None:
-        hint = locales.menu_hint(locale, labels[0], labels[-1], pair=key[3])
-        if len(_HINTS) < _HINTS_KEPT:
-            _HINTS[key] = hint
-    return hint
+    return _hint(locale, labels[0], labels[-1], len(labels) == 2)
 
 
-# Every downgraded menu ends with a hint, and a bot's menus come in a few sizes.
-_HINTS: dict[tuple[str, str, str, bool], str] = {}
-_HINTS_KEPT = 512
+@functools.lru_cache(maxsize=512)  # every downgraded menu ends with one; sizes are a few
+def _hint(locale: str, first: str, last: str, pair: bool) -> str:
+    return locales.menu_hint(locale, first, last, pair=pair)
 
 
 def list_button_label(locale: str) -> str:

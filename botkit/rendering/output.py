@@ -8,6 +8,7 @@ of this kind with this content", so they never depend on the version.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +130,7 @@ class Out:
             return
         if self.sms_encoding == "auto":  # the usual case, one decision made once
             encoding, _, segments = sms_info(text, limits)
-            self.decisions.append(_SINGLE_SMS[encoding, segments])
+            self.decisions.append(_whole_sms(encoding, segments))
         else:
             self.decisions += _sms_decisions(text, limits, self.sms_encoding, 0, 0)
 
@@ -145,8 +146,7 @@ def _sms_decisions(part: str, limits: SmsLimits, encoding_type: EncodingType, in
     encoding, _, segments = sms_info(part, limits, encoding_type=encoding_type)
     where = "SMS" if not last else f"SMS message {index + 1} of {last + 1}"
     forced = "" if encoding_type == "auto" else f" (encoding_type {encoding_type})"
-    counted = f"{segments} {'segment' if segments == 1 else 'segments'}"
-    decisions = [f"{where}: {encoding}{forced}, {counted}"]
+    decisions = [_sms_line(where, f"{encoding}{forced}", segments)]
     lost = outside_gsm7(part) if encoding_type == "text" else []
     if lost:
         shown = ", ".join(repr(c) for c in lost[:5]) + (", ..." if len(lost) > 5 else "")
@@ -156,15 +156,11 @@ def _sms_decisions(part: str, limits: SmsLimits, encoding_type: EncodingType, in
     return decisions
 
 
-class _SingleSmsDecisions(dict[tuple[str, int], str]):
+def _sms_line(where: str, encoding: str, segments: int) -> str:
+    return f"{where}: {encoding}, {segments} {'segment' if segments == 1 else 'segments'}"
+
+
+@functools.lru_cache(maxsize=64)  # a text has at most a few dozen segments
+def _whole_sms(encoding: str, segments: int) -> str:
     """The decision for a whole text sent as one SMS, made once per encoding and count."""
-
-    def __missing__(self, key: tuple[str, int]) -> str:
-        encoding, segments = key
-        decision = f"SMS: {encoding}, {segments} {'segment' if segments == 1 else 'segments'}"
-        if len(self) < 64:  # a text has at most a few dozen segments
-            self[key] = decision
-        return decision
-
-
-_SINGLE_SMS = _SingleSmsDecisions()
+    return _sms_line("SMS", encoding, segments)
