@@ -39,8 +39,7 @@ class MemoryOptOuts:
 
     async def opted_out(self, keys: Sequence[ConversationKey]) -> set[ConversationKey]:
         """Which of ``keys`` are on the list."""
-        self._check_open()
-        return {key for key in keys if key in self._optouts}
+        return set(await self.opted_out_at(keys))
 
     async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
         """When each of ``keys`` on the list opted out."""

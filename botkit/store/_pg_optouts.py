@@ -83,12 +83,7 @@ class PostgresOptOuts:
 
     async def opted_out(self, keys: Sequence[ConversationKey]) -> set[ConversationKey]:
         """Which of ``keys`` are on the list (one statement)."""
-        self.database.opened()
-        if not keys:
-            return set()
-        columns = list(zip(*(key_args(k) for k in keys), strict=True))
-        rows = await self.database.fetch(self._optouts.which, *map(list, columns))
-        return {key_of(r, 0) for r in rows}
+        return set(await self.opted_out_at(keys))
 
     async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
         """When each of ``keys`` on the list opted out (one statement)."""

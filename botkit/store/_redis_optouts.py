@@ -65,11 +65,7 @@ class RedisOptOuts:
 
     async def opted_out(self, keys: Sequence[ConversationKey]) -> set[ConversationKey]:
         """Which of ``keys`` are on the list (one ``HMGET``)."""
-        if not keys:
-            return set()
-        with self._connected() as client:
-            found = await client.hmget(self.prefix + "optouts", [_member(k) for k in keys])
-        return {k for k, value in zip(keys, found, strict=True) if value is not None}
+        return set(await self.opted_out_at(keys))
 
     async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
         """When each of ``keys`` on the list opted out (one ``HMGET``)."""

@@ -29,7 +29,6 @@ OPTOUT_SCHEMA = (
 _ADD = """INSERT INTO optouts (channel, user, bot, at, via) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (channel, user, bot) DO NOTHING"""
 _REMOVE = "DELETE FROM optouts WHERE channel = ? AND user = ? AND bot = ?"
-_IS = "SELECT 1 FROM optouts WHERE channel = ? AND user = ? AND bot = ?"
 _AT = "SELECT at FROM optouts WHERE channel = ? AND user = ? AND bot = ?"
 _PAGE = """SELECT channel, user, bot, at, via FROM optouts
     WHERE (channel, user, bot) > (?, ?, ?) ORDER BY channel, user, bot LIMIT ?"""
@@ -38,10 +37,6 @@ _FIRST = "SELECT channel, user, bot, at, via FROM optouts ORDER BY channel, user
 
 def _changes(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> bool:
     return conn.execute(sql, params).rowcount > 0
-
-
-def _which(conn: sqlite3.Connection, keys: Sequence[ConversationKey]) -> set[ConversationKey]:
-    return {k for k in keys if conn.execute(_IS, (k.channel, k.user, k.bot)).fetchone()}
 
 
 def _when(conn: sqlite3.Connection,
@@ -69,7 +64,7 @@ class SQLiteOptOuts(SQLitePart):
 
     async def opted_out(self, keys: Sequence[ConversationKey]) -> set[ConversationKey]:
         """Which of ``keys`` are on the list (one trip to the store's thread)."""
-        return await self._read(_which, list(keys)) if keys else set()
+        return set(await self.opted_out_at(keys))
 
     async def opted_out_at(self, keys: Sequence[ConversationKey]) -> dict[ConversationKey, float]:
         """When each of ``keys`` on the list opted out (one trip to the store's thread)."""
