@@ -5,21 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botkit.store import Conversation, ConversationKey, NewOutbound, Store
+from botkit.store import Conversation, Store
 
 from .conftest import SHARED_KINDS
+from .test_contract import ALICE, BOB, NOW, reply
 
 if TYPE_CHECKING:
     from .conftest import StoreFactory
 
-ALICE = ConversationKey("whatsapp", "447700900001", "447700900000")
-BOB = ConversationKey("sms", "447700900002", "447700900000")
-NOW = 1_700_000_000.0
 TTL = 30.0
-
-
-def reply(text: str, key: ConversationKey = ALICE) -> NewOutbound:
-    return NewOutbound(key, {"message_type": "text", "text": text}, f"ref-{text}")
 
 
 async def attempts(store: Store) -> dict[str, int]:
