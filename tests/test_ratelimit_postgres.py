@@ -30,9 +30,9 @@ from .test_ratelimit_redis import (
     T0,
     AdvancingSleeper,
     HeldSleeper,
-    ReadingClock,
     assert_at_the_rate,
-    in_turn,
+    late_wake_up,
+    six_senders,
 )
 
 
@@ -79,31 +79,18 @@ async def test_processes_together_never_send_faster_than_the_rate(
     handle: Callable[[], Awaitable[PostgresStore]], rate: float, least_gap: float,
 ) -> None:
     stores = [await handle() for _ in range(3)]
-    grants: list[float] = []
-
-    async def sender(store: PostgresStore) -> None:
-        clock = ReadingClock()
-        limiter = PostgresRateLimiter(store, rate, clock=clock, sleep=asyncio.sleep)
-        for _ in range(4):
-            await limiter.acquire(NUMBER)
-            grants.append(clock.latest)
-
-    # Two senders per handle, six in all, all after the same number at once (real time).
-    await asyncio.gather(*(sender(store) for store in stores for _ in range(2)))
-
-    assert len(grants) == 24
+    grants = await six_senders(
+        lambda store, clock: PostgresRateLimiter(store, rate, clock=clock, sleep=asyncio.sleep),
+        stores)
     assert_at_the_rate(grants, rate, least_gap)
 
 
 async def test_from_20_a_second_a_late_wake_up_is_caught_up(
     handle: Callable[[], Awaitable[PostgresStore]],
 ) -> None:
-    clock = FakeClock(T0)
-    sleeper = AdvancingSleeper(clock, late=[0.02])  # the first wait ends 20 ms late
-    first = PostgresRateLimiter(await handle(), 40, clock=clock, sleep=sleeper)
-    second = PostgresRateLimiter(await handle(), 40, clock=clock, sleep=sleeper)
-    times = await in_turn([first, second, first, second, first], clock)
-
+    stores = [await handle(), await handle()]
+    times = await late_wake_up(lambda clock, sleeper: PostgresRateLimiter(
+        stores.pop(), 40, clock=clock, sleep=sleeper))
     assert times == pytest.approx(CAUGHT_UP, abs=1e-6)
 
 

@@ -22,10 +22,11 @@ import pytest
 import redis
 
 from botkit import ConfigError, FakeClock
-from botkit.clock import SystemClock
+from botkit.clock import Clock, SystemClock
 from botkit.ratelimit import LocalRateLimiter, RateLimiter, rate_limiter_for
 from botkit.ratelimit_redis import RedisRateLimiter
 from botkit.ratelimit_shared import CATCH_UP, SharedRateLimiter
+from botkit.retry import Sleeper
 from botkit.store.memory import MemoryStore
 from botkit.store.redis import RedisStore
 from botkit.store.sqlite import SQLiteStore
@@ -99,13 +100,42 @@ async def in_turn(limiters: list[SharedRateLimiter], clock: FakeClock) -> list[f
     return times
 
 
+async def six_senders(
+    limiter_on: Callable[[Any, Clock], SharedRateLimiter], stores: list[Any]
+) -> list[float]:
+    """Two senders per store handle, six in all, each after the same number four times at
+    once (real time): when each send was let through."""
+    grants: list[float] = []
+
+    async def sender(store: Any) -> None:
+        clock = ReadingClock()
+        limiter = limiter_on(store, clock)
+        for _ in range(4):
+            await limiter.acquire(NUMBER)
+            grants.append(clock.latest)
+
+    await asyncio.gather(*(sender(store) for store in stores for _ in range(2)))
+    return grants
+
+
 def assert_at_the_rate(grants: list[float], rate: float, least_gap: float) -> None:
     """Below 20 a second, a whole interval between any two grants; from 20 up a send may
     catch up on a late one, but never before its own slot: together they keep the rate."""
+    assert len(grants) == 24
     ordered = sorted(grants)
     gaps = [b - a for a, b in itertools.pairwise(ordered)]
     assert min(gaps) >= least_gap / rate - 1e-9, gaps
     assert ordered[-1] - ordered[0] >= (len(ordered) - 1) / rate - 1e-9
+
+
+async def late_wake_up(limiter_on: Callable[[FakeClock, Sleeper], SharedRateLimiter],
+                       ) -> list[float]:
+    """Two handles' limiters at 40 a second take turns, the first wait ending 20 ms late:
+    when each of five sends went (s)."""
+    clock = FakeClock(T0)
+    sleeper = AdvancingSleeper(clock, late=[0.02])
+    first, second = limiter_on(clock, sleeper), limiter_on(clock, sleeper)
+    return await in_turn([first, second, first, second, first], clock)
 
 
 # At 40 a second (slots every 25 ms) with the second send 20 ms late: the third follows
@@ -122,31 +152,18 @@ async def test_processes_together_never_send_faster_than_the_rate(
     handle: Callable[[], Awaitable[RedisStore]], rate: float, least_gap: float,
 ) -> None:
     stores = [await handle() for _ in range(3)]
-    grants: list[float] = []
-
-    async def sender(store: RedisStore) -> None:
-        clock = ReadingClock()
-        limiter = RedisRateLimiter(store, rate, clock=clock, sleep=asyncio.sleep)
-        for _ in range(4):
-            await limiter.acquire(NUMBER)
-            grants.append(clock.latest)
-
-    # Two senders per handle, six in all, all after the same number at once (real time).
-    await asyncio.gather(*(sender(store) for store in stores for _ in range(2)))
-
-    assert len(grants) == 24
+    grants = await six_senders(
+        lambda store, clock: RedisRateLimiter(store, rate, clock=clock, sleep=asyncio.sleep),
+        stores)
     assert_at_the_rate(grants, rate, least_gap)
 
 
 async def test_from_20_a_second_a_late_wake_up_is_caught_up(
     handle: Callable[[], Awaitable[RedisStore]],
 ) -> None:
-    clock = FakeClock(T0)
-    sleeper = AdvancingSleeper(clock, late=[0.02])  # the first wait ends 20 ms late
-    first = RedisRateLimiter(await handle(), 40, clock=clock, sleep=sleeper)
-    second = RedisRateLimiter(await handle(), 40, clock=clock, sleep=sleeper)
-    times = await in_turn([first, second, first, second, first], clock)
-
+    stores = [await handle(), await handle()]
+    times = await late_wake_up(lambda clock, sleeper: RedisRateLimiter(
+        stores.pop(), 40, clock=clock, sleep=sleeper))
     assert times == pytest.approx(CAUGHT_UP, abs=1e-6)
 
 
